@@ -1,0 +1,41 @@
+# Two entry points for a fresh machine: `make demo` and `make test`. Everything else is a step of those.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: install demo serve test test-fast services services-stop lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/discovery demo
+
+serve: install
+	$(BIN)/discovery serve
+
+services:
+	scripts/services start
+
+services-stop:
+	scripts/services stop
+
+# The whole suite against real Redis, PostgreSQL and OpenSearch; a skipped service test fails the run.
+test: install services
+	DISCOVERY_TEST_REQUIRE_SERVICES=1 $(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not opensearch and not redis and not postgres and not browser"
+
+lint: install
+	$(BIN)/ruff check discovery indexer models tests bench
+	$(BIN)/mypy
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

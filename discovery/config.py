@@ -1,0 +1,108 @@
+"""The one typed Settings object. Nothing else in the project reads the environment.
+
+Flat names follow the public contract in docs/DESIGN.md (``DISCOVERY_BACKEND``,
+``DISCOVERY_DATABASE_URL`` ...). Groups take one underscore after their name:
+``DISCOVERY_CLIP_MODEL`` sets ``clip.model``, ``DISCOVERY_SEARCH_RRF_K`` sets
+``search.rrf_k``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "xxx"}
+
+
+class ClipSettings(BaseModel):
+    """The image/text model behind similarity search and tag suggestions."""
+
+    model: str = Field("tiny", description="open_clip architecture, e.g. ViT-B-32, or `tiny` (random weights, tests and demo)")
+    pretrained: str = Field("", description="open_clip pretrained tag or a local checkpoint path; empty for random weights")
+    device: str = Field("auto", description="`auto` (cuda when present), `cuda` or `cpu`")
+    batch_size: int = Field(32, ge=1, description="images per forward pass")
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field("auto", description="bf16 on CUDA when `auto`, fp32 on CPU")
+
+
+class TextSettings(BaseModel):
+    """The sentence-transformers model behind semantic product search."""
+
+    model: str = Field("all-MiniLM-L6-v2", description="sentence-transformers model name or local path")
+    enabled: bool = Field(True, description="embed product text for semantic and hybrid search")
+    batch_size: int = Field(64, ge=1, description="texts per forward pass")
+
+
+class SearchSettings(BaseModel):
+    """Ranking knobs shared by both engines."""
+
+    rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
+    semantic_floor: float = Field(0.25, description="minimum cosine for a vector-only match to count as a hit")
+    max_size: int = Field(100, ge=1, description="largest page size a caller may ask for")
+    exact_knn_limit: int = Field(200_000, ge=0, description="embedded engine: exact vector search up to this many vectors, HNSW beyond")
+    facet_size: int = Field(10, ge=1, description="default number of values returned per facet")
+    track_total_limit: int = Field(10_000, ge=1, description="totals are exact up to this and a lower bound beyond")
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment, validated at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DISCOVERY_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="ignore",
+    )
+
+    backend: Literal["embedded", "opensearch"] = Field("embedded", description="search engine: embedded (tantivy + numpy/FAISS) or opensearch")
+    data_dir: Path = Field(Path("var"), description="where the embedded index, SQLite database and blobs live")
+    database_url: str = Field("", description="SQLAlchemy URL of the records database; empty means SQLite under data_dir")
+    opensearch_url: str = Field("http://127.0.0.1:9200", description="OpenSearch endpoint when backend=opensearch")
+    index_prefix: str = Field("discovery", description="prefix of every index name (OpenSearch) or directory (embedded)")
+    redis_url: str = Field("", description="Redis URL for the Celery broker; empty runs jobs in-process")
+    host: str = Field("127.0.0.1", description="address `discovery serve` binds")
+    port: int = Field(8000, description="port `discovery serve` binds")
+    read_key_required: bool = Field(False, description="require an API key for reads too")
+    admin_key: str = Field("", description="bootstrap admin API key; empty for none")
+    cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS")
+    max_upload_mb: int = Field(512, ge=1, description="largest request body accepted by upload endpoints")
+    workers: int = Field(2, ge=1, description="threads for decoding and inference, and for in-process jobs")
+    clip: ClipSettings = Field(default_factory=ClipSettings, description="CLIP model group")
+    text: TextSettings = Field(default_factory=TextSettings, description="text embedding group")
+    search: SearchSettings = Field(default_factory=SearchSettings, description="ranking group")
+
+    @field_validator("admin_key")
+    @classmethod
+    def _refuse_placeholder(cls, value: str) -> str:
+        if value and value.lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("DISCOVERY_ADMIN_KEY is a placeholder; set a real secret or leave it empty")
+        return value
+
+    @model_validator(mode="after")
+    def _absolute_data_dir(self) -> Settings:
+        self.data_dir = self.data_dir.expanduser().resolve()
+        return self
+
+    @property
+    def records_url(self) -> str:
+        """The records database URL, defaulting to SQLite inside the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'records.sqlite3'}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings for this process, read once."""
+    return Settings()

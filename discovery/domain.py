@@ -1,0 +1,123 @@
+"""Domain types: the product and asset records both engines index, and the tags on them.
+
+Plain dataclasses: they are built by the million during imports, so they carry no
+validation cost. Validation happens where untrusted input enters (indexer) and at the
+HTTP edge (pydantic schemas).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Literal, TypeAlias
+
+JSONScalar: TypeAlias = str | int | float | bool | None
+JSONValue: TypeAlias = JSONScalar | list["JSONValue"] | dict[str, "JSONValue"]
+JSONObject: TypeAlias = dict[str, JSONValue]
+
+DocType = Literal["product", "asset"]
+TagSource = Literal["clip", "learned", "rule", "product", "human"]
+TagStatus = Literal["suggested", "accepted", "rejected"]
+ProductStatus = Literal["draft", "in_review", "approved", "withdrawn"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class Tag:
+    """A tag on a product or an asset, with where it came from and who decided it."""
+
+    name: str
+    source: TagSource = "human"
+    status: TagStatus = "suggested"
+    confidence: float = 1.0
+    model: str | None = None
+    decided_by: str | None = None
+    decided_at: str | None = None
+
+    def to_json(self) -> JSONObject:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: JSONObject) -> Tag:
+        return cls(**data)  # type: ignore[arg-type]
+
+
+@dataclass(slots=True)
+class Product:
+    """A product record as the records database keeps it (the source of truth)."""
+
+    sku: str
+    name: str = ""
+    parent_sku: str | None = None
+    description: str = ""  # raw HTML, for display
+    description_text: str = ""  # plain text, for search
+    brand: str | None = None
+    categories: list[str] = field(default_factory=list)  # paths like "Men/Tops/Hoodies"
+    attributes: JSONObject = field(default_factory=dict)
+    price: float | None = None
+    currency: str | None = None
+    channels: list[str] = field(default_factory=list)
+    status: str = "draft"
+    locales: dict[str, dict[str, str]] = field(default_factory=dict)  # locale -> field -> text
+    completeness: JSONObject = field(default_factory=dict)  # channel -> {ratio, missing, ready}
+    asset_ids: list[str] = field(default_factory=list)
+    image_refs: list[str] = field(default_factory=list)  # filenames named by the source row
+    tags: list[Tag] = field(default_factory=list)
+    source: JSONObject = field(default_factory=dict)  # file, line, job
+    updated_at: str = ""
+
+    def to_json(self) -> JSONObject:
+        data = asdict(self)
+        return data
+
+    @classmethod
+    def from_json(cls, data: JSONObject) -> Product:
+        values = dict(data)
+        tags = values.pop("tags", None) or []
+        product = cls(**values)  # type: ignore[arg-type]
+        product.tags = [Tag.from_json(t) for t in tags]  # type: ignore[arg-type]
+        return product
+
+
+@dataclass(slots=True)
+class Asset:
+    """An image or document with everything learned about it."""
+
+    id: str
+    sha256: str
+    filename: str
+    media_type: str
+    bytes: int = 0
+    width: int | None = None
+    height: int | None = None
+    orientation: str | None = None
+    metadata: JSONObject = field(default_factory=dict)
+    title: str = ""
+    alt: str = ""
+    text: str = ""  # extracted document text (PDF)
+    versions: list[JSONObject] = field(default_factory=list)
+    renditions: dict[str, str] = field(default_factory=dict)
+    phash: str | None = None
+    colors: list[JSONObject] = field(default_factory=list)  # [{"name": "red", "share": 0.4}]
+    background: str | None = None
+    rights: JSONObject = field(default_factory=dict)  # license, credit, expires_at, channels
+    product_skus: list[JSONObject] = field(default_factory=list)  # [{"sku": ..., "how": ...}]
+    tags: list[Tag] = field(default_factory=list)
+    collections: list[str] = field(default_factory=list)
+    usage: dict[str, int] = field(default_factory=dict)
+    vector_model: str | None = None
+    updated_at: str = ""
+
+    def to_json(self) -> JSONObject:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: JSONObject) -> Asset:
+        values = dict(data)
+        tags = values.pop("tags", None) or []
+        asset = cls(**values)  # type: ignore[arg-type]
+        asset.tags = [Tag.from_json(t) for t in tags]  # type: ignore[arg-type]
+        return asset

@@ -1,0 +1,276 @@
+"""Turn product and asset records into the neutral documents both engines hold. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+
+from discovery.domain import Asset, JSONObject, JSONValue, Product
+from discovery.store.index.base import IndexDoc
+
+# BM25 weights per text field; both engines apply the same boosts.
+TEXT_WEIGHTS: dict[str, float] = {
+    "name": 4.0,
+    "title": 4.0,
+    "brand": 3.0,
+    "tags": 2.5,
+    "categories": 2.0,
+    "attributes": 1.5,
+    "filename": 1.5,
+    "alt": 1.5,
+    "description": 1.0,
+    "metadata": 0.8,
+    "sku": 5.0,
+}
+
+# Exact-match fields: filters and facets. Anything else in a query is refused.
+KEYWORD_FIELDS: tuple[str, ...] = (
+    "type",
+    "sku",
+    "parent_sku",
+    "brand",
+    "category",
+    "color",
+    "size",
+    "material",
+    "tags",
+    "tags_suggested",
+    "channels",
+    "status",
+    "ready_for",
+    "currency",
+    "media_type",
+    "background",
+    "orientation",
+    "resolution",
+    "colors",
+    "collections",
+    "rights_status",
+    "rights_channels",
+    "product_skus",
+    "phash",
+)
+NUMBER_FIELDS: tuple[str, ...] = ("price", "width", "height", "bytes", "popularity", "completeness")
+DATE_FIELDS: tuple[str, ...] = ("updated_at", "rights_expires_at")
+
+# Attributes that become facets of their own (variants contribute theirs to the parent).
+FACET_ATTRIBUTES: tuple[str, ...] = ("color", "size", "material")
+
+
+def product_doc_id(sku: str) -> str:
+    return f"product:{sku}"
+
+
+def asset_doc_id(asset_id: str) -> str:
+    return f"asset:{asset_id}"
+
+
+def category_prefixes(paths: Iterable[str]) -> list[str]:
+    """Every ancestor path of every category, so a filter on `Men/Tops` matches
+    `Men/Tops/Hoodies` by exact term."""
+    seen: dict[str, None] = {}
+    for path in paths:
+        parts = [p for p in path.split("/") if p]
+        for i in range(1, len(parts) + 1):
+            seen["/".join(parts[:i])] = None
+    return list(seen)
+
+
+def _flatten_text(value: JSONValue) -> list[str]:
+    if value is None or isinstance(value, bool):
+        return []
+    if isinstance(value, dict):
+        out: list[str] = []
+        for key in ("original", "value", "label"):
+            if key in value:
+                return _flatten_text(value[key])
+        for item in value.values():
+            out.extend(_flatten_text(item))
+        return out
+    if isinstance(value, list):
+        return [s for item in value for s in _flatten_text(item)]
+    return [str(value)]
+
+
+def _attr_values(attributes: JSONObject, name: str) -> list[str]:
+    return [v.casefold() for v in _flatten_text(attributes.get(name)) if v]
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def product_to_doc(
+    product: Product,
+    *,
+    variants: Iterable[Product] = (),
+    text_vector: list[float] | None = None,
+    vector_model: str | None = None,
+    thumbnail: str | None = None,
+) -> IndexDoc:
+    """The document for one product; a parent's facets include its variants' values so a
+    search for a red hoodie finds the hoodie whose red variant exists."""
+    variants = list(variants)
+    accepted = [t.name for t in product.tags if t.status == "accepted"]
+    suggested = [t.name for t in product.tags if t.status == "suggested"]
+    attr_text = " ".join(
+        f"{' '.join(_flatten_text(v))}" for k, v in product.attributes.items() if not k.startswith("_")
+    )
+    keywords: dict[str, list[str]] = {
+        "type": ["product"],
+        "sku": [product.sku, *(v.sku for v in variants)],
+        "brand": [product.brand] if product.brand else [],
+        "category": category_prefixes(product.categories),
+        "tags": _unique(accepted),
+        "tags_suggested": _unique(suggested),
+        "channels": list(product.channels),
+        "status": [product.status] if product.status else [],
+        "currency": [product.currency] if product.currency else [],
+        "ready_for": sorted(
+            ch for ch, c in product.completeness.items() if isinstance(c, dict) and c.get("ready")
+        ),
+    }
+    if product.parent_sku:
+        keywords["parent_sku"] = [product.parent_sku]
+    for name in FACET_ATTRIBUTES:
+        values = _attr_values(product.attributes, name)
+        for variant in variants:
+            values.extend(_attr_values(variant.attributes, name))
+        if values:
+            keywords[name] = _unique(values)
+    numbers: dict[str, float] = {}
+    prices = [p.price for p in (product, *variants) if p.price is not None]
+    if prices:
+        numbers["price"] = float(min(prices))
+    stored: JSONObject = {
+        "title": product.name,
+        "sku": product.sku,
+        "brand": product.brand,
+        "price": product.price if product.price is not None else (min(prices) if prices else None),
+        "currency": product.currency,
+        "categories": list(product.categories),
+        "thumbnail": thumbnail,
+        "parent_sku": product.parent_sku,
+        "variants": [
+            {"sku": v.sku, "name": v.name, "attributes": {a: v.attributes.get(a) for a in FACET_ATTRIBUTES if a in v.attributes}}
+            for v in variants
+        ],
+    }
+    text = {
+        "sku": " ".join(keywords["sku"]),
+        "name": product.name,
+        "brand": product.brand or "",
+        "categories": " ".join(c.replace("/", " ") for c in product.categories),
+        "tags": " ".join(accepted),
+        "description": product.description_text,
+        "attributes": " ".join([attr_text, *(" ".join(_flatten_text(v.attributes)) for v in variants)]),
+    }
+    return IndexDoc(
+        id=product_doc_id(product.sku),
+        type="product",
+        key=product.sku,
+        text={k: v for k, v in text.items() if v},
+        locale_text={loc: dict(fields) for loc, fields in product.locales.items()},
+        keywords={k: v for k, v in keywords.items() if v},
+        numbers=numbers,
+        dates={"updated_at": product.updated_at} if product.updated_at else {},
+        sort_name=product.name.casefold(),
+        text_vector=text_vector,
+        vector_model=vector_model,
+        stored=stored,
+    )
+
+
+def rights_status(rights: JSONObject, *, now: datetime | None = None, expiring_days: int = 30) -> str:
+    """`valid`, `expiring` (within `expiring_days`) or `expired` for a rights record."""
+    expires = rights.get("expires_at")
+    if not expires:
+        return "valid"
+    now = now or datetime.now(UTC)
+    when = _parse_when(str(expires))
+    if when <= now:
+        return "expired"
+    if (when - now).days < expiring_days:
+        return "expiring"
+    return "valid"
+
+
+def _parse_when(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        when = datetime.combine(date.fromisoformat(text[:10]), datetime.min.time())
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def asset_to_doc(
+    asset: Asset,
+    *,
+    image_vector: list[float] | None = None,
+    vector_model: str | None = None,
+    now: datetime | None = None,
+) -> IndexDoc:
+    """The document for one asset (current version)."""
+    accepted = [t.name for t in asset.tags if t.status == "accepted"]
+    suggested = [t.name for t in asset.tags if t.status == "suggested"]
+    meta_text = " ".join(
+        s for k, v in asset.metadata.items() if not k.startswith("gps") for s in _flatten_text(v)
+    )
+    dates: dict[str, str] = {}
+    if asset.updated_at:
+        dates["updated_at"] = asset.updated_at
+    if asset.rights.get("expires_at"):
+        dates["rights_expires_at"] = _parse_when(str(asset.rights["expires_at"])).isoformat()
+    numbers: dict[str, float] = {"bytes": float(asset.bytes)}
+    if asset.width:
+        numbers["width"] = float(asset.width)
+    if asset.height:
+        numbers["height"] = float(asset.height)
+    numbers["popularity"] = float(sum(asset.usage.values()))
+    rights_channels = asset.rights.get("channels")
+    keywords: dict[str, list[str]] = {
+        "type": ["asset"],
+        "media_type": [asset.media_type],
+        "background": [asset.background] if asset.background else [],
+        "orientation": [asset.orientation] if asset.orientation else [],
+        "colors": [str(c.get("name")) for c in asset.colors if isinstance(c, dict) and c.get("name")],
+        "tags": _unique(accepted),
+        "tags_suggested": _unique(suggested),
+        "collections": list(asset.collections),
+        "rights_status": [rights_status(asset.rights, now=now)],
+        "rights_channels": [str(c) for c in rights_channels] if isinstance(rights_channels, list) else ["*"],
+        "product_skus": _unique(str(link.get("sku")) for link in asset.product_skus if isinstance(link, dict)),
+        "phash": [asset.phash] if asset.phash else [],
+    }
+    title = asset.title or asset.filename
+    stored: JSONObject = {
+        "title": title,
+        "filename": asset.filename,
+        "media_type": asset.media_type,
+        "width": asset.width,
+        "height": asset.height,
+        "thumbnail": f"/api/assets/{asset.id}/renditions/thumbnail" if asset.media_type.startswith("image/") else None,
+        "product_skus": keywords["product_skus"],
+        "background": asset.background,
+    }
+    text = {
+        "title": asset.title,
+        "filename": asset.filename.rsplit(".", 1)[0].replace("_", " ").replace("-", " "),
+        "alt": asset.alt,
+        "tags": " ".join(accepted),
+        "description": asset.text,
+        "metadata": meta_text,
+    }
+    return IndexDoc(
+        id=asset_doc_id(asset.id),
+        type="asset",
+        key=asset.id,
+        text={k: v for k, v in text.items() if v},
+        keywords={k: v for k, v in keywords.items() if v},
+        numbers=numbers,
+        dates=dates,
+        sort_name=title.casefold(),
+        image_vector=image_vector,
+        vector_model=vector_model,
+        stored=stored,
+    )

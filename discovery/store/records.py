@@ -1,0 +1,388 @@
+"""The records database: the source of truth. All SQL of the project lives here.
+
+SQLite is the embedded default; PostgreSQL serves a deployment. Both go through
+SQLAlchemy Core with the dialect's own upsert, so re-applying a batch is idempotent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from discovery.domain import Asset, JSONObject, Product
+from discovery.store import tables as t
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def content_hash(data: JSONObject) -> str:
+    """Stable hash of a record's JSON, ignoring bookkeeping fields."""
+    clean = {k: v for k, v in data.items() if k not in ("updated_at", "source")}
+    raw = json.dumps(clean, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(slots=True)
+class UpsertCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> int:
+        return self.inserted + self.updated
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the records URL; SQLite gets WAL and a busy timeout so the API and
+    in-process jobs can write side by side."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration. Safe to call at every start."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+class Records:
+    """Typed access to the records database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._dialect = engine.dialect.name
+
+    @classmethod
+    def open(cls, url: str, *, run_migrations: bool = True) -> Records:
+        engine = make_engine(url)
+        if run_migrations:
+            migrate(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> str | None:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(select(1))
+        except Exception as exc:  # noqa: BLE001 - readiness reports any failure
+            return f"{type(exc).__name__}: {exc}"
+        return None
+
+    def _upsert(self, table: t.Table, rows: list[dict[str, object]], key: str) -> None:
+        if not rows:
+            return
+        stmt: postgresql.Insert | sqlite.Insert
+        if self._dialect == "postgresql":
+            stmt = postgresql.insert(table)
+        else:
+            stmt = sqlite.insert(table)
+        keys = [c.name for c in table.primary_key.columns]
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys,
+            set_={c: stmt.excluded[c] for c in rows[0] if c not in keys},
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt, rows)
+
+    # --- products -------------------------------------------------------------------
+
+    def upsert_products(self, products: Sequence[Product]) -> tuple[UpsertCounts, list[str]]:
+        """Insert or replace products by SKU. Returns the counts and the SKUs whose content
+        changed (only those need reindexing). Re-applying the same batch changes nothing."""
+        counts = UpsertCounts()
+        if not products:
+            return counts, []
+        by_sku = {p.sku: p for p in products}
+        with self.engine.connect() as conn:
+            existing = dict(
+                conn.execute(
+                    select(t.products.c.sku, t.products.c.content_hash).where(
+                        t.products.c.sku.in_(list(by_sku))
+                    )
+                ).all()
+            )
+        now = _now()
+        rows: list[dict[str, object]] = []
+        changed: list[str] = []
+        for sku, product in by_sku.items():
+            data = product.to_json()
+            digest = content_hash(data)
+            old = existing.get(sku)
+            if old == digest:
+                counts.unchanged += 1
+                continue
+            if old is None:
+                counts.inserted += 1
+            else:
+                counts.updated += 1
+            product.updated_at = product.updated_at or now.isoformat()
+            data["updated_at"] = product.updated_at
+            rows.append(
+                {
+                    "sku": sku,
+                    "parent_sku": product.parent_sku,
+                    "data": data,
+                    "content_hash": digest,
+                    "withdrawn": product.status == "withdrawn",
+                    "updated_at": now,
+                }
+            )
+            changed.append(sku)
+        self._upsert(t.products, rows, "sku")
+        return counts, changed
+
+    def get_product(self, sku: str) -> Product | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.products.c.data).where(t.products.c.sku == sku)).first()
+        return Product.from_json(row[0]) if row else None
+
+    def get_products(self, skus: Iterable[str]) -> dict[str, Product]:
+        wanted = list(dict.fromkeys(skus))
+        out: dict[str, Product] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                for sku, data in conn.execute(
+                    select(t.products.c.sku, t.products.c.data).where(t.products.c.sku.in_(chunk))
+                ):
+                    out[sku] = Product.from_json(data)
+        return out
+
+    def variants_of(self, parent_skus: Iterable[str]) -> dict[str, list[Product]]:
+        """Variants grouped by their parent SKU."""
+        parents = list(dict.fromkeys(parent_skus))
+        out: dict[str, list[Product]] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(parents), 500):
+                chunk = parents[i : i + 500]
+                rows = conn.execute(
+                    select(t.products.c.parent_sku, t.products.c.data)
+                    .where(t.products.c.parent_sku.in_(chunk))
+                    .order_by(t.products.c.sku)
+                )
+                for parent, data in rows:
+                    out.setdefault(parent, []).append(Product.from_json(data))
+        return out
+
+    def iter_products(self, *, batch: int = 1000) -> Iterator[list[Product]]:
+        """Every product in SKU order, a batch at a time (keyset paging: flat memory)."""
+        last = ""
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(t.products.c.sku, t.products.c.data)
+                    .where(t.products.c.sku > last)
+                    .order_by(t.products.c.sku)
+                    .limit(batch)
+                ).all()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [Product.from_json(data) for _, data in rows]
+
+    def product_skus(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(t.products.c.sku)).scalars())
+
+    def count_products(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(t.products)).scalar_one())
+
+    # --- assets ---------------------------------------------------------------------
+
+    def upsert_assets(self, items: Sequence[Asset]) -> None:
+        now = _now()
+        rows: list[dict[str, object]] = []
+        for asset in items:
+            asset.updated_at = now.isoformat()
+            rows.append(
+                {
+                    "id": asset.id,
+                    "sha256": asset.sha256,
+                    "filename": asset.filename,
+                    "data": asset.to_json(),
+                    "updated_at": now,
+                }
+            )
+        self._upsert(t.assets, rows, "id")
+
+    def get_asset(self, asset_id: str) -> Asset | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.assets.c.data).where(t.assets.c.id == asset_id)).first()
+        return Asset.from_json(row[0]) if row else None
+
+    def assets_by_sha256(self, sha256: str) -> list[Asset]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.assets.c.data).where(t.assets.c.sha256 == sha256)).all()
+        return [Asset.from_json(r[0]) for r in rows]
+
+    def iter_assets(self, *, batch: int = 500) -> Iterator[list[Asset]]:
+        last = ""
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(t.assets.c.id, t.assets.c.data)
+                    .where(t.assets.c.id > last)
+                    .order_by(t.assets.c.id)
+                    .limit(batch)
+                ).all()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [Asset.from_json(data) for _, data in rows]
+
+    # --- vectors --------------------------------------------------------------------
+
+    def put_vectors(
+        self, field: str, model: str, items: Sequence[tuple[str, np.ndarray, str]]
+    ) -> None:
+        """Store vectors as float32 blobs: (global doc id, vector, hash of what was embedded)."""
+        rows: list[dict[str, object]] = [
+            {
+                "target": target,
+                "field": field,
+                "model": model,
+                "dim": int(vec.shape[0]),
+                "vector": np.asarray(vec, dtype="<f4").tobytes(),
+                "content_hash": digest,
+            }
+            for target, vec, digest in items
+        ]
+        self._upsert(t.vectors, rows, "target")
+
+    def get_vectors(self, field: str, targets: Iterable[str]) -> dict[str, tuple[str, np.ndarray, str]]:
+        """(model, vector, content hash) by target."""
+        wanted = list(dict.fromkeys(targets))
+        out: dict[str, tuple[str, np.ndarray, str]] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                rows = conn.execute(
+                    select(t.vectors).where(t.vectors.c.field == field, t.vectors.c.target.in_(chunk))
+                )
+                for row in rows:
+                    out[row.target] = (row.model, np.frombuffer(row.vector, dtype="<f4"), row.content_hash)
+        return out
+
+    # --- jobs -----------------------------------------------------------------------
+
+    def create_job(self, kind: str, *, params: JSONObject | None = None, created_by: str | None = None) -> str:
+        job_id = str(uuid.uuid4())
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(t.jobs).values(
+                    id=job_id,
+                    kind=kind,
+                    state="queued",
+                    progress=0.0,
+                    counts={"received": 0, "indexed": 0, "rejected": 0, "duplicates": 0},
+                    rejects=[],
+                    dead_letters=[],
+                    params=params or {},
+                    created_by=created_by,
+                    created_at=_now(),
+                )
+            )
+        return job_id
+
+    def update_job(self, job_id: str, **values: object) -> None:
+        if values.get("state") == "running":
+            values.setdefault("started_at", _now())
+        if values.get("state") in ("succeeded", "failed", "cancelled"):
+            values.setdefault("finished_at", _now())
+        with self.engine.begin() as conn:
+            conn.execute(update(t.jobs).where(t.jobs.c.id == job_id).values(**values))
+
+    def get_job(self, job_id: str) -> JSONObject | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.jobs).where(t.jobs.c.id == job_id)).mappings().first()
+        return _job_json(dict(row)) if row else None
+
+    def list_jobs(self, *, limit: int = 50) -> list[JSONObject]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.jobs).order_by(t.jobs.c.created_at.desc()).limit(limit)).mappings()
+            return [_job_json(dict(r)) for r in rows]
+
+    # --- audit ----------------------------------------------------------------------
+
+    def audit(self, *, actor: str | None, action: str, target: str, detail: JSONObject) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(t.audit_log).values(at=_now(), actor=actor, action=action, target=target, detail=detail)
+            )
+
+    def audit_entries(self, *, target: str | None = None, limit: int = 100) -> list[JSONObject]:
+        stmt = select(t.audit_log).order_by(t.audit_log.c.id.desc()).limit(limit)
+        if target:
+            stmt = stmt.where(t.audit_log.c.target == target)
+        with self.engine.connect() as conn:
+            return [
+                {**dict(r), "at": r["at"].isoformat()} for r in conn.execute(stmt).mappings()
+            ]
+
+    # --- API keys -------------------------------------------------------------------
+
+    def add_key(self, *, key_id: str, key_hash: str, role: str, name: str | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(t.api_keys).values(
+                    id=key_id, hash=key_hash, role=role, name=name, created_at=_now(), revoked=False
+                )
+            )
+
+    def role_for_key_hash(self, key_hash: str) -> str | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.api_keys.c.role).where(t.api_keys.c.hash == key_hash, t.api_keys.c.revoked.is_(False))
+            ).first()
+        return row[0] if row else None
+
+    def reset(self) -> None:
+        """Delete every record (tests and demo re-runs)."""
+        with self.engine.begin() as conn:
+            for table in reversed(t.metadata.sorted_tables):
+                conn.execute(delete(table))
+
+
+def _job_json(row: dict[str, object]) -> JSONObject:
+    out: JSONObject = {}
+    for key, value in row.items():
+        out[key] = value.isoformat() if isinstance(value, datetime) else value  # type: ignore[assignment]
+    return out
