@@ -1,0 +1,53 @@
+"""Domain errors that carry what went wrong. Converted to problem+json only at the HTTP edge."""
+
+from __future__ import annotations
+
+
+class DiscoveryError(Exception):
+    """Base of every error the services raise on purpose."""
+
+    status = 400
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+
+
+class InvalidQuery(DiscoveryError):
+    """A search request names an unknown field, a bad range or an impossible page."""
+
+
+class NotFound(DiscoveryError):
+    status = 404
+
+
+class Conflict(DiscoveryError):
+    status = 409
+
+
+class Forbidden(DiscoveryError):
+    status = 403
+
+
+class Unauthorized(DiscoveryError):
+    status = 401
+
+
+class BackendUnavailable(DiscoveryError):
+    """The search engine or a service it needs does not answer; worth a retry."""
+
+    status = 503
+
+
+class RejectedInput(DiscoveryError):
+    """One input item (row, file) is refused; carries where."""
+
+    status = 422
+
+    def __init__(
+        self, detail: str, *, field: str | None = None, line: int | None = None, file: str | None = None
+    ) -> None:
+        super().__init__(detail, field=field)
+        self.line = line
+        self.file = file
