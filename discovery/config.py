@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="address `discovery serve` binds")
     port: int = Field(8000, description="port `discovery serve` binds")
     read_key_required: bool = Field(False, description="require an API key for reads too")
+    anonymous_role: Literal["public", "viewer"] = Field(
+        "viewer", description="what a caller without a key sees: `public` (shopper view) or `viewer` (internal)"
+    )
     admin_key: str = Field("", description="bootstrap admin API key; empty for none")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS")
     max_upload_mb: int = Field(512, ge=1, description="largest request body accepted by upload endpoints")

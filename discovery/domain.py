@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, cast
 
 JSONScalar: TypeAlias = str | int | float | bool | None
 JSONValue: TypeAlias = JSONScalar | list["JSONValue"] | dict[str, "JSONValue"]
@@ -78,7 +78,7 @@ class Product:
         values = dict(data)
         tags = values.pop("tags", None) or []
         product = cls(**values)  # type: ignore[arg-type]
-        product.tags = [Tag.from_json(t) for t in tags]  # type: ignore[arg-type]
+        product.tags = [Tag.from_json(t) for t in cast(list[JSONObject], tags)]
         return product
 
 
@@ -119,5 +119,5 @@ class Asset:
         values = dict(data)
         tags = values.pop("tags", None) or []
         asset = cls(**values)  # type: ignore[arg-type]
-        asset.tags = [Tag.from_json(t) for t in tags]  # type: ignore[arg-type]
+        asset.tags = [Tag.from_json(t) for t in cast(list[JSONObject], tags)]
         return asset

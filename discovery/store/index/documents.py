@@ -53,6 +53,10 @@ KEYWORD_FIELDS: tuple[str, ...] = (
 NUMBER_FIELDS: tuple[str, ...] = ("price", "width", "height", "bytes", "popularity", "completeness")
 DATE_FIELDS: tuple[str, ...] = ("updated_at", "rights_expires_at")
 
+# Documents with no expiry carry this date, so "not expired" is one range filter that
+# every document can pass (products have no rights of their own).
+NEVER_EXPIRES = "9999-12-31T00:00:00+00:00"
+
 # Attributes that become facets of their own (variants contribute theirs to the parent).
 FACET_ATTRIBUTES: tuple[str, ...] = ("color", "size", "material")
 
@@ -129,6 +133,7 @@ def product_to_doc(
         "ready_for": sorted(
             ch for ch, c in product.completeness.items() if isinstance(c, dict) and c.get("ready")
         ),
+        "rights_channels": ["*"],
     }
     if product.parent_sku:
         keywords["parent_sku"] = [product.parent_sku]
@@ -173,7 +178,7 @@ def product_to_doc(
         locale_text={loc: dict(fields) for loc, fields in product.locales.items()},
         keywords={k: v for k, v in keywords.items() if v},
         numbers=numbers,
-        dates={"updated_at": product.updated_at} if product.updated_at else {},
+        dates={"rights_expires_at": NEVER_EXPIRES, **({"updated_at": product.updated_at} if product.updated_at else {})},
         sort_name=product.name.casefold(),
         text_vector=text_vector,
         vector_model=vector_model,
@@ -216,7 +221,7 @@ def asset_to_doc(
     meta_text = " ".join(
         s for k, v in asset.metadata.items() if not k.startswith("gps") for s in _flatten_text(v)
     )
-    dates: dict[str, str] = {}
+    dates: dict[str, str] = {"rights_expires_at": NEVER_EXPIRES}
     if asset.updated_at:
         dates["updated_at"] = asset.updated_at
     if asset.rights.get("expires_at"):
@@ -250,7 +255,7 @@ def asset_to_doc(
         "width": asset.width,
         "height": asset.height,
         "thumbnail": f"/api/assets/{asset.id}/renditions/thumbnail" if asset.media_type.startswith("image/") else None,
-        "product_skus": keywords["product_skus"],
+        "product_skus": list[JSONValue](keywords["product_skus"]),
         "background": asset.background,
     }
     text = {

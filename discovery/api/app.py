@@ -1,0 +1,75 @@
+"""The FastAPI application: routers, the UI, problem+json errors, security headers.
+
+The service context (stores, models, thread pool) is built in the lifespan and held on
+`app.state`, never in module globals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from discovery.api import problems
+from discovery.api.routes import health, products, search
+from discovery.config import Settings, get_settings
+from discovery.services.context import Context
+
+UI_DIR = Path(__file__).resolve().parents[2] / "search_ui"
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(settings: Settings | None = None, *, ctx: Context | None = None) -> FastAPI:
+    """Build the app. Pass `ctx` to share an already open context (tests, the demo)."""
+    settings = settings or (ctx.settings if ctx else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = ctx is None
+        app.state.ctx = ctx or Context.open(settings)
+        try:
+            yield
+        finally:
+            if own:
+                app.state.ctx.close()
+
+    app = FastAPI(
+        title="Discovery",
+        version="0.1.0",
+        description="Product-content discovery: products and assets behind one search API.",
+        lifespan=lifespan,
+    )
+    if ctx is not None:
+        app.state.ctx = ctx
+    problems.install(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["X-API-Key", "Content-Type"],
+        )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    for module in (health, search, products):
+        app.include_router(module.router)
+    if UI_DIR.is_dir():
+        app.mount("/", StaticFiles(directory=UI_DIR, html=True), name="ui")
+    return app

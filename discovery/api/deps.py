@@ -1,0 +1,65 @@
+"""Dependencies shared by the routers: the service context and the calling key's role."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from discovery.api.auth import RANK, Role, at_least, hash_key
+from discovery.errors import Forbidden, Unauthorized
+from discovery.services.context import Context
+
+
+def get_ctx(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+CtxDep = Annotated[Context, Depends(get_ctx)]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    role: Role
+    key_id: str | None = None
+
+    @property
+    def public(self) -> bool:
+        """Shopper-facing view: only accepted tags, only allowed unexpired assets, no internals."""
+        return self.role == "public"
+
+    @property
+    def actor(self) -> str:
+        return f"key:{self.key_id}" if self.key_id else "anonymous"
+
+
+def get_caller(ctx: CtxDep, x_api_key: Annotated[str | None, Header()] = None) -> Caller:
+    settings = ctx.settings
+    if not x_api_key:
+        if settings.read_key_required:
+            raise Unauthorized("an API key is required (X-API-Key header)")
+        return Caller(role=settings.anonymous_role)
+    if settings.admin_key and hmac.compare_digest(x_api_key, settings.admin_key):
+        return Caller(role="admin", key_id="bootstrap")
+    role = ctx.records.role_for_key_hash(hash_key(x_api_key))
+    if role is None or role not in RANK:
+        raise Unauthorized("unknown or revoked API key")
+    key_id = x_api_key.split("_")[1] if x_api_key.count("_") >= 2 else None
+    return Caller(role=role, key_id=key_id)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require(needed: Role):  # type: ignore[no-untyped-def]
+    """A dependency that admits callers of at least `needed` role."""
+
+    def check(caller: CallerDep) -> Caller:
+        if caller.role == "public" or not at_least(caller.role, needed):
+            raise Forbidden(f"this needs a {needed} key; yours is {caller.role}")
+        return caller
+
+    return Depends(check)

@@ -1,0 +1,57 @@
+"""Liveness, readiness and the model in use."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from discovery.api.deps import CtxDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(ctx: CtxDep) -> JSONResponse:
+    """Each dependency and whether it answers; 503 names the failing ones."""
+    checks: dict[str, str] = {}
+    failing: list[str] = []
+    for name, probe in (("records", ctx.records.ping), ("index", ctx.backend.ping)):
+        why = probe()
+        checks[name] = "ok" if why is None else why
+        if why is not None:
+            failing.append(name)
+    if ctx.settings.redis_url:
+        why = _redis_ping(ctx.settings.redis_url)
+        checks["redis"] = "ok" if why is None else why
+        if why is not None:
+            failing.append("redis")
+    clip = ctx.settings.clip
+    body = {
+        "status": "ready" if not failing else "unready",
+        "failing": failing,
+        "checks": checks,
+        "backend": ctx.settings.backend,
+        "clip": {"model": clip.model, "tiny": clip.model == "tiny", "pretrained": clip.pretrained or None},
+        "notice": (
+            "CLIP runs the tiny test model with random weights: image similarity and tags are not meaningful"
+            if clip.model == "tiny"
+            else None
+        ),
+    }
+    return JSONResponse(body, status_code=200 if not failing else 503)
+
+
+def _redis_ping(url: str) -> str | None:
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+    except Exception as exc:  # readiness reports any failure by name
+        return f"{type(exc).__name__}: {exc}"
+    return None

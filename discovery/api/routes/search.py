@@ -1,0 +1,130 @@
+"""GET/POST /api/search: parse, authorise, call the search service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from discovery.api.deps import CallerDep, CtxDep
+from discovery.errors import InvalidQuery
+from discovery.services import search as service
+from discovery.services.search import SearchRequest
+from discovery.store.index.base import SortKey
+
+router = APIRouter(prefix="/api", tags=["search"])
+
+
+class FacetValueOut(BaseModel):
+    value: str
+    count: int
+    selected: bool
+
+
+class HitOut(BaseModel, extra="allow"):
+    type: Literal["product", "asset"]
+    id: str
+    score: float
+    title: str
+    thumbnail: str | None = None
+    highlights: dict[str, list[dict[str, object]]] = Field(default_factory=dict)
+
+
+class SearchOut(BaseModel):
+    total: int
+    total_is_lower_bound: bool
+    hits: list[HitOut]
+    facets: dict[str, list[FacetValueOut]]
+    cursor: str | None
+    model: dict[str, str]
+    mode: str
+    took_ms: float
+    facet_errors: dict[str, str] | None = None
+
+
+class SearchBody(BaseModel):
+    """The POST form of a search: the same fields as the query string."""
+
+    q: str = Field("", max_length=1000)
+    type: Literal["product", "asset", "all"] = "product"
+    mode: Literal["keyword", "semantic", "hybrid"] = "hybrid"
+    filters: dict[str, list[str]] = Field(default_factory=dict, description="field -> values (OR within, AND across)")
+    ranges: dict[str, str] = Field(default_factory=dict, description="field -> 'lo..hi'")
+    facets: list[str] = Field(default_factory=list)
+    facet_size: int | None = Field(None, ge=1, le=500)
+    sort: SortKey = "relevance"
+    page: int = Field(1, ge=1)
+    size: int = Field(20, ge=1)
+    cursor: str | None = None
+    channel: str | None = None
+    locale: str | None = None
+
+
+def _split(values: list[str]) -> tuple[str, ...]:
+    return tuple(v.strip() for raw in values for v in raw.split(",") if v.strip())
+
+
+def _dynamic_params(request: Request) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    filters: dict[str, list[str]] = {}
+    ranges: dict[str, str] = {}
+    for key, value in request.query_params.multi_items():
+        if key.startswith("filter."):
+            filters.setdefault(key.removeprefix("filter."), []).append(value)
+        elif key.startswith("range."):
+            ranges[key.removeprefix("range.")] = value
+    return {k: tuple(v) for k, v in filters.items()}, ranges
+
+
+def _to_request(body: SearchBody, filters: dict[str, tuple[str, ...]], ranges: dict[str, str]) -> SearchRequest:
+    return SearchRequest(
+        q=body.q,
+        type=body.type,
+        mode=body.mode,
+        filters=filters,
+        ranges={name: service.parse_range(name, text) for name, text in ranges.items()},
+        facets=body.facets and _split(body.facets) or (),
+        facet_size=body.facet_size,
+        sort=body.sort,
+        page=body.page,
+        size=body.size,
+        cursor=body.cursor,
+        channel=body.channel,
+        locale=body.locale,
+    )
+
+
+@router.get("/search", response_model=SearchOut, response_model_exclude_none=True)
+def search_get(
+    request: Request,
+    ctx: CtxDep,
+    caller: CallerDep,
+    q: Annotated[str, Query(max_length=1000)] = "",
+    type: Literal["product", "asset", "all"] = "product",
+    mode: Literal["keyword", "semantic", "hybrid"] = "hybrid",
+    facets: Annotated[str, Query(description="comma-separated facet fields")] = "",
+    facet_size: Annotated[int | None, Query(ge=1, le=500)] = None,
+    sort: SortKey = "relevance",
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1)] = 20,
+    cursor: str | None = None,
+    channel: str | None = None,
+    locale: str | None = None,
+) -> dict[str, object]:
+    """Search products and assets. Filters: `filter.<field>=value` (repeatable; OR within a field,
+    AND across fields); ranges: `range.<field>=lo..hi`; facets are disjunctive."""
+    filters, ranges = _dynamic_params(request)
+    body = SearchBody(
+        q=q, type=type, mode=mode, facets=[facets] if facets else [], facet_size=facet_size, sort=sort,
+        page=page, size=size, cursor=cursor, channel=channel, locale=locale,
+    )
+    return service.search(ctx, _to_request(body, filters, ranges), public=caller.public)
+
+
+@router.post("/search", response_model=SearchOut, response_model_exclude_none=True)
+def search_post(body: SearchBody, ctx: CtxDep, caller: CallerDep) -> dict[str, object]:
+    """The same search with a JSON body."""
+    filters = {k: tuple(v) for k, v in body.filters.items()}
+    if any(not isinstance(v, str) for vs in filters.values() for v in vs):
+        raise InvalidQuery("filter values must be strings", field="filters")
+    return service.search(ctx, _to_request(body, filters, body.ranges), public=caller.public)

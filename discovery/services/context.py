@@ -1,0 +1,78 @@
+"""The composed service: settings, the three stores and the models, built once per process
+(in the API's lifespan or by a CLI command) and passed to service functions explicitly."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from discovery.config import Settings
+from discovery.store.blobs import FilesystemBlobStore
+from discovery.store.index import make_backend
+from discovery.store.index.base import SearchBackend
+from discovery.store.records import Records
+
+if TYPE_CHECKING:  # the models are heavy (torch): imported only when first used
+    from models.clip import ClipModel
+    from models.text import TextModel
+
+
+@dataclass
+class Context:
+    settings: Settings
+    records: Records
+    backend: SearchBackend
+    blobs: FilesystemBlobStore
+    pool: ThreadPoolExecutor
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _clip: ClipModel | None = None
+    _text: TextModel | None = None
+
+    @classmethod
+    def open(cls, settings: Settings) -> Context:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        records = Records.open(settings.records_url)
+        backend = make_backend(settings)
+        backend.ensure_ready()
+        return cls(
+            settings=settings,
+            records=records,
+            backend=backend,
+            blobs=FilesystemBlobStore(settings.blob_dir),
+            pool=ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="discovery"),
+        )
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.backend.close()
+        self.records.close()
+
+    def clip(self) -> ClipModel:
+        """The CLIP model, loaded on first use (once per process through the factory)."""
+        with self._lock:
+            if self._clip is None:
+                from models.factory import load_clip
+
+                c = self.settings.clip
+                self._clip = load_clip(
+                    model=c.model,
+                    pretrained=c.pretrained,
+                    device=c.device,
+                    batch_size=c.batch_size,
+                    precision=c.precision,
+                )
+            return self._clip
+
+    def text(self) -> TextModel | None:
+        """The text model, or None when semantic product search is switched off."""
+        if not self.settings.text.enabled:
+            return None
+        with self._lock:
+            if self._text is None:
+                from models.factory import load_text
+
+                t = self.settings.text
+                self._text = load_text(model=t.model, batch_size=t.batch_size)
+            return self._text

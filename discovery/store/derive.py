@@ -1,0 +1,65 @@
+"""Derive index documents from the records: the index is always rebuildable from here.
+
+A product family (a parent and its variants) is one document, keyed by the parent SKU; a
+variant alone is never a separate hit, its colours and sizes are the parent's facets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from discovery.domain import Product
+from discovery.store.index.base import IndexDoc
+from discovery.store.index.documents import asset_to_doc, product_doc_id, product_to_doc
+from discovery.store.records import Records
+
+
+def family_roots(products: Iterable[Product]) -> list[str]:
+    """The SKUs whose documents a change to these products touches (parents for variants)."""
+    return list(dict.fromkeys(p.parent_sku or p.sku for p in products))
+
+
+def product_docs(records: Records, root_skus: Iterable[str]) -> tuple[list[IndexDoc], list[str]]:
+    """Documents for the given family roots, and the doc ids to delete (roots that no longer
+    exist, or variants indexed on their own before their parent arrived). Variants whose
+    parent is missing are indexed on their own, so they are never lost."""
+    roots = list(dict.fromkeys(root_skus))
+    found = records.get_products(roots)
+    families = records.variants_of(roots)
+    docs: list[IndexDoc] = []
+    gone: list[str] = []
+    for sku in roots:
+        product = found.get(sku)
+        if product is None:
+            gone.append(product_doc_id(sku))
+            docs.extend(_doc(records, v, []) for v in families.get(sku, []))
+        elif product.parent_sku and records.get_product(product.parent_sku) is not None:
+            gone.append(product_doc_id(sku))
+        else:
+            docs.append(_doc(records, product, families.get(sku, [])))
+    return docs, gone
+
+
+def _doc(records: Records, product: Product, variants: list[Product]) -> IndexDoc:
+    doc_id = product_doc_id(product.sku)
+    vec = records.get_vectors("text_vector", [doc_id]).get(doc_id)
+    return product_to_doc(
+        product, variants=variants, text_vector=vec[1].tolist() if vec else None, vector_model=vec[0] if vec else None
+    )
+
+
+def all_docs(records: Records, *, batch: int = 500) -> Iterator[IndexDoc]:
+    """Every document the index should hold, streamed (for `discovery reindex`)."""
+    for products in records.iter_products(batch=batch):
+        roots = [p.sku for p in products if not p.parent_sku]
+        orphan_parents = {p.parent_sku for p in products if p.parent_sku} - set(roots)
+        roots += [s for s in orphan_parents if s and records.get_product(s) is None]
+        docs, _ = product_docs(records, roots)
+        yield from docs
+    for assets in records.iter_assets(batch=batch):
+        vectors = records.get_vectors("image_vector", [f"asset:{a.id}" for a in assets])
+        for asset in assets:
+            vec = vectors.get(f"asset:{asset.id}")
+            yield asset_to_doc(
+                asset, image_vector=vec[1].tolist() if vec else None, vector_model=vec[0] if vec else None
+            )
