@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from discovery.domain import Asset, JSONObject, Product
 from discovery.store import tables as t
+from discovery.store.tag_records import TagRecords, mirror
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -86,6 +87,7 @@ class Records:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._dialect = engine.dialect.name
+        self.tags = TagRecords(engine)
 
     @classmethod
     def open(cls, url: str, *, run_migrations: bool = True) -> Records:
@@ -105,7 +107,11 @@ class Records:
             return f"{type(exc).__name__}: {exc}"
         return None
 
-    def _upsert(self, table: t.Table, rows: list[dict[str, object]], key: str) -> None:
+    def _upsert(
+        self, table: t.Table, rows: list[dict[str, object]], key: str, *, tagged: Sequence[Product | Asset] | None = None
+    ) -> None:
+        """Insert-or-replace rows; `tagged` targets get their tag index rows rewritten in the
+        same transaction."""
         if not rows:
             return
         stmt: postgresql.Insert | sqlite.Insert
@@ -120,6 +126,8 @@ class Records:
         )
         with self.engine.begin() as conn:
             conn.execute(stmt, rows)
+            if tagged:
+                mirror(conn, tagged)
 
     # --- products -------------------------------------------------------------------
 
@@ -165,7 +173,8 @@ class Records:
                 }
             )
             changed.append(sku)
-        self._upsert(t.products, rows, "sku")
+        changed_set = set(changed)
+        self._upsert(t.products, rows, "sku", tagged=[p for s, p in by_sku.items() if s in changed_set and p.tags])
         return counts, changed
 
     def get_product(self, sku: str) -> Product | None:
@@ -241,7 +250,7 @@ class Records:
                     "updated_at": now,
                 }
             )
-        self._upsert(t.assets, rows, "id")
+        self._upsert(t.assets, rows, "id", tagged=list(items))
 
     def get_asset(self, asset_id: str) -> Asset | None:
         with self.engine.connect() as conn:

@@ -1,0 +1,62 @@
+"""Text vectors for products: computed after an import, stored in the records (the source of
+truth), then written to the index with the product's document.
+
+A vector records the model that made it and a hash of the text it embedded, so unchanged
+products are skipped and a model change is a visible re-embed, never a silent mix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+
+from discovery.domain import Product
+from discovery.services.context import Context
+from discovery.store.derive import family_roots, product_docs
+from discovery.store.index.base import BulkReport
+from discovery.store.index.documents import product_doc_id
+
+
+def product_text(product: Product, variants: Iterable[Product] = ()) -> str:
+    """What the text model reads for a product family: name, brand, categories, description,
+    and the attribute values of the family (so "red" finds a hoodie with a red variant)."""
+    parts = [product.name, product.brand or "", " ".join(c.replace("/", " ") for c in product.categories)]
+    parts.append(product.description_text[:1000])
+    values = [str(v) for p in (product, *variants) for v in p.attributes.values() if isinstance(v, str | int | float)]
+    parts.append(" ".join(dict.fromkeys(values)))
+    return " . ".join(p for p in parts if p)
+
+
+def embed_products(
+    ctx: Context, skus: Iterable[str], *, batch: int = 256, progress: Callable[[int], None] | None = None
+) -> BulkReport:
+    """Embed the families of these SKUs with the text model and reindex them. Returns the
+    index write report (empty when the text model is switched off)."""
+    model = ctx.text()
+    report = BulkReport()
+    if model is None:
+        return report
+    model_id = f"{model.name}@{model.version}"
+    roots = list(dict.fromkeys(skus))
+    for start in range(0, len(roots), batch):
+        chunk = family_roots(ctx.records.get_products(roots[start : start + batch]).values())
+        families = ctx.records.variants_of(chunk)
+        found = ctx.records.get_products(chunk)
+        existing = ctx.records.get_vectors("text_vector", [product_doc_id(s) for s in chunk])
+        todo: list[tuple[str, str, str]] = []
+        for sku, product in found.items():
+            text = product_text(product, families.get(sku, []))
+            digest = hashlib.sha256(f"{model_id}\n{text}".encode()).hexdigest()
+            old = existing.get(product_doc_id(sku))
+            if old is None or old[2] != digest or old[0] != model_id:
+                todo.append((sku, text, digest))
+        if todo:
+            vectors = model.encode([t for _, t, _ in todo])
+            ctx.records.put_vectors(
+                "text_vector", model_id, [(product_doc_id(s), v, d) for (s, _, d), v in zip(todo, vectors, strict=True)]
+            )
+            docs, _ = product_docs(ctx.records, [s for s, _, _ in todo])
+            report.outcomes.extend(ctx.backend.upsert(docs).outcomes)
+        if progress:
+            progress(min(start + batch, len(roots)))
+    return report
