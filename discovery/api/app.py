@@ -7,6 +7,7 @@ The service context (stores, models, thread pool) is built in the lifespan and h
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from discovery.api import problems
-from discovery.api.routes import health, products, search
+from discovery.api.metrics import Metrics
+from discovery.api.routes import assets, health, products, review, search
 from discovery.config import Settings, get_settings
 from discovery.services.context import Context
 
@@ -61,14 +63,22 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
             allow_headers=["X-API-Key", "Content-Type"],
         )
 
+    app.state.metrics = Metrics()
+
     @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def headers_and_timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        route = request.scope.get("route")
+        path = getattr(route, "path", None) or "unmatched"
+        app.state.metrics.observe(
+            "discovery_request_seconds", time.perf_counter() - started, route=path, method=request.method
+        )
         return response
 
-    for module in (health, search, products):
+    for module in (health, search, products, assets, review):
         app.include_router(module.router)
     if UI_DIR.is_dir():
         app.mount("/", StaticFiles(directory=UI_DIR, html=True), name="ui")

@@ -349,6 +349,12 @@ class Records:
             rows = conn.execute(select(t.jobs).order_by(t.jobs.c.created_at.desc()).limit(limit)).mappings()
             return [_job_json(dict(r)) for r in rows]
 
+    def job_counts(self) -> dict[str, int]:
+        """Jobs by state."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.jobs.c.state, func.count()).group_by(t.jobs.c.state))
+            return {state: int(n) for state, n in rows}
+
     # --- audit ----------------------------------------------------------------------
 
     def audit(self, *, actor: str | None, action: str, target: str, detail: JSONObject) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from discovery.api.deps import CtxDep
 
@@ -55,3 +55,20 @@ def _redis_ping(url: str) -> str | None:
     except Exception as exc:  # readiness reports any failure by name
         return f"{type(exc).__name__}: {exc}"
     return None
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+def metrics(request: Request, ctx: CtxDep) -> PlainTextResponse:
+    """Prometheus text format: latencies, job counts by state, index size."""
+    jobs = {(("state", state),): float(n) for state, n in ctx.records.job_counts().items()}
+    try:
+        docs = float(ctx.backend.count())
+    except Exception:  # a down engine must not take /metrics with it
+        docs = float("nan")
+    gauges = {
+        "discovery_jobs": ("jobs by state", jobs),
+        "discovery_index_documents": ("documents in the current index version", {(("engine", ctx.backend.name),): docs}),
+        "discovery_products": ("product records", {(): float(ctx.records.count_products())}),
+    }
+    text = request.app.state.metrics.render(gauges)
+    return PlainTextResponse(text, media_type="text/plain; version=0.0.4")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -10,6 +11,7 @@ from pydantic import BaseModel, Field
 from discovery.api.deps import CallerDep, CtxDep
 from discovery.errors import InvalidQuery
 from discovery.services import search as service
+from discovery.services.context import Context
 from discovery.services.search import SearchRequest
 from discovery.store.index.base import SortKey
 
@@ -118,13 +120,22 @@ def search_get(
         q=q, type=type, mode=mode, facets=[facets] if facets else [], facet_size=facet_size, sort=sort,
         page=page, size=size, cursor=cursor, channel=channel, locale=locale,
     )
-    return service.search(ctx, _to_request(body, filters, ranges), public=caller.public)
+    return _run(request, ctx, _to_request(body, filters, ranges), public=caller.public)
 
 
 @router.post("/search", response_model=SearchOut, response_model_exclude_none=True)
-def search_post(body: SearchBody, ctx: CtxDep, caller: CallerDep) -> dict[str, object]:
+def search_post(request: Request, body: SearchBody, ctx: CtxDep, caller: CallerDep) -> dict[str, object]:
     """The same search with a JSON body."""
     filters = {k: tuple(v) for k, v in body.filters.items()}
     if any(not isinstance(v, str) for vs in filters.values() for v in vs):
         raise InvalidQuery("filter values must be strings", field="filters")
-    return service.search(ctx, _to_request(body, filters, body.ranges), public=caller.public)
+    return _run(request, ctx, _to_request(body, filters, body.ranges), public=caller.public)
+
+
+def _run(request: Request, ctx: Context, req: SearchRequest, *, public: bool) -> dict[str, object]:
+    started = time.perf_counter()
+    body = service.search(ctx, req, public=public)
+    request.app.state.metrics.observe(
+        "discovery_search_seconds", time.perf_counter() - started, engine=ctx.backend.name, mode=str(body["mode"])
+    )
+    return body

@@ -1,0 +1,107 @@
+"""Assets: the asset, its file and renditions, similar assets, near-duplicates, image search."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse, Response
+
+from discovery.api.deps import CallerDep, CtxDep
+from discovery.domain import JSONObject
+from discovery.errors import InvalidQuery
+from discovery.services import assets as service
+
+router = APIRouter(prefix="/api", tags=["assets"])
+IMAGE_SEARCH_MAX = 20 * 1024 * 1024
+INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "image/avif"})
+
+
+@router.get("/assets/{asset_id}")
+def get_asset(asset_id: str, ctx: CtxDep, caller: CallerDep, channel: str | None = None) -> JSONObject:
+    """An asset with its tags, rights, links and versions."""
+    return service.asset_view(ctx, asset_id, public=caller.public, channel=channel)
+
+
+def _file_response(request: Request, path: str, *, etag: str, media_type: str, filename: str) -> Response:
+    from indexer.assets.sniff import serve_headers
+
+    quoted = f'"{etag}"'
+    headers = serve_headers(media_type)
+    headers.pop("Content-Type", None)
+    headers["ETag"] = quoted
+    headers["Cache-Control"] = "private, max-age=3600"
+    if request.headers.get("if-none-match") in (quoted, etag, "*"):
+        return Response(status_code=304, headers=headers)
+    # Only plain raster images are shown inline; a PDF or anything else is a download.
+    disposition = "inline" if media_type in INLINE_TYPES else "attachment"
+    return FileResponse(
+        path, media_type=media_type, headers=headers, filename=filename, content_disposition_type=disposition
+    )
+
+
+@router.get("/assets/{asset_id}/file")
+def get_file(asset_id: str, request: Request, ctx: CtxDep, caller: CallerDep) -> Response:
+    """The original file (current version). Supports Range and If-None-Match."""
+    asset = service.load_asset(ctx, asset_id, public=caller.public)
+    path = ctx.blobs.path(asset.sha256)
+    return _file_response(request, str(path), etag=asset.sha256, media_type=asset.media_type, filename=asset.filename)
+
+
+@router.get("/assets/{asset_id}/renditions/{name}")
+def get_rendition(asset_id: str, name: str, request: Request, ctx: CtxDep, caller: CallerDep) -> Response:
+    """A rendition from a named preset, made on first request and kept."""
+    from indexer.assets.renditions import get_or_make_rendition, load_presets
+
+    asset = service.load_asset(ctx, asset_id, public=caller.public)
+    presets = load_presets()
+    before = dict(asset.renditions)
+    key = get_or_make_rendition(asset, name, ctx.blobs, presets)
+    if asset.renditions != before:
+        ctx.records.upsert_assets([asset])
+    preset = presets[name]
+    stem = asset.filename.rsplit(".", 1)[0] or asset.id
+    return _file_response(
+        request, str(ctx.blobs.path(key)), etag=key, media_type=preset.media_type, filename=f"{stem}-{name}.{preset.format}"
+    )
+
+
+@router.get("/assets/{asset_id}/similar")
+def get_similar(
+    asset_id: str, ctx: CtxDep, caller: CallerDep, k: Annotated[int, Query(ge=1, le=200)] = 20,
+    channel: str | None = None, group: bool = False,
+) -> JSONObject:
+    """Near neighbours of a stored asset by image vector."""
+    return service.similar(ctx, asset_id, k=k, public=caller.public, channel=channel, group_by_product=group)
+
+
+@router.get("/assets/{asset_id}/duplicates")
+def get_duplicates(asset_id: str, ctx: CtxDep, caller: CallerDep) -> JSONObject:
+    """Near-duplicates of an asset by perceptual hash."""
+    return service.duplicates(ctx, asset_id, public=caller.public)
+
+
+@router.post("/search/image")
+async def search_image(
+    request: Request,
+    ctx: CtxDep,
+    caller: CallerDep,
+    file: Annotated[UploadFile, File(description="the image to match")],
+    k: Annotated[int, Form(ge=1, le=200)] = 24,
+    channel: Annotated[str | None, Form()] = None,
+) -> JSONObject:
+    """Assets (and their products) that look like an uploaded image."""
+    data = await file.read(IMAGE_SEARCH_MAX + 1)
+    if len(data) > IMAGE_SEARCH_MAX:
+        raise InvalidQuery("image is larger than 20 MB", field="file")
+    filters: dict[str, tuple[str, ...]] = {}
+    form = await request.form()
+    for key, value in form.multi_items():
+        if key.startswith("filter.") and isinstance(value, str):
+            filters.setdefault(key.removeprefix("filter."), ())
+            filters[key.removeprefix("filter.")] += (value,)
+    # Decoding and inference run on the context's bounded pool, never on the event loop.
+    job = partial(service.search_by_image, ctx, data, k=k, public=caller.public, channel=channel, filters=filters)
+    return await asyncio.get_running_loop().run_in_executor(ctx.pool, job)

@@ -1,0 +1,138 @@
+"""Asset reads: the asset view, similar assets, near-duplicates and search by image."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from discovery.domain import Asset, JSONObject
+from discovery.errors import InvalidQuery, NotFound
+from discovery.services.catalog import asset_allowed, asset_json
+from discovery.services.context import Context
+from discovery.services.search import similar_assets
+from discovery.store.index.base import ScoredId
+from discovery.store.index.documents import asset_doc_id
+
+DUPLICATE_THRESHOLD = 10  # pHash bits that may differ between near-duplicates
+
+
+def load_asset(ctx: Context, asset_id: str, *, public: bool, channel: str | None = None) -> Asset:
+    asset = ctx.records.get_asset(asset_id)
+    if asset is None or (public and not asset_allowed(asset, channel=channel)):
+        raise NotFound(f"no asset {asset_id!r}")
+    return asset
+
+
+def asset_view(ctx: Context, asset_id: str, *, public: bool, channel: str | None = None) -> JSONObject:
+    asset = load_asset(ctx, asset_id, public=public, channel=channel)
+    body = asset_json(asset, public=public)
+    skus = [str(link.get("sku")) for link in asset.product_skus]
+    products = ctx.records.get_products(skus)
+    body["products"] = [{"sku": s, "name": p.name} for s, p in products.items()]
+    return body
+
+
+def _hits(ctx: Context, neighbours: list[ScoredId], *, group_by_product: bool) -> JSONObject:
+    docs = ctx.backend.get([n.id for n in neighbours])
+    hits: list[JSONObject] = []
+    for n in neighbours:
+        doc = docs.get(n.id)
+        if doc is None:
+            continue
+        hits.append({**doc.stored, "type": "asset", "id": doc.key, "score": round(n.score, 6)})
+    body: JSONObject = {"total": len(hits), "total_is_lower_bound": False, "hits": hits}  # type: ignore[dict-item]
+    if group_by_product:
+        body["products"] = _group_by_product(ctx, hits)  # type: ignore[assignment]
+    return body
+
+
+def _group_by_product(ctx: Context, hits: list[JSONObject]) -> list[JSONObject]:
+    """Products of the hits, best first; a variant collapses to its parent, showing the image
+    of the variant that matched."""
+    best: dict[str, JSONObject] = {}
+    skus = [str(s) for h in hits for s in (h.get("product_skus") or [])]  # type: ignore[union-attr]
+    products = ctx.records.get_products(skus)
+    for hit in hits:
+        for sku in hit.get("product_skus") or []:  # type: ignore[union-attr]
+            product = products.get(str(sku))
+            if product is None:
+                continue
+            root = product.parent_sku or product.sku
+            if root not in best:
+                best[root] = {
+                    "sku": root, "matched_sku": product.sku, "name": product.name,
+                    "score": hit["score"], "image": hit.get("id"), "thumbnail": hit.get("thumbnail"),
+                }
+    return list(best.values())
+
+
+def similar(
+    ctx: Context, asset_id: str, *, k: int, public: bool, channel: str | None = None,
+    filters: Mapping[str, tuple[str, ...]] | None = None, group_by_product: bool = False,
+) -> JSONObject:
+    """Nearest neighbours of a stored asset's image vector (same model only)."""
+    asset = load_asset(ctx, asset_id, public=public, channel=channel)
+    vec = ctx.records.get_vectors("image_vector", [asset_doc_id(asset.id)]).get(asset_doc_id(asset.id))
+    if vec is None:
+        raise NotFound(f"asset {asset_id!r} has no image vector (not an image, or not embedded yet)")
+    model, vector, _ = vec
+    neighbours = similar_assets(
+        ctx, vector, model=model, k=k, exclude=[asset_doc_id(asset.id)], filters=filters, public=public, channel=channel
+    )
+    body = _hits(ctx, neighbours, group_by_product=group_by_product)
+    body["model"] = {"clip": model}
+    return body
+
+
+def search_by_image(
+    ctx: Context, data: bytes, *, k: int, public: bool, channel: str | None = None,
+    filters: Mapping[str, tuple[str, ...]] | None = None, group_by_product: bool = True,
+) -> JSONObject:
+    """Assets (and their products) that look like an uploaded image."""
+    from indexer.assets.safe_image import UnsafeImage, decode
+    from indexer.assets.sniff import UnsupportedType, sniff
+
+    try:
+        kind = sniff(data[:64])
+        if not kind.is_image:
+            raise InvalidQuery("search by image needs an image (JPEG, PNG, WebP, GIF, TIFF)", field="file")
+        decoded = decode(data, kind.pil_format, longest=512)
+    except (UnsupportedType, UnsafeImage) as exc:
+        raise InvalidQuery(str(exc), field="file") from exc
+    clip = ctx.clip()
+    vector: np.ndarray = clip.encode_images([decoded.image])[0]
+    model = f"{clip.name}@{clip.version}"
+    neighbours = similar_assets(ctx, vector, model=model, k=k, filters=filters, public=public, channel=channel)
+    body = _hits(ctx, neighbours, group_by_product=group_by_product)
+    body["model"] = {"clip": model}
+    return body
+
+
+def duplicates(ctx: Context, asset_id: str, *, public: bool, threshold: int = DUPLICATE_THRESHOLD) -> JSONObject:
+    """Assets whose perceptual hash is within `threshold` bits of this one's."""
+    from indexer.assets.phash import hamming
+
+    asset = load_asset(ctx, asset_id, public=public)
+    if not asset.phash:
+        return {"items": [], "threshold": threshold}
+    items: list[JSONObject] = []
+    # A scan of every asset's hash: fine to ~10^5 assets; a BK-tree or the index beyond.
+    for batch in ctx.records.iter_assets(batch=1000):
+        for other in batch:
+            if other.id == asset.id or not other.phash:
+                continue
+            distance = hamming(asset.phash, other.phash)
+            if distance <= threshold and (not public or asset_allowed(other, channel=None)):
+                items.append(
+                    {"id": other.id, "filename": other.filename, "distance": distance,
+                     "thumbnail": f"/api/assets/{other.id}/renditions/thumbnail"}
+                )
+    items.sort(key=lambda i: (i["distance"], i["id"]))
+    return {"items": items, "threshold": threshold}  # type: ignore[dict-item]
+
+
+def check_k(k: int) -> int:
+    if not 1 <= k <= 200:
+        raise InvalidQuery("k must be between 1 and 200", field="k")
+    return k
