@@ -8,6 +8,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Float,
+    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -91,4 +92,40 @@ api_keys = Table(
     Column("name", String(200)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked", Boolean, nullable=False, default=False),
+)
+
+# --- jobs: chunks and queues (used by indexer/jobs; migration 0002_job_chunks) ---------------
+# A job's work is split into chunks; each chunk is a row so that its state, attempts, lease and
+# outcome survive a broker restart. Chunk 0 of every chunked job is its plan (the split itself).
+
+job_chunks = Table(
+    "job_chunks",
+    metadata,
+    Column("job_id", String(36), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("chunk_no", Integer, primary_key=True),
+    # pending | running | retrying | done | failed | cancelled
+    Column("state", String(16), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("counts", JSON, nullable=False),
+    Column("rejects", JSON, nullable=False),
+    Column("dead_letters", JSON, nullable=False),
+    Column("error", Text),
+    # Who runs it and until when; a lease that runs out means no live worker holds the chunk.
+    Column("lease_owner", String(200)),
+    Column("lease_expires_at", DateTime(timezone=True)),
+    # Which queue its message went to, and when: a message in a queue that vanished is re-sent.
+    Column("queue_id", String(100)),
+    Column("enqueued_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Index("ix_job_chunks_state", "state"),
+)
+
+# In-process runners beat here; a pending chunk sent to a runner that stopped beating is re-sent.
+job_queues = Table(
+    "job_queues",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
 )
