@@ -1,0 +1,65 @@
+"""`discovery worker`: a Celery worker process, plus the reconciler in a thread beside it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+
+from discovery.config import Settings
+from discovery.store.job_records import JobStore
+from discovery.store.records import make_engine
+from indexer.jobs.celery_app import QUEUE, make_celery
+from indexer.jobs.model import JobEnv, JobKinds
+from indexer.jobs.reconcile import ReconcilerLoop
+
+log = logging.getLogger(__name__)
+
+
+def default_pool(settings: Settings) -> str:
+    """The embedded index has one writer per index, so an embedded worker runs its chunks on
+    threads in one process; with OpenSearch, processes use every core."""
+    return "threads" if settings.backend == "embedded" else "prefork"
+
+
+def run_worker(
+    settings: Settings,
+    *,
+    env_factory: Callable[[], JobEnv],
+    kinds: JobKinds,
+    concurrency: int | None = None,
+    pool: str | None = None,
+    reconcile_every: float = 30.0,
+    loglevel: str = "INFO",
+    queue: str = QUEUE,
+) -> None:
+    """Run a worker until it is stopped. Blocks.
+
+    The reconciler runs at once (recovering what a killed worker or a restarted Redis left)
+    and then every `reconcile_every` seconds, in this process's main process only: prefork
+    children build their own stores (`env_factory`) on their first chunk."""
+    app, dispatcher = make_celery(settings, kinds=kinds, env_factory=env_factory, queue=queue)
+    engine = make_engine(settings.records_url)
+    # The reconciler's connections are closed after every pass, so a prefork child never
+    # inherits an open database connection from this process.
+    loop = ReconcilerLoop(JobStore(engine), dispatcher, every=reconcile_every, after_pass=engine.dispose)
+    loop.start()
+    name = f"discovery-{os.getpid()}@{socket.gethostname()}"
+    argv = [
+        "worker",
+        f"--concurrency={concurrency or settings.workers}",
+        f"--pool={pool or default_pool(settings)}",
+        f"--loglevel={loglevel}",
+        f"--queues={queue}",
+        f"--hostname={name}",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    log.info("starting worker %s: %s", name, " ".join(argv))
+    try:
+        app.worker_main(argv)
+    finally:
+        loop.stop()
+        dispatcher.close()
+        engine.dispose()

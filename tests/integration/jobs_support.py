@@ -1,0 +1,110 @@
+"""Helpers for the job tests: a small job kind that writes real product records, an
+environment for it, and a worker process started the way `discovery worker` starts one.
+
+`RowsKind` ("test_rows") plans `params["rows"]` rows into chunks of `tuning.chunk_size`; each
+row upserts product `R-<i>` into the records (an idempotent upsert by SKU, like an import).
+Row `params["poison"]` raises on every try (a decoder crash); `params["flaky"]` names
+chunks whose first `params["flaky_times"]` runs raise `BackendUnavailable`, counted in a
+file so that worker processes share the count; `params["row_sleep_s"]` slows rows down so a
+test can act while a job is in the middle.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from discovery.config import Settings
+from discovery.domain import Product
+from discovery.errors import BackendUnavailable, RejectedInput
+from discovery.store.blobs import FilesystemBlobStore
+from discovery.store.records import Records
+from indexer.jobs.items import each_item
+from indexer.jobs.model import ChunkContext, ChunkResult, JobEnv, PlanResult
+
+WORKER = Path(__file__).with_name("jobs_worker.py")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class RecordsEnv:
+    """Just the stores `RowsKind` needs (no search engine, no models)."""
+
+    settings: Settings
+    records: Records
+    blobs: FilesystemBlobStore
+    backend: Any = None
+
+    def clip(self) -> Any:
+        raise NotImplementedError
+
+    def text(self) -> Any:
+        return None
+
+    @classmethod
+    def open(cls, settings: Settings) -> RecordsEnv:
+        return cls(settings, Records.open(settings.records_url), FilesystemBlobStore(settings.blob_dir))
+
+
+class RowsKind:
+    name = "test_rows"
+
+    def plan(self, env: JobEnv, chunk: ChunkContext) -> PlanResult:
+        rows = chunk.params["rows"]
+        if not isinstance(rows, int):
+            raise RejectedInput(f"rows must be a number, not {rows!r}", field="rows")
+        size = chunk.tuning.chunk_size
+        return PlanResult(
+            [{"label": f"rows {s}-{min(s + size, rows) - 1}", "start": s, "stop": min(s + size, rows)}
+             for s in range(0, rows, size)]
+        )
+
+    def run(self, env: JobEnv, chunk: ChunkContext) -> ChunkResult:
+        self._maybe_flake(env, chunk)
+        start, stop = int(chunk.payload["start"]), int(chunk.payload["stop"])  # type: ignore[arg-type]
+        poison = chunk.params.get("poison")
+        pause = float(chunk.params.get("row_sleep_s") or 0.0)  # type: ignore[arg-type]
+        result = ChunkResult()
+        result.add("received", stop - start)
+
+        def make(i: int) -> Product:
+            if pause:
+                time.sleep(pause)
+            if i == poison:
+                raise ValueError(f"cannot decode row {i}")
+            return Product(sku=f"R-{i:06d}", name=f"Row {i}", source={"job": chunk.job_id})
+
+        made = each_item(range(start, stop), make, chunk=chunk, result=result, describe=lambda i: {"line": i})
+        products = [p for _, p in made]
+        env.records.upsert_products(products)
+        result.add("indexed", len(products))
+        return result
+
+    def _maybe_flake(self, env: JobEnv, chunk: ChunkContext) -> None:
+        if chunk.chunk_no not in (chunk.params.get("flaky") or []):  # type: ignore[operator]
+            return
+        marker = env.settings.data_dir / f"flaky-{chunk.job_id}-{chunk.chunk_no}"
+        seen = int(marker.read_text()) if marker.exists() else 0
+        marker.write_text(str(seen + 1))
+        if seen < int(chunk.params.get("flaky_times") or 0):  # type: ignore[arg-type]
+            raise BackendUnavailable("search engine away (test)")
+
+
+def extra_kinds() -> dict[str, Any]:
+    return {RowsKind.name: RowsKind()}
+
+
+def start_worker(env: dict[str, str], *, queue: str, log: Path, pool: str = "threads", concurrency: int = 2,
+                 reconcile_every: float = 0.5) -> subprocess.Popen[bytes]:
+    """A real worker process in its own process group (so `kill -9` takes all of it)."""
+    args = [sys.executable, str(WORKER), "--queue", queue, "--pool", pool, "--concurrency", str(concurrency),
+            "--reconcile-every", str(reconcile_every)]
+    out = log.open("ab")
+    return subprocess.Popen(
+        args, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
