@@ -1,0 +1,100 @@
+"""Plain-text highlights for the embedded engine. Pure.
+
+tantivy's SnippetGenerator only marks exact terms, not the fuzzy and prefix matches a
+search also accepts, and its offsets are in bytes. So matches are found here, over the
+page's documents only, with the same tokenizer the index uses and the same rules as
+the query (`text_rules`). Offsets are character offsets into `Highlight.text`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from discovery.store.index.base import Highlight
+from discovery.store.index.text_rules import edit_distance_within, fuzzy_distance
+
+FRAGMENT_CHARS = 200
+LEAD_CHARS = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str  # folded, as indexed
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class WordMatcher:
+    """Decides which indexed tokens a query's words matched; caches across a page."""
+
+    words: Sequence[str]
+    _exact: dict[str, bool] = field(default_factory=dict)
+    _fuzzy: dict[str, bool] = field(default_factory=dict)
+
+    def exact(self, token: str) -> bool:
+        hit = self._exact.get(token)
+        if hit is None:
+            last = self.words[-1] if self.words else ""
+            hit = token in self.words or (bool(last) and token.startswith(last))
+            self._exact[token] = hit
+        return hit
+
+    def fuzzy(self, token: str, words: Iterable[str]) -> bool:
+        key = token + "\x00" + "\x00".join(words)
+        hit = self._fuzzy.get(key)
+        if hit is None:
+            hit = any(edit_distance_within(token, w, fuzzy_distance(w)) for w in words if fuzzy_distance(w))
+            self._fuzzy[key] = hit
+        return hit
+
+    def unmatched_words(self, tokens: Iterable[str]) -> list[str]:
+        """Words no token matched exactly or as prefix: only these are tried fuzzily,
+        which keeps highlighting cheap where a word matched as typed."""
+        seen = set(tokens)
+        last = self.words[-1] if self.words else ""
+        out = []
+        for w in self.words:
+            if w in seen or (w == last and any(t.startswith(last) for t in seen)):
+                continue
+            out.append(w)
+        return out
+
+
+def match_spans(tokens: Sequence[Token], matcher: WordMatcher, fuzzy_words: Sequence[str]) -> list[tuple[int, int]]:
+    spans = []
+    for tok in tokens:
+        if matcher.exact(tok.text) or (fuzzy_words and matcher.fuzzy(tok.text, fuzzy_words)):
+            spans.append((tok.start, tok.end))
+    return spans
+
+
+def fragment(text: str, spans: Sequence[tuple[int, int]], max_chars: int = FRAGMENT_CHARS) -> Highlight:
+    """The text (or a window of it around the first match) with match offsets into it."""
+    if len(text) <= max_chars:
+        return Highlight(text=text, offsets=tuple(spans))
+    start = max(0, spans[0][0] - LEAD_CHARS)
+    if start:
+        space = text.find(" ", start, spans[0][0])
+        start = space + 1 if space >= 0 else start
+    end = min(len(text), start + max_chars)
+    if end < len(text):
+        space = text.rfind(" ", spans[0][1], end)
+        end = space if space > 0 else end
+    kept = tuple((s - start, e - start) for s, e in spans if s >= start and e <= end)
+    return Highlight(text=text[start:end], offsets=kept)
+
+
+def highlight_fields(
+    fields: Mapping[str, tuple[str, Sequence[Token]]], matcher: WordMatcher
+) -> dict[str, list[Highlight]]:
+    """Highlights per field name for one document; fields without a match are left out."""
+    all_tokens = [t.text for _, toks in fields.values() for t in toks]
+    fuzzy_words = matcher.unmatched_words(all_tokens)
+    out: dict[str, list[Highlight]] = {}
+    for name, (text, tokens) in fields.items():
+        spans = match_spans(tokens, matcher, fuzzy_words)
+        if spans:
+            out[name] = [fragment(text, spans)]
+    return out

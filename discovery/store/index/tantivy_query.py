@@ -1,0 +1,175 @@
+"""Render the neutral query parts as tantivy queries, built from terms only.
+
+User text never reaches tantivy's query-language parser: it is tokenized with the
+index's own analyzer and every word becomes term, fuzzy and prefix queries, so `*:*`,
+`name:x`, quotes and brackets are just (absent) words. The one parsed query is the
+`search_after` range, whose value is a hex key made here (`sortkeys`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import tantivy
+from tantivy import Occur, Query
+
+from discovery.domain import DocType
+from discovery.errors import InvalidQuery
+from discovery.store.index import sortkeys
+from discovery.store.index import tantivy_schema as ts
+from discovery.store.index.base import Range
+from discovery.store.index.documents import DATE_FIELDS, KEYWORD_FIELDS, NUMBER_FIELDS, TEXT_WEIGHTS
+from discovery.store.index.text_rules import MAX_QUERY_WORDS, fuzzy_distance
+
+PREFIX_BOOST = 1.0
+FUZZY_BOOST = 0.5
+LOCALE_BOOST = 1.2  # a match in the reader's language beats the same match in the default
+PHRASE_BOOST = 2.0
+EXACT_NAME_BOOST = 25.0  # "an exact name match ranks first"
+
+
+def check_fields(
+    filters: Mapping[str, Sequence[str]], ranges: Mapping[str, Range], facets: Sequence[str]
+) -> None:
+    """Refuse any field the index doesn't hold for that use."""
+    for name in filters:
+        if name not in KEYWORD_FIELDS:
+            raise InvalidQuery(f"unknown filter field {name!r}", field=name)
+    for name in facets:
+        if name not in KEYWORD_FIELDS:
+            raise InvalidQuery(f"unknown facet field {name!r}", field=name)
+    for name in ranges:
+        if name not in NUMBER_FIELDS and name not in DATE_FIELDS:
+            raise InvalidQuery(f"unknown range field {name!r}", field=name)
+
+
+def all_of(queries: Sequence[Query]) -> Query:
+    if not queries:
+        return Query.all_query()
+    if len(queries) == 1:
+        return queries[0]
+    return Query.boolean_query([(Occur.Must, q) for q in queries])
+
+
+def any_of(queries: Sequence[Query]) -> Query:
+    if not queries:
+        return Query.empty_query()
+    if len(queries) == 1:
+        return queries[0]
+    return Query.boolean_query([(Occur.Should, q) for q in queries])
+
+
+def unscored(query: Query) -> Query:
+    """A clause that narrows without changing the text score."""
+    return Query.const_score_query(query, 0.0)
+
+
+class QueryBuilder:
+    def __init__(self, schema: tantivy.Schema, index: tantivy.Index) -> None:
+        self.schema = schema
+        self._index = index
+
+    def words(self, text: str) -> list[str]:
+        return ts.words_of(ts.analyzer(), text)[:MAX_QUERY_WORDS]
+
+    def text(self, words: Sequence[str], locale: str | None) -> Query:
+        """Every word must match (any weighted field); the last also as a prefix; each
+        within its typo distance; the whole phrase and an exact name score extra."""
+        if not words:
+            return Query.empty_query()
+        loc = ts.locale_key(locale) if locale else None
+        musts = [self._word(w, last=i == len(words) - 1, locale=loc) for i, w in enumerate(words)]
+        shoulds = self._phrase_boosts(words, loc)
+        clauses = [(Occur.Must, q) for q in musts] + [(Occur.Should, q) for q in shoulds]
+        return Query.boolean_query(clauses)
+
+    def _word(self, word: str, *, last: bool, locale: str | None) -> Query:
+        s = self.schema
+        options = [
+            Query.boost_query(Query.term_query(s, ts.text_field(name), word), weight)
+            for name, weight in TEXT_WEIGHTS.items()
+        ]
+        catch_alls = [ts.ALL_TEXT]
+        if locale:
+            options += [
+                Query.boost_query(
+                    Query.term_query(s, f"{ts.LOCALE_TEXT}.{locale}.{name}", word), weight * LOCALE_BOOST
+                )
+                for name, weight in TEXT_WEIGHTS.items()
+            ]
+            catch_alls.append(f"{ts.LOCALE_TEXT}.{locale}.{ts.LOCALE_ALL}")
+        distance = fuzzy_distance(word)
+        for field in catch_alls:
+            if last:
+                prefix = Query.fuzzy_term_query(s, field, word, distance=0, prefix=True)
+                options.append(Query.boost_query(prefix, PREFIX_BOOST))
+            if distance:
+                fuzzy = Query.fuzzy_term_query(s, field, word, distance=distance, transposition_cost_one=True)
+                options.append(Query.boost_query(fuzzy, FUZZY_BOOST))
+        return any_of(options)
+
+    def _phrase_boosts(self, words: Sequence[str], locale: str | None) -> list[Query]:
+        s = self.schema
+        boosts = [Query.boost_query(Query.term_query(s, ts.NAME_EXACT, " ".join(words)), EXACT_NAME_BOOST)]
+        if len(words) > 1:
+            fields = [ts.text_field(n) for n in ts.NAME_FIELDS]
+            if locale:
+                fields += [f"{ts.LOCALE_TEXT}.{locale}.{n}" for n in ts.NAME_FIELDS]
+            boosts += [
+                Query.boost_query(Query.phrase_query(s, f, list(words)), PHRASE_BOOST * TEXT_WEIGHTS["name"])
+                for f in fields
+            ]
+        return boosts
+
+    def keyword(self, name: str, values: Sequence[str]) -> Query:
+        field = ts.keyword_field(name)
+        if len(values) == 1:
+            return unscored(Query.term_query(self.schema, field, values[0]))
+        return unscored(Query.term_set_query(self.schema, field, list(values)))
+
+    def types(self, types: Sequence[DocType]) -> Query | None:
+        wanted = sorted(set(types))
+        if wanted == ["asset", "product"]:
+            return None
+        if not wanted:
+            return Query.empty_query()
+        return self.keyword("type", wanted)
+
+    def ids(self, ids: Sequence[str]) -> Query:
+        return unscored(Query.term_set_query(self.schema, ts.ID, list(ids)))
+
+    def range(self, name: str, rng: Range) -> Query | None:
+        if rng.lo is None and rng.hi is None:
+            return None
+        if name in NUMBER_FIELDS:
+            lo, hi = _number(name, rng.lo), _number(name, rng.hi)
+            q = Query.range_query(self.schema, ts.number_field(name), tantivy.FieldType.Float, lo, hi)
+        else:
+            dlo, dhi = _when(name, rng.lo), _when(name, rng.hi)
+            q = Query.range_query(self.schema, ts.date_field(name), tantivy.FieldType.Date, dlo, dhi)
+        return unscored(q)
+
+    def after(self, spec: sortkeys.SortSpec, key: str) -> Query:
+        # `key` is hex made by sortkeys, never user text, so the parser sees no syntax.
+        if not key or any(c not in "0123456789abcdef" for c in key):
+            raise InvalidQuery("malformed search_after", field="search_after")
+        return unscored(self._index.parse_query(f"{spec.field}:>{key}"))
+
+
+def _number(name: str, value: float | str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InvalidQuery(f"range bound {value!r} of {name} is not a number", field=name) from None
+
+
+def _when(name: str, value: float | str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return ts.tantivy_date(str(value))
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidQuery(f"range bound {value!r} of {name} is not an ISO date", field=name) from None

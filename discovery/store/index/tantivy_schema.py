@@ -1,0 +1,208 @@
+"""How an `IndexDoc` is laid out in tantivy: the schema, the analyzer, the conversion.
+
+Field families (prefixes keep `tags` the text field apart from `tags` the keyword):
+`t_<name>` weighted text, `t_all` every default text field (fuzzy and prefix matching
+run once there instead of once per field), `ltext` per-locale text as JSON
+(`ltext.<locale>.<name>`), `k_<name>` exact keywords (raw, fast: filters and terms
+aggregations), `n_<name>` numbers, `d_<name>` dates, `s_<sort>` sort keys
+(`sortkeys`), `name_exact` the folded name for the exact-match boost, `id`/`id_hash`,
+and `doc`, the whole document as JSON bytes (what `get` and hits read back).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+import tantivy
+
+from discovery.store.index import sortkeys
+from discovery.store.index.base import IndexDoc
+from discovery.store.index.documents import DATE_FIELDS, KEYWORD_FIELDS, NUMBER_FIELDS, TEXT_WEIGHTS
+from discovery.store.index.highlights import Token
+
+FOLDED = "folded"
+ID = "id"
+ID_HASH = "id_hash"
+ALL_TEXT = "t_all"
+LOCALE_TEXT = "ltext"
+LOCALE_ALL = "_all"
+NAME_EXACT = "name_exact"
+DOC = "doc"
+NAME_FIELDS = ("name", "title")
+
+
+def text_field(name: str) -> str:
+    return f"t_{name}"
+
+
+def keyword_field(name: str) -> str:
+    return f"k_{name}"
+
+
+def number_field(name: str) -> str:
+    return f"n_{name}"
+
+
+def date_field(name: str) -> str:
+    return f"d_{name}"
+
+
+def locale_key(locale: str) -> str:
+    # A dot would split the JSON path; locales never need one.
+    return locale.replace(".", "_")
+
+
+def folding_analyzer() -> tantivy.TextAnalyzer:
+    """Split on non-alphanumerics, lowercase, fold accents to ASCII (`Crème` -> `creme`)."""
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .build()
+    )
+
+
+_local = threading.local()
+
+
+def analyzer() -> tantivy.TextAnalyzer:
+    """This thread's folding analyzer: an analyzer is stateful while it tokenizes, so
+    threads don't share one."""
+    found: tantivy.TextAnalyzer | None = getattr(_local, "analyzer", None)
+    if found is None:
+        found = _local.analyzer = folding_analyzer()
+    return found
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field(ID, stored=True, fast=True, tokenizer_name="raw")
+    sb.add_unsigned_field(ID_HASH, indexed=True, fast=True)
+    for name in TEXT_WEIGHTS:
+        sb.add_text_field(text_field(name), tokenizer_name=FOLDED)
+    sb.add_text_field(ALL_TEXT, tokenizer_name=FOLDED)
+    sb.add_json_field(LOCALE_TEXT, tokenizer_name=FOLDED)
+    sb.add_text_field(NAME_EXACT, tokenizer_name="raw")
+    for name in KEYWORD_FIELDS:
+        sb.add_text_field(keyword_field(name), fast=True, tokenizer_name="raw")
+    for name in NUMBER_FIELDS:
+        sb.add_float_field(number_field(name), indexed=True, fast=True)
+    for name in DATE_FIELDS:
+        sb.add_date_field(date_field(name), indexed=True, fast=True)
+    for spec in sortkeys.SORTS.values():
+        sb.add_text_field(spec.field, fast=True, tokenizer_name="raw")
+    sb.add_bytes_field(DOC, stored=True)
+    return sb.build()
+
+
+def open_index(path: str) -> tantivy.Index:
+    index = tantivy.Index(build_schema(), path=path, reuse=True)
+    index.register_tokenizer(FOLDED, folding_analyzer())
+    # Searchers are reloaded by `refresh()` only, so a search never sees half a batch.
+    index.config_reader(reload_policy="Manual")
+    return index
+
+
+def id_hash(doc_id: str) -> int:
+    """A 64-bit key of a global id: joins tantivy hits to vector rows without
+    reading stored documents (a collision needs ~2^32 documents to be likely)."""
+    return int.from_bytes(hashlib.blake2b(doc_id.encode(), digest_size=8).digest(), "big")
+
+
+def words_of(analyzer: tantivy.TextAnalyzer, text: str) -> list[str]:
+    return list(analyzer.analyze(text)) if text else []
+
+
+def tokens_of(analyzer: tantivy.TextAnalyzer, text: str) -> list[Token]:
+    return [Token(t.text, t.char_offset_from, t.char_offset_to) for t in analyzer.pre_tokenize(text).tokens]
+
+
+def tantivy_date(text: str) -> datetime:
+    """An ISO date as tantivy holds it. tantivy stores nanoseconds in an i64 (years
+    1677-2262), so later dates such as the far-future "never expires" are clamped to
+    its last instant, which still compares as later than any real date."""
+    seconds = sortkeys.iso_to_epoch(text)
+    lo, hi = tantivy.MIN_DATETIME.timestamp(), tantivy.MAX_DATETIME.timestamp()
+    return datetime.fromtimestamp(min(max(seconds, lo), hi), tz=UTC)
+
+
+def to_tantivy(doc: IndexDoc, analyzer: tantivy.TextAnalyzer) -> tantivy.Document:
+    """The tantivy document for `doc`; raises ValueError on a value tantivy can't hold."""
+    out = tantivy.Document()
+    out.add_text(ID, doc.id)
+    out.add_unsigned(ID_HASH, id_hash(doc.id))
+    for name, text in doc.text.items():
+        if name in TEXT_WEIGHTS and text:
+            out.add_text(text_field(name), text)
+            out.add_text(ALL_TEXT, text)
+    name = next((doc.text[n] for n in NAME_FIELDS if doc.text.get(n)), "")
+    if name:
+        out.add_text(NAME_EXACT, " ".join(words_of(analyzer, name)))
+    if doc.locale_text:
+        out.add_json(LOCALE_TEXT, _locale_json(doc.locale_text))
+    keywords: dict[str, list[str]] = {**doc.keywords, "type": [doc.type]}
+    for kname, values in keywords.items():
+        if kname in KEYWORD_FIELDS:
+            for value in values:
+                if value:
+                    out.add_text(keyword_field(kname), value)
+    for nname, number in doc.numbers.items():
+        if nname in NUMBER_FIELDS:
+            if not math.isfinite(number):
+                raise ValueError(f"{nname} is not a finite number")
+            out.add_float(number_field(nname), float(number))
+    for dname, iso in doc.dates.items():
+        if dname in DATE_FIELDS and iso:
+            out.add_date(date_field(dname), tantivy_date(iso))
+    for sfield, key in sortkeys.doc_keys(doc).items():
+        out.add_text(sfield, key)
+    out.add_bytes(DOC, doc_to_json(doc))
+    return out
+
+
+def _locale_json(locale_text: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for locale, fields in locale_text.items():
+        texts = {n: t for n, t in fields.items() if t and not n.startswith("_")}
+        if texts:
+            texts[LOCALE_ALL] = " ".join(texts.values())
+            out[locale_key(locale)] = texts
+    return out
+
+
+def doc_to_json(doc: IndexDoc) -> bytes:
+    # Vectors live in the vector store; keeping them out keeps hits cheap to read.
+    data = asdict(doc)
+    data.pop("text_vector")
+    data.pop("image_vector")
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+def doc_from_json(raw: bytes) -> IndexDoc:
+    return IndexDoc(**json.loads(raw))
+
+
+def stored_doc(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> IndexDoc:
+    raw = searcher.doc(address).get_first(DOC)
+    if raw is None:
+        raise RuntimeError("a document without its stored body: the index predates this schema")
+    return doc_from_json(bytes(raw))
+
+
+def count(searcher: tantivy.Searcher, query: tantivy.Query) -> int:
+    """How many documents match (tantivy's `SearchResult.count`, missing from its stubs)."""
+    result = searcher.search(query, limit=1, count=True)
+    return int(getattr(result, "count", None) or 0)
+
+
+def result_count(result: tantivy.SearchResult) -> int:
+    return int(getattr(result, "count", None) or 0)
+
+
+def stored_id(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> str:
+    return str(searcher.doc(address).get_first(ID))

@@ -1,0 +1,199 @@
+"""Answer a `SearchQuery` from one tantivy searcher (see `SearchQuery` for semantics).
+
+The match set is `text OR include_ids` (or everything), narrowed by types, ranges and
+filters. Relevance order is text hits by (score, id), then documents matched only
+through `include_ids`, in the order given. Other sorts read one precomputed key
+(`sortkeys`). Only the page's documents are read back.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import tantivy
+from tantivy import Occur, Order, Query
+
+from discovery.domain import JSONScalar
+from discovery.errors import InvalidQuery
+from discovery.store.index import sortkeys
+from discovery.store.index import tantivy_schema as ts
+from discovery.store.index.base import FacetValue, Highlight, Hit, IndexDoc, SearchQuery, SearchResult
+from discovery.store.index.highlights import WordMatcher, highlight_fields
+from discovery.store.index.tantivy_facets import FacetRequest, facet_counts
+from discovery.store.index.tantivy_query import QueryBuilder, all_of, any_of, check_fields
+from discovery.store.index.tantivy_ranking import ranked_window
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    words: list[str]
+    text: Query | None  # scored text query, when text is matched
+    ids: Query | None
+    everything: bool  # no text, no ids: every document of the types
+    scope: list[Query]  # types and ranges
+    filters: dict[str, Query]
+
+    @property
+    def match(self) -> Query:
+        if self.everything:
+            return Query.all_query()
+        return any_of([q for q in (self.text, self.ids) if q is not None])
+
+    def narrowed(self, match: Query) -> Query:
+        return all_of([match, *self.scope, *self.filters.values()])
+
+
+@dataclass(slots=True)
+class Page:
+    docs: list[tuple[IndexDoc, float, tuple[JSONScalar, ...], bool]]  # doc, score, sort values, text matched
+    total: int
+
+
+def plan(builder: QueryBuilder, q: SearchQuery) -> Plan:
+    check_fields(q.filters, q.ranges, q.facets)
+    has_text = bool(q.text.strip())
+    words = builder.words(q.text) if has_text else []
+    text = builder.text(words, q.locale) if has_text and q.text_match else None
+    ids = builder.ids(q.include_ids) if q.include_ids else None
+    scope = [s for s in (builder.types(q.types),) if s is not None]
+    scope += [r for name, rng in q.ranges.items() if (r := builder.range(name, rng)) is not None]
+    # A field given no values constrains nothing.
+    filters = {name: builder.keyword(name, list(values)) for name, values in q.filters.items() if values}
+    return Plan(words, text, ids, not has_text and not q.include_ids, scope, filters)
+
+
+def execute(
+    searcher: tantivy.Searcher, builder: QueryBuilder, analyzer: tantivy.TextAnalyzer, q: SearchQuery
+) -> SearchResult:
+    started = time.perf_counter()
+    if q.offset < 0 or q.size < 0 or q.facet_size < 1:
+        raise InvalidQuery("offset and size must be >= 0, facet_size >= 1", field="size")
+    p = plan(builder, q)
+    if q.sort == "relevance" and not p.everything:
+        page = _relevance_page(searcher, p, q)
+    else:
+        spec = sortkeys.spec_for("id" if q.sort == "relevance" else q.sort)
+        page = _key_page(searcher, builder, p, q, spec)
+    hits = _hits(page, p, q, analyzer)
+    facets: dict[str, list[FacetValue]] = {}
+    errors: dict[str, str] = {}
+    if q.facets:
+        request = FacetRequest(
+            builder.schema, all_of([p.match, *p.scope]), p.filters, q.filters, q.facets, q.facet_size
+        )
+        facets, errors = facet_counts(searcher, request)
+    limit = q.track_total_limit
+    return SearchResult(
+        total=min(page.total, limit),
+        total_is_lower_bound=page.total > limit,
+        hits=hits,
+        facets=facets,
+        facet_errors=errors,
+        took_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def _key_page(
+    searcher: tantivy.Searcher, builder: QueryBuilder, p: Plan, q: SearchQuery, spec: sortkeys.SortSpec
+) -> Page:
+    narrowed = p.narrowed(p.match)
+    query = narrowed
+    if q.search_after is not None:
+        query = all_of([narrowed, builder.after(spec, sortkeys.cursor_key(spec, tuple(q.search_after)))])
+    result = searcher.search(
+        query, limit=max(1, q.size), offset=q.offset, count=True, order_by_field=spec.field, order=Order.Asc
+    )
+    total = ts.result_count(result)
+    if q.search_after is not None:
+        total = _count(searcher, narrowed)
+    docs = [ts.stored_doc(searcher, a) for _, a in result.hits][: q.size]
+    matched = _text_matched(searcher, builder, p, docs)
+    score = 1.0 if p.everything else 0.0
+    return Page([(d, score, sortkeys.sort_values(spec, d), d.id in matched) for d in docs], total)
+
+
+def _text_matched(searcher: tantivy.Searcher, builder: QueryBuilder, p: Plan, docs: list[IndexDoc]) -> set[str]:
+    if p.everything or (p.text is not None and p.ids is None):
+        return {d.id for d in docs}
+    if p.text is None or not docs:
+        return set()
+    query = all_of([p.text, builder.ids([d.id for d in docs])])
+    return {ts.stored_id(searcher, a) for _, a in searcher.search(query, limit=len(docs)).hits}
+
+
+def _relevance_page(searcher: tantivy.Searcher, p: Plan, q: SearchQuery) -> Page:
+    after = _relevance_cursor(q.search_after)
+    extra = _include_only(searcher, p, q)
+    out: list[tuple[IndexDoc, float, tuple[JSONScalar, ...], bool]] = []
+    skip, count_text = q.offset, 0
+    if p.text is not None:
+        if after is not None and after[0] is None:
+            count_text = _count(searcher, p.narrowed(p.text))  # the cursor is past every text hit
+        else:
+            text_after = (after[0], after[1]) if after is not None and after[0] is not None else None
+            window = ranked_window(searcher, p.narrowed(p.text), skip=skip, size=q.size, after=text_after)
+            count_text = window.count
+            for r in window.hits:
+                doc = ts.stored_doc(searcher, r.address)
+                out.append((doc, r.score, (r.score, doc.id), True))
+            skip = max(0, skip - (count_text - window.before))
+    rest = extra
+    if after is not None and after[0] is None:
+        position = next((i for i, (doc_id, _) in enumerate(extra) if doc_id == after[1]), len(extra))
+        rest = extra[position + 1 :]
+    room = q.size - len(out)
+    for _, address in rest[skip : skip + room] if room > 0 else []:
+        doc = ts.stored_doc(searcher, address)
+        out.append((doc, 0.0, (None, doc.id), False))
+    return Page(out, count_text + len(extra))
+
+
+def _include_only(searcher: tantivy.Searcher, p: Plan, q: SearchQuery) -> list[tuple[str, tantivy.DocAddress]]:
+    """Documents matched only through `include_ids`, in the order given."""
+    if p.ids is None:
+        return []
+    query = p.narrowed(p.ids)
+    if p.text is not None:
+        query = Query.boolean_query([(Occur.Must, query), (Occur.MustNot, p.text)])
+    found = searcher.search(query, limit=max(1, len(q.include_ids))).hits
+    rank = {doc_id: i for i, doc_id in reversed(list(enumerate(q.include_ids)))}
+    pairs = [(ts.stored_id(searcher, a), a) for _, a in found]
+    return sorted(pairs, key=lambda pair: rank.get(pair[0], len(rank)))
+
+
+def _relevance_cursor(after: tuple[JSONScalar, ...] | None) -> tuple[float | None, str] | None:
+    if after is None:
+        return None
+    if len(after) != 2 or not isinstance(after[1], str) or not (
+        after[0] is None or (isinstance(after[0], int | float) and not isinstance(after[0], bool))
+    ):
+        raise InvalidQuery("search_after does not fit relevance order", field="search_after")
+    return (None if after[0] is None else float(after[0]), after[1])
+
+
+def _count(searcher: tantivy.Searcher, query: Query) -> int:
+    return ts.count(searcher, query)
+
+
+def _hits(page: Page, p: Plan, q: SearchQuery, analyzer: tantivy.TextAnalyzer) -> list[Hit]:
+    matcher = WordMatcher(p.words) if q.highlight and p.words else None
+    hits = []
+    for doc, score, values, matched in page.docs:
+        hit = Hit(doc.id, doc.type, doc.key, score, doc.stored, sort_values=values, text_matched=matched)
+        if matcher is not None and matched:
+            hit.highlights = _highlights(doc, matcher, analyzer, q.locale)
+        hits.append(hit)
+    return hits
+
+
+def _highlights(
+    doc: IndexDoc, matcher: WordMatcher, analyzer: tantivy.TextAnalyzer, locale: str | None
+) -> dict[str, list[Highlight]]:
+    fields = {name: (text, ts.tokens_of(analyzer, text)) for name, text in doc.text.items() if text}
+    found = highlight_fields(fields, matcher)
+    localized = doc.locale_text.get(locale or "") if locale else None
+    if localized:
+        local_fields = {n: (t, ts.tokens_of(analyzer, t)) for n, t in localized.items() if t}
+        found.update(highlight_fields(local_fields, matcher))  # the reader's language wins
+    return found

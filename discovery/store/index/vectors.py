@@ -1,0 +1,160 @@
+"""Vectors of the embedded engine: numpy, exact dot products, FAISS HNSW beyond a size.
+
+Vectors are kept per (field, model): two models' vectors are never in one matrix, so
+they can never be compared. Rows are L2-normalised float32, so cosine is a dot product.
+A block is append-only with tombstones: a snapshot taken at refresh sees rows `[:n]`
+and its own copy of the live mask, so searches in flight never see a half-applied
+batch while the writer appends behind them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import faiss
+import numpy as np
+import numpy.typing as npt
+
+from discovery.domain import DocType
+from discovery.store.index.base import ScoredId, VectorField
+
+TYPE_CODES: dict[str, int] = {"product": 0, "asset": 1}
+HNSW_M = 32
+F32 = npt.NDArray[np.float32]
+
+
+def normalise(vector: Sequence[float] | F32) -> F32:
+    arr = np.asarray(vector, dtype=np.float32).reshape(-1)
+    norm = float(np.linalg.norm(arr))
+    if not np.isfinite(norm) or norm == 0.0:
+        raise ValueError("vector is zero or not finite")
+    return arr / norm
+
+
+class VectorBlock:
+    """Every vector of one field made by one model."""
+
+    def __init__(self, field: VectorField, model: str, dim: int, capacity: int = 256) -> None:
+        self.field, self.model, self.dim = field, model, dim
+        self.mat = np.zeros((capacity, dim), dtype=np.float32)
+        self.hashes = np.zeros(capacity, dtype=np.uint64)
+        self.types = np.zeros(capacity, dtype=np.uint8)
+        self.alive = np.zeros(capacity, dtype=bool)
+        self.ids: list[str] = []
+        self.row_of: dict[str, int] = {}
+        self.n = 0
+        self._hnsw: faiss.IndexHNSWFlat | None = None
+        self._hnsw_rows = 0
+        self._hnsw_lock = threading.Lock()
+
+    @property
+    def live(self) -> int:
+        return len(self.row_of)
+
+    def put(self, doc_id: str, doc_type: str, vec: F32, hashed: int) -> None:
+        self.remove(doc_id)
+        if self.n == len(self.mat):
+            self._grow()
+        row = self.n
+        self.mat[row], self.hashes[row], self.types[row] = vec, hashed, TYPE_CODES[doc_type]
+        self.alive[row] = True
+        self.ids.append(doc_id)
+        self.row_of[doc_id] = row
+        self.n += 1
+
+    def remove(self, doc_id: str) -> None:
+        row = self.row_of.pop(doc_id, None)
+        if row is not None:
+            self.alive[row] = False
+
+    def _grow(self) -> None:
+        # New arrays: snapshots keep reading the old ones.
+        cap = max(256, len(self.mat) * 2)
+        self.mat = np.concatenate([self.mat, np.zeros((cap - len(self.mat), self.dim), np.float32)])
+        self.hashes = np.concatenate([self.hashes, np.zeros(cap - len(self.hashes), np.uint64)])
+        self.types = np.concatenate([self.types, np.zeros(cap - len(self.types), np.uint8)])
+        self.alive = np.concatenate([self.alive, np.zeros(cap - len(self.alive), bool)])
+
+    def compacted(self) -> VectorBlock:
+        rows = np.flatnonzero(self.alive[: self.n])
+        out = VectorBlock(self.field, self.model, self.dim, capacity=max(256, len(rows)))
+        k = len(rows)
+        out.mat[:k], out.hashes[:k], out.types[:k] = self.mat[rows], self.hashes[rows], self.types[rows]
+        out.alive[:k] = True
+        out.ids = [self.ids[r] for r in rows]
+        out.row_of = {doc_id: i for i, doc_id in enumerate(out.ids)}
+        out.n = k
+        return out
+
+    def view(self) -> BlockView:
+        n = self.n
+        return BlockView(self, self.mat[:n], self.hashes[:n], self.types[:n], self.alive[:n].copy(), self.ids, n)
+
+    def hnsw_search(
+        self, query: F32, k: int, allowed: npt.NDArray[np.bool_], n: int
+    ) -> tuple[F32, npt.NDArray[np.int64]]:
+        """Approximate neighbours among the `allowed` rows of the first `n`."""
+        with self._hnsw_lock:
+            if self._hnsw is None:
+                self._hnsw = faiss.IndexHNSWFlat(self.dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+                self._hnsw.hnsw.efConstruction = 80
+            if self._hnsw_rows < n:
+                self._hnsw.add(np.ascontiguousarray(self.mat[self._hnsw_rows : n]))
+                self._hnsw_rows = n
+            bitmap = np.packbits(allowed, bitorder="little")
+            selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(64, 4 * k))  # type: ignore[attr-defined]
+            scores, rows = self._hnsw.search(query.reshape(1, -1), k, params=params)
+        return scores[0], rows[0]
+
+
+@dataclass(slots=True)
+class BlockView:
+    block: VectorBlock
+    mat: F32
+    hashes: npt.NDArray[np.uint64]
+    types: npt.NDArray[np.uint8]
+    alive: npt.NDArray[np.bool_]
+    ids: list[str]
+    n: int
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def candidates(
+        self, types: Sequence[DocType], allowed_hashes: npt.NDArray[np.uint64] | None, exclude: npt.NDArray[np.uint64]
+    ) -> npt.NDArray[np.bool_]:
+        mask = self.alive & np.isin(self.types, [TYPE_CODES[t] for t in types])
+        if allowed_hashes is not None:
+            mask &= np.isin(self.hashes, allowed_hashes)
+        if len(exclude):
+            mask &= ~np.isin(self.hashes, exclude)
+        return mask
+
+    def search(
+        self, query: F32, k: int, mask: npt.NDArray[np.bool_], min_score: float | None, exact_limit: int
+    ) -> list[ScoredId]:
+        rows = np.flatnonzero(mask)
+        if not len(rows) or k <= 0:
+            return []
+        if len(rows) <= exact_limit:
+            scores = self.mat[rows] @ query
+            top = np.argsort(-scores, kind="stable")[:k] if len(rows) <= 4 * k else _top(scores, k)
+            found = [(float(scores[i]), int(rows[i])) for i in top]
+        else:
+            hscores, hrows = self.block.hnsw_search(query, k, mask, self.n)
+            found = [(float(s), int(r)) for s, r in zip(hscores, hrows, strict=True) if r >= 0]
+        out = [ScoredId(self.ids[r], s) for s, r in found if min_score is None or s >= min_score]
+        out.sort(key=lambda h: (-h.score, h.id))
+        return out
+
+    def vector(self, doc_id: str) -> list[float] | None:
+        row = self.block.row_of.get(doc_id)
+        if row is None or row >= self.n or not self.alive[row]:
+            return None
+        return [float(x) for x in self.mat[row]]
+
+
+def _top(scores: F32, k: int) -> npt.NDArray[np.intp]:
+    part = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    return part[np.argsort(-scores[part], kind="stable")]
