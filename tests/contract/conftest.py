@@ -1,0 +1,53 @@
+"""The contract suite's engines: every test here runs on the embedded engine and on a
+real OpenSearch node (skipped, or failed under `make test`, when OpenSearch is down).
+
+`backend` is an empty engine per test (for writes); `catalog` is one engine per module
+loaded with the fixture catalog (for reads), so OpenSearch indices are not rebuilt for
+every read-only test.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from contract_catalog import Catalog, Oracle, catalog_docs
+
+from discovery.config import SearchSettings
+from discovery.store.index.base import SearchBackend
+
+ENGINES = [pytest.param("embedded"), pytest.param("opensearch", marks=pytest.mark.opensearch)]
+
+
+def make_backend(engine: str, request: pytest.FixtureRequest, path: Path, prefix: str) -> SearchBackend:
+    if engine == "embedded":
+        from discovery.store.index.embedded import EmbeddedBackend
+
+        return EmbeddedBackend(path, SearchSettings())
+    url = request.getfixturevalue("opensearch_url")  # skips (or fails) first when OpenSearch is down
+    from discovery.store.index.opensearch import OpenSearchBackend
+
+    return OpenSearchBackend(url=url, prefix=prefix, search=SearchSettings())
+
+
+@pytest.fixture(params=ENGINES)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchBackend]:
+    prefix = request.getfixturevalue("unique_prefix")
+    engine = make_backend(request.param, request, tmp_path / "idx", prefix)
+    engine.ensure_ready()
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def catalog(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Catalog]:
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    engine = make_backend(request.param, request, tmp_path_factory.mktemp("catalog") / "idx", prefix)
+    engine.ensure_ready()
+    docs = catalog_docs()
+    report = engine.upsert(docs, refresh=True)
+    assert not report.failed, report.failed
+    yield Catalog(engine, Oracle(docs))
+    engine.close()
