@@ -1,0 +1,279 @@
+"""Links between assets and products, each recording how it was made. Pure: the known
+SKUs and file names come in as arguments.
+
+Three ways, in order of trust: a manifest row (`manifest`), a product record naming the
+file among its images (`image_ref`), and a file-name rule (`filename_rule`). A name that
+fits more than one candidate is reported as ambiguous and linked to none: a wrong link
+puts a picture on the wrong product page, a missing one only leaves a gap to fill.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import urllib.parse
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from discovery.domain import JSONObject
+
+HOW_ORDER = ("manifest", "image_ref", "filename_rule")
+# One problem in the job reject shape: {"line", "file", "field", "reason"}.
+ProblemRow = dict[str, str | int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkMatch:
+    asset_id: str
+    sku: str
+    how: str
+    extra: tuple[tuple[str, str], ...] = ()
+
+    def to_json(self) -> JSONObject:
+        return {"sku": self.sku, "how": self.how, **dict(self.extra)}
+
+
+@dataclass(frozen=True, slots=True)
+class Ambiguity:
+    file: str
+    how: str
+    candidates: tuple[str, ...]
+    reason: str
+
+    def to_json(self) -> JSONObject:
+        return {"file": self.file, "how": self.how, "candidates": list(self.candidates), "reason": self.reason}
+
+
+def name_key(ref: str) -> str:
+    """How a file is named in a link: the last path component of a path or URL, decoded,
+    without query or fragment, case-folded. `/m/h/MH01-black_main.jpg?v=2` -> `mh01-black_main.jpg`."""
+    path = urllib.parse.urlsplit(ref.strip()).path if "://" in ref else ref.split("?")[0].split("#")[0]
+    return urllib.parse.unquote(re.split(r"[/\\]", path)[-1]).strip().casefold()
+
+
+def ids_by_name(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """`{name_key(filename): [asset ids]}` from (asset id, filename) pairs."""
+    out: dict[str, list[str]] = {}
+    for asset_id, filename in pairs:
+        ids = out.setdefault(name_key(filename), [])
+        if asset_id not in ids:
+            ids.append(asset_id)
+    return out
+
+
+def _one_asset(file: str, how: str, ids: Sequence[str]) -> str | Ambiguity | None:
+    if not ids:
+        return None
+    if len(ids) > 1:
+        return Ambiguity(file, how, tuple(ids), f"{len(ids)} assets have this file name")
+    return ids[0]
+
+
+def match_image_refs(
+    refs_by_sku: Mapping[str, Iterable[str]], asset_ids_by_name: Mapping[str, Sequence[str]]
+) -> tuple[list[LinkMatch], list[Ambiguity]]:
+    """Link each product to the asset whose file name its image references name. Works in
+    both directions: call it with the new assets when files arrive, or with the new
+    products when records arrive."""
+    links: list[LinkMatch] = []
+    ambiguous: list[Ambiguity] = []
+    for sku, refs in refs_by_sku.items():
+        for ref in refs:
+            found = _one_asset(name_key(ref), "image_ref", asset_ids_by_name.get(name_key(ref), ()))
+            if isinstance(found, Ambiguity):
+                ambiguous.append(found)
+            elif found is not None:
+                links.append(LinkMatch(found, sku, "image_ref"))
+    return links, ambiguous
+
+
+# --- manifest -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestRow:
+    line: int
+    sku: str
+    file: str
+    rights: JSONObject = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    line: int
+    field: str | None
+    reason: str
+    file: str | None = None
+
+    def to_json(self) -> ProblemRow:
+        return {"line": self.line, "file": self.file, "field": self.field, "reason": self.reason}
+
+
+def _date(text: str) -> str:
+    try:
+        return datetime.fromisoformat(text).isoformat()
+    except ValueError:
+        return date.fromisoformat(text[:10]).isoformat()
+
+
+def _rights(row: Mapping[str, str]) -> JSONObject:
+    rights: JSONObject = {}
+    for key in ("license", "credit"):
+        if value := (row.get(key) or "").strip():
+            rights[key] = value
+    if expires := (row.get("expires_at") or "").strip():
+        rights["expires_at"] = _date(expires)
+    if channels := (row.get("channels") or "").strip():
+        rights["channels"] = [c.strip() for c in re.split(r"[|;,]", channels) if c.strip()]
+    return rights
+
+
+def parse_manifest(text: str) -> tuple[list[ManifestRow], list[RowProblem]]:
+    """Rows of a manifest CSV with columns `sku,file[,license,credit,expires_at,channels]`
+    (header required; channels separated by `|` or `;`). Bad rows are reported by line."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    columns = {(c or "").strip().casefold() for c in reader.fieldnames or ()}
+    if not {"sku", "file"} <= columns:
+        return [], [RowProblem(1, None, "manifest needs a header with `sku` and `file` columns")]
+    rows: list[ManifestRow] = []
+    problems: list[RowProblem] = []
+    for raw in reader:
+        line = reader.line_num
+        row = {(k or "").strip().casefold(): (v or "") for k, v in raw.items() if isinstance(v, str)}
+        sku, file = row.get("sku", "").strip(), row.get("file", "").strip()
+        if not sku or not file:
+            problems.append(RowProblem(line, "sku" if not sku else "file", "empty sku or file", file or None))
+            continue
+        try:
+            rights = _rights(row)
+        except ValueError:
+            problems.append(RowProblem(line, "expires_at", f"not a date: {row.get('expires_at')!r}", file))
+            continue
+        rows.append(ManifestRow(line, sku, file, rights))
+    return rows, problems
+
+
+def match_manifest(
+    rows: Iterable[ManifestRow], asset_ids_by_name: Mapping[str, Sequence[str]]
+) -> tuple[list[tuple[LinkMatch, ManifestRow]], list[Ambiguity], list[RowProblem]]:
+    """(link, row) for each row whose file names exactly one asset; ambiguous rows; rows
+    whose file names no asset."""
+    links: list[tuple[LinkMatch, ManifestRow]] = []
+    ambiguous: list[Ambiguity] = []
+    missing: list[RowProblem] = []
+    for row in rows:
+        found = _one_asset(row.file, "manifest", asset_ids_by_name.get(name_key(row.file), ()))
+        if isinstance(found, Ambiguity):
+            ambiguous.append(found)
+        elif found is None:
+            missing.append(RowProblem(row.line, "file", "no asset with this file name", row.file))
+        else:
+            links.append((LinkMatch(found, row.sku, "manifest"), row))
+    return links, ambiguous, missing
+
+
+# --- file-name rules ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FilenameRule:
+    """A pattern with a named group `sku` (and optionally `color`, `view`) and how the
+    captured SKU must meet a known one: `exact`, or `suffix` (the known SKU ends with
+    it at a separator: `MB01` meets `24-MB01`, never `XMB01`)."""
+
+    name: str
+    pattern: re.Pattern[str]
+    sku_match: str = "suffix"
+    colors: frozenset[str] | None = None  # a captured `color` outside these is dropped
+
+    @classmethod
+    def of(
+        cls, name: str, pattern: str, sku_match: str = "suffix", colors: Iterable[str] | None = None
+    ) -> FilenameRule:
+        if sku_match not in ("suffix", "exact"):
+            raise ValueError(f"filename rule {name!r}: sku_match must be `suffix` or `exact`")
+        compiled = re.compile(pattern, re.IGNORECASE)
+        if "sku" not in compiled.groupindex:
+            raise ValueError(f"filename rule {name!r}: the pattern needs a (?P<sku>...) group")
+        vocab = frozenset(c.casefold() for c in colors) if colors is not None else None
+        return cls(name, compiled, sku_match, vocab)
+
+
+COLOR_WORDS = frozenset({
+    "black", "white", "grey", "gray", "red", "orange", "yellow", "green", "blue", "purple", "pink",
+    "brown", "beige", "navy", "khaki", "tan", "gold", "silver", "olive", "teal", "maroon", "cream",
+    "ivory", "lavender", "charcoal", "burgundy", "turquoise", "multi",
+})  # fmt: skip
+DEFAULT_RULES: tuple[FilenameRule, ...] = (
+    # mb01-blue-0.jpg, mh01-black_main.jpg, MS02_front.png (no colour: `front` is a view)
+    FilenameRule.of(
+        "sku-colour-view",
+        r"^(?P<sku>[a-z]{1,4}\d{2,5}[a-z]?)(?:[-_](?P<color>[a-z]{3,}))?(?:[-_](?P<view>[a-z0-9]+))*\.[a-z0-9]{2,5}$",
+        colors=COLOR_WORDS,
+    ),
+)
+
+
+def normalise_sku(text: str) -> str:
+    """SKUs compare case-insensitively, with `_`, `-`, space and `.` all one separator."""
+    return re.sub(r"[\s_.\-]+", "-", text.strip()).upper()
+
+
+class SkuIndex:
+    """Known SKUs, indexed by every separator-bounded tail (`24-MB01`: `MB01`, `24-MB01`)."""
+
+    def __init__(self, skus: Iterable[str]) -> None:
+        self.exact: dict[str, list[str]] = {}
+        self.tails: dict[str, list[str]] = {}
+        for sku in dict.fromkeys(skus):
+            norm = normalise_sku(sku)
+            self.exact.setdefault(norm, []).append(sku)
+            parts = norm.split("-")
+            for i in range(len(parts)):
+                self.tails.setdefault("-".join(parts[i:]), []).append(sku)
+
+    def find(self, token: str, how: str) -> list[str]:
+        table = self.exact if how == "exact" else self.tails
+        return table.get(normalise_sku(token), [])
+
+
+def match_filename(
+    asset_id: str, filename: str, rules: Sequence[FilenameRule], skus: SkuIndex
+) -> LinkMatch | Ambiguity | None:
+    """The product a file name points at by the first rule that fits it and meets a
+    known SKU; ambiguous when that rule's SKU meets several."""
+    name = name_key(filename)
+    for rule in rules:
+        m = rule.pattern.match(name)
+        if not m:
+            continue
+        found = skus.find(m["sku"], rule.sku_match)
+        if len(found) > 1:
+            reason = f"{m['sku'].upper()} matches {len(found)} SKUs"
+            return Ambiguity(filename, "filename_rule", tuple(sorted(found)), reason)
+        if found:
+            extra = [("rule", rule.name)]
+            color = (m.groupdict().get("color") or "").casefold()
+            if color and (rule.colors is None or color in rule.colors):
+                extra.append(("color", color))
+            return LinkMatch(asset_id, found[0], "filename_rule", tuple(extra))
+    return None
+
+
+def merge_links(existing: Iterable[JSONObject], new: Iterable[LinkMatch]) -> list[JSONObject]:
+    """The asset's links with the new ones added: one link per SKU, the most trusted
+    way kept (manifest, then image_ref, then filename_rule)."""
+    by_sku: dict[str, JSONObject] = {}
+    for link in [*existing, *(n.to_json() for n in new)]:
+        sku = str(link.get("sku"))
+        old = by_sku.get(sku)
+        if old is None or _rank(link) < _rank(old):
+            by_sku[sku] = link
+    return list(by_sku.values())
+
+
+def _rank(link: JSONObject) -> int:
+    how = link.get("how")
+    return HOW_ORDER.index(how) if how in HOW_ORDER else len(HOW_ORDER)
