@@ -1,0 +1,105 @@
+// Talking to /api: JSON in and out, problem+json errors turned into ApiError with the
+// server's `detail`, aborts for stale requests, and the API key for writes.
+import { askKey, clearKey, getKey } from "./key.js";
+
+export class ApiError extends Error {
+  constructor(status, detail, body = null) {
+    super(detail);
+    this.status = status;
+    this.detail = detail;
+    this.body = body;
+  }
+}
+
+/** Is this error an abort of a stale request (not worth showing)? */
+export function isAbort(err) {
+  return err && (err.name === "AbortError" || err.code === 20);
+}
+
+async function errorFrom(response) {
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    /* not JSON: fall back to the status line */
+  }
+  const detail = body && typeof body.detail === "string" ? body.detail
+    : body && body.title ? String(body.title)
+    : `${response.status} ${response.statusText || "error"}`;
+  return new ApiError(response.status, detail, body);
+}
+
+/**
+ * Call the API. Options: method, json (body), form (FormData), signal, auth (needs a key:
+ * ask for one when none is stored, and again once if the server refuses it).
+ */
+export async function api(path, { method = "GET", json, form, signal, auth = false } = {}) {
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    const headers = { Accept: "application/json, application/problem+json" };
+    let key = getKey();
+    if (auth && !key) key = await askKey("This action needs an API key.");
+    if (key) headers["X-API-Key"] = key;
+    let body;
+    if (json !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(json);
+    } else if (form) {
+      body = form;
+    }
+    let response;
+    try {
+      response = await fetch(path, { method, headers, body, signal });
+    } catch (err) {
+      if (isAbort(err)) throw err;
+      throw new ApiError(0, "The server could not be reached. Check your connection and try again.");
+    }
+    if (response.ok) return response.status === 204 ? null : response.json();
+    const error = await errorFrom(response);
+    if (auth && attempt === 0 && (response.status === 401 || response.status === 403)) {
+      clearKey();
+      await askKey(`${error.detail}. Enter another key.`);
+      continue;
+    }
+    throw error;
+  }
+  throw new ApiError(401, "no usable API key");
+}
+
+/** Query string from an object; arrays repeat the key, empty values are left out. */
+export function query(params) {
+  const usp = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined || value === null || value === "") continue;
+    if (Array.isArray(value)) value.forEach((v) => usp.append(key, v));
+    else usp.append(key, String(value));
+  }
+  const text = usp.toString();
+  return text ? `?${text}` : "";
+}
+
+/**
+ * Upload a FormData with XMLHttpRequest so the bytes sent can be shown as they go
+ * (fetch has no upload progress). Resolves with the JSON answer.
+ */
+export async function upload(path, form, onProgress) {
+  let key = getKey();
+  if (!key) key = await askKey("Uploading needs an editor API key.");
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    xhr.setRequestHeader("Accept", "application/json, application/problem+json");
+    if (key) xhr.setRequestHeader("X-API-Key", key);
+    xhr.upload.addEventListener("progress", (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); });
+    xhr.addEventListener("load", () => {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch { /* leave null */ }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(body);
+      if (xhr.status === 401 || xhr.status === 403) clearKey();
+      const detail = body && typeof body.detail === "string" ? body.detail : `${xhr.status} ${xhr.statusText}`;
+      reject(new ApiError(xhr.status, detail, body));
+    });
+    xhr.addEventListener("error", () => reject(new ApiError(0, "The upload failed: the server could not be reached.")));
+    xhr.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+    xhr.send(form);
+  });
+}
