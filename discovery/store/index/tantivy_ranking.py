@@ -1,10 +1,13 @@
-"""Relevance order with a total tie-break, for offset and cursor paging.
+"""Relevance windows for offset and cursor paging.
 
-tantivy returns the top hits by score with ties in index order, which changes as
-segments merge. The contract orders by (score desc, id asc), so a page is cut from a
-prefix of the ranking that is long enough to hold every hit tied with the last one
-kept, and each tie group that touches the page is sorted by id (ids are read only for
-those groups).
+Hits with equal scores keep tantivy's own order (by document address: segment, then
+document), which is total and the same for every call on one searcher, so offset pages
+tile the ranking exactly. Resolving ties by id instead would mean reading an id for
+every tied hit, and fuzzy and prefix matches score alike: a typo query ties thousands.
+
+A cursor (score, id) finds its hit's address in the current searcher and continues
+after it. Across a refresh, tied hits may change order (merges move documents); if the
+cursor's document is gone, its tied neighbours may be repeated but are never skipped.
 """
 
 from __future__ import annotations
@@ -18,30 +21,14 @@ from discovery.store.index import tantivy_schema as ts
 
 
 @dataclass(frozen=True, slots=True)
-class Ranked:
-    score: float
-    address: tantivy.DocAddress
-    id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Window:
-    hits: list[Ranked]
+    hits: list[tuple[float, tantivy.DocAddress]]
     count: int  # hits of the whole query
     before: int  # hits ranked at or before the cursor
 
 
-class _Ids:
-    def __init__(self, searcher: tantivy.Searcher) -> None:
-        self._searcher = searcher
-        self._cache: dict[tuple[int, int], str] = {}
-
-    def __call__(self, address: tantivy.DocAddress) -> str:
-        key = (address.segment_ord, address.doc)
-        found = self._cache.get(key)
-        if found is None:
-            found = self._cache[key] = ts.stored_id(self._searcher, address)
-        return found
+def _address(a: tantivy.DocAddress) -> tuple[int, int]:
+    return (a.segment_ord, a.doc)
 
 
 def ranked_window(
@@ -50,56 +37,32 @@ def ranked_window(
     *,
     skip: int,
     size: int,
-    after: tuple[float, str] | None = None,
+    after: tuple[float, tantivy.DocAddress | None] | None = None,
 ) -> Window:
-    """Hits `skip .. skip+size` after the cursor `after` (score, id), in (score desc, id asc)."""
-    ids = _Ids(searcher)
-    limit = max(1, skip + size + 1)
+    """Hits `skip .. skip+size` (after the cursor hit, when given) in relevance order."""
+    if after is None:
+        result = searcher.search(query, limit=max(1, size), offset=skip, count=True)
+        return Window([(float(s), a) for s, a in result.hits][:size], ts.result_count(result), 0)
+    score, cursor = after
+    cursor_key = _address(cursor) if cursor is not None else None
+    limit = max(64, 2 * (skip + size))
     while True:
         result = searcher.search(query, limit=limit, count=True)
         hits = [(float(s), a) for s, a in result.hits]
-        count = ts.result_count(result)
+        before = 0
+        for s, a in hits:
+            if s > score or (s == score and cursor_key is not None and _address(a) <= cursor_key):
+                before += 1
+            elif s < score:
+                break
         complete = len(hits) < limit
-        before = _position_after(hits, after, ids) if after else 0
-        need = before + skip + size
-        if complete or _enough(hits, need, after):
-            return Window(_order(hits, before + skip, need, ids), count, before)
-        limit = max(limit * 2, need + 1)
+        if complete or before + skip + size < len(hits):
+            start = before + skip
+            return Window(hits[start : start + size], ts.result_count(result), before)
+        limit *= 4
 
 
-def _enough(hits: list[tuple[float, tantivy.DocAddress]], need: int, after: tuple[float, str] | None) -> bool:
-    if len(hits) <= need:
-        return False
-    if after is not None and hits[-1][0] >= after[0]:
-        return False  # the cursor's tie group may go on past what was fetched
-    return need == 0 or hits[need - 1][0] != hits[-1][0]
-
-
-def _position_after(hits: list[tuple[float, tantivy.DocAddress]], after: tuple[float, str], ids: _Ids) -> int:
-    score, cursor_id = after
-    before = 0
-    for s, address in hits:
-        if s > score or (s == score and ids(address) <= cursor_id):
-            before += 1
-        elif s < score:
-            break
-    return before
-
-
-def _order(hits: list[tuple[float, tantivy.DocAddress]], lo: int, hi: int, ids: _Ids) -> list[Ranked]:
-    hi = min(hi, len(hits))
-    if lo >= hi:
-        return []
-    # Widen to whole tie groups at both ends, sort them by id, then cut.
-    start, end = lo, hi
-    while start > 0 and hits[start - 1][0] == hits[lo][0]:
-        start -= 1
-    while end < len(hits) and hits[end][0] == hits[hi - 1][0]:
-        end += 1
-    span = hits[start:end]
-    keyed = []
-    for i, (score, address) in enumerate(span):
-        tied = (i > 0 and span[i - 1][0] == score) or (i + 1 < len(span) and span[i + 1][0] == score)
-        keyed.append(Ranked(score, address, ids(address) if tied else None))
-    keyed.sort(key=lambda r: (-r.score, r.id or ""))
-    return keyed[lo - start : hi - start]
+def cursor_address(searcher: tantivy.Searcher, id_query: Query) -> tantivy.DocAddress | None:
+    """Where the cursor's document is in this searcher, if it still exists."""
+    hits = searcher.search(id_query, limit=1, count=False).hits
+    return hits[0][1] if hits else None

@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
@@ -23,7 +24,6 @@ import tantivy
 from discovery.store.index import sortkeys
 from discovery.store.index.base import IndexDoc
 from discovery.store.index.documents import DATE_FIELDS, KEYWORD_FIELDS, NUMBER_FIELDS, TEXT_WEIGHTS
-from discovery.store.index.highlights import Token
 
 FOLDED = "folded"
 ID = "id"
@@ -118,8 +118,18 @@ def words_of(analyzer: tantivy.TextAnalyzer, text: str) -> list[str]:
     return list(analyzer.analyze(text)) if text else []
 
 
-def tokens_of(analyzer: tantivy.TextAnalyzer, text: str) -> list[Token]:
-    return [Token(t.text, t.char_offset_from, t.char_offset_to) for t in analyzer.pre_tokenize(text).tokens]
+class AnalyzerTokens:
+    """The folding analyzer as highlights need it (`highlights.TokenSource`)."""
+
+    def __init__(self, analyzer: tantivy.TextAnalyzer) -> None:
+        self._analyzer = analyzer
+
+    def words(self, text: str) -> list[str]:
+        return list(self._analyzer.analyze(text))
+
+    def spans(self, text: str, indexes: Sequence[int]) -> list[tuple[int, int]]:
+        tokens = self._analyzer.pre_tokenize(text).tokens
+        return [(tokens[i].char_offset_from, tokens[i].char_offset_to) for i in indexes]
 
 
 def tantivy_date(text: str) -> datetime:
@@ -148,7 +158,7 @@ def to_tantivy(doc: IndexDoc, analyzer: tantivy.TextAnalyzer) -> tantivy.Documen
     keywords: dict[str, list[str]] = {**doc.keywords, "type": [doc.type]}
     for kname, values in keywords.items():
         if kname in KEYWORD_FIELDS:
-            for value in values:
+            for value in dict.fromkeys(values):  # a value counts a document once
                 if value:
                     out.add_text(keyword_field(kname), value)
     for nname, number in doc.numbers.items():

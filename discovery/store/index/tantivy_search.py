@@ -9,6 +9,7 @@ through `include_ids`, in the order given. Other sorts read one precomputed key
 from __future__ import annotations
 
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import tantivy
@@ -18,11 +19,11 @@ from discovery.domain import JSONScalar
 from discovery.errors import InvalidQuery
 from discovery.store.index import sortkeys
 from discovery.store.index import tantivy_schema as ts
-from discovery.store.index.base import FacetValue, Highlight, Hit, IndexDoc, SearchQuery, SearchResult
+from discovery.store.index.base import Hit, IndexDoc, SearchQuery, SearchResult
 from discovery.store.index.highlights import WordMatcher, highlight_fields
-from discovery.store.index.tantivy_facets import FacetRequest, facet_counts
+from discovery.store.index.tantivy_facets import FacetRequest, start_facets
 from discovery.store.index.tantivy_query import QueryBuilder, all_of, any_of, check_fields
-from discovery.store.index.tantivy_ranking import ranked_window
+from discovery.store.index.tantivy_ranking import cursor_address, ranked_window
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,31 +65,34 @@ def plan(builder: QueryBuilder, q: SearchQuery) -> Plan:
 
 
 def execute(
-    searcher: tantivy.Searcher, builder: QueryBuilder, analyzer: tantivy.TextAnalyzer, q: SearchQuery
+    searcher: tantivy.Searcher,
+    builder: QueryBuilder,
+    analyzer: tantivy.TextAnalyzer,
+    q: SearchQuery,
+    pool: Executor | None = None,
 ) -> SearchResult:
     started = time.perf_counter()
     if q.offset < 0 or q.size < 0 or q.facet_size < 1:
         raise InvalidQuery("offset and size must be >= 0, facet_size >= 1", field="size")
     p = plan(builder, q)
+    facets = None
+    if q.facets:
+        base = all_of([p.match, *p.scope])
+        request = FacetRequest(builder.schema, base, p.filters, q.filters, q.facets, q.facet_size)
+        facets = start_facets(searcher, request, pool)
     if q.sort == "relevance" and not p.everything:
-        page = _relevance_page(searcher, p, q)
+        page = _relevance_page(searcher, builder, p, q)
     else:
         spec = sortkeys.spec_for("id" if q.sort == "relevance" else q.sort)
         page = _key_page(searcher, builder, p, q, spec)
     hits = _hits(page, p, q, analyzer)
-    facets: dict[str, list[FacetValue]] = {}
-    errors: dict[str, str] = {}
-    if q.facets:
-        request = FacetRequest(
-            builder.schema, all_of([p.match, *p.scope]), p.filters, q.filters, q.facets, q.facet_size
-        )
-        facets, errors = facet_counts(searcher, request)
+    counted, errors = facets() if facets is not None else ({}, {})
     limit = q.track_total_limit
     return SearchResult(
         total=min(page.total, limit),
         total_is_lower_bound=page.total > limit,
         hits=hits,
-        facets=facets,
+        facets=counted,
         facet_errors=errors,
         took_ms=(time.perf_counter() - started) * 1000,
     )
@@ -122,21 +126,24 @@ def _text_matched(searcher: tantivy.Searcher, builder: QueryBuilder, p: Plan, do
     return {ts.stored_id(searcher, a) for _, a in searcher.search(query, limit=len(docs)).hits}
 
 
-def _relevance_page(searcher: tantivy.Searcher, p: Plan, q: SearchQuery) -> Page:
+def _relevance_page(searcher: tantivy.Searcher, builder: QueryBuilder, p: Plan, q: SearchQuery) -> Page:
     after = _relevance_cursor(q.search_after)
     extra = _include_only(searcher, p, q)
     out: list[tuple[IndexDoc, float, tuple[JSONScalar, ...], bool]] = []
     skip, count_text = q.offset, 0
     if p.text is not None:
+        text_query = p.narrowed(p.text)
         if after is not None and after[0] is None:
-            count_text = _count(searcher, p.narrowed(p.text))  # the cursor is past every text hit
+            count_text = _count(searcher, text_query)  # the cursor is past every text hit
         else:
-            text_after = (after[0], after[1]) if after is not None and after[0] is not None else None
-            window = ranked_window(searcher, p.narrowed(p.text), skip=skip, size=q.size, after=text_after)
+            cursor = None
+            if after is not None and after[0] is not None:
+                cursor = (after[0], cursor_address(searcher, all_of([text_query, builder.ids([after[1]])])))
+            window = ranked_window(searcher, text_query, skip=skip, size=q.size, after=cursor)
             count_text = window.count
-            for r in window.hits:
-                doc = ts.stored_doc(searcher, r.address)
-                out.append((doc, r.score, (r.score, doc.id), True))
+            for score, address in window.hits:
+                doc = ts.stored_doc(searcher, address)
+                out.append((doc, score, (score, doc.id), True))
             skip = max(0, skip - (count_text - window.before))
     rest = extra
     if after is not None and after[0] is None:
@@ -178,22 +185,14 @@ def _count(searcher: tantivy.Searcher, query: Query) -> int:
 
 def _hits(page: Page, p: Plan, q: SearchQuery, analyzer: tantivy.TextAnalyzer) -> list[Hit]:
     matcher = WordMatcher(p.words) if q.highlight and p.words else None
+    tokens = ts.AnalyzerTokens(analyzer)
     hits = []
     for doc, score, values, matched in page.docs:
         hit = Hit(doc.id, doc.type, doc.key, score, doc.stored, sort_values=values, text_matched=matched)
         if matcher is not None and matched:
-            hit.highlights = _highlights(doc, matcher, analyzer, q.locale)
+            hit.highlights = highlight_fields(doc.text, matcher, tokens)
+            localized = doc.locale_text.get(q.locale) if q.locale else None
+            if localized:
+                hit.highlights.update(highlight_fields(localized, matcher, tokens))  # the reader's language wins
         hits.append(hit)
     return hits
-
-
-def _highlights(
-    doc: IndexDoc, matcher: WordMatcher, analyzer: tantivy.TextAnalyzer, locale: str | None
-) -> dict[str, list[Highlight]]:
-    fields = {name: (text, ts.tokens_of(analyzer, text)) for name, text in doc.text.items() if text}
-    found = highlight_fields(fields, matcher)
-    localized = doc.locale_text.get(locale or "") if locale else None
-    if localized:
-        local_fields = {n: (t, ts.tokens_of(analyzer, t)) for n, t in localized.items() if t}
-        found.update(highlight_fields(local_fields, matcher))  # the reader's language wins
-    return found
