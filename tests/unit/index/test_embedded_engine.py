@@ -1,0 +1,211 @@
+"""Behaviours of the embedded engine beyond the shared contract: files, versions, the
+writer lock, visibility, threads, exactness under many segments, ties, the HNSW path."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from discovery.config import SearchSettings
+from discovery.errors import BackendUnavailable, InvalidQuery
+from discovery.store.index.base import IndexDoc, Range, SearchQuery
+from discovery.store.index.embedded import EmbeddedBackend
+
+
+def doc(n: int, *, text: str = "plain shirt", brand: str = "Acme", vector: list[float] | None = None,
+        model: str = "m@1", color: str | None = None) -> IndexDoc:
+    keywords = {"brand": [brand], **({"color": [color]} if color else {})}
+    return IndexDoc(
+        id=f"asset:{n:04d}", type="asset", key=f"{n:04d}", text={"title": text}, keywords=keywords,
+        numbers={"width": float(n)}, sort_name=text, image_vector=vector, vector_model=model if vector else None,
+        stored={"n": n},
+    )
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[EmbeddedBackend]:
+    backend = EmbeddedBackend(tmp_path / "idx", SearchSettings())
+    backend.ensure_ready()
+    yield backend
+    backend.close()
+
+
+def _ids(engine: EmbeddedBackend, **kw: object) -> list[str]:
+    kw.setdefault("size", 100)
+    return [h.id for h in engine.search(SearchQuery(types=("asset",), **kw)).hits]  # type: ignore[arg-type]
+
+
+def test_documents_and_vectors_survive_a_reopen(tmp_path: Path) -> None:
+    first = EmbeddedBackend(tmp_path / "idx", SearchSettings())
+    first.upsert([doc(1, vector=[1, 0]), doc(2, vector=[0, 1])], refresh=True)
+    first.close()
+    again = EmbeddedBackend(tmp_path / "idx", SearchSettings())
+    assert again.count() == 2
+    assert [s.id for s in again.knn([1, 0], field="image_vector", model="m@1", k=1)] == ["asset:0001"]
+    assert again.get(["asset:0002"])["asset:0002"].image_vector == pytest.approx([0.0, 1.0])
+    again.close()
+
+
+def test_writes_are_invisible_until_refresh(engine: EmbeddedBackend) -> None:
+    engine.upsert([doc(1, vector=[1, 0])])
+    assert engine.count() == 0
+    assert engine.knn([1, 0], field="image_vector", model="m@1", k=1) == []
+    engine.refresh()
+    assert engine.count() == 1
+    assert len(engine.knn([1, 0], field="image_vector", model="m@1", k=1)) == 1
+
+
+def test_searches_during_a_rebuild_see_the_old_version(engine: EmbeddedBackend) -> None:
+    engine.upsert([doc(1), doc(2)], refresh=True)
+    seen_during: list[int] = []
+
+    def new_docs() -> Iterator[IndexDoc]:
+        yield doc(10)
+        seen_during.append(engine.search(SearchQuery(types=("asset",))).total)
+        yield doc(11)
+
+    engine.rebuild(new_docs())
+    assert seen_during == [2]
+    assert _ids(engine) == ["asset:0010", "asset:0011"]
+
+
+def test_a_failed_rebuild_keeps_the_current_version(engine: EmbeddedBackend, tmp_path: Path) -> None:
+    engine.upsert([doc(1)], refresh=True)
+
+    def broken() -> Iterator[IndexDoc]:
+        yield doc(10)
+        raise RuntimeError("records went away")
+
+    with pytest.raises(RuntimeError):
+        engine.rebuild(broken())
+    assert _ids(engine) == ["asset:0001"]
+    assert sorted(p.name for p in (tmp_path / "idx").iterdir()) == ["CURRENT", "v1"]
+    engine.upsert([doc(2)], refresh=True)
+    assert engine.count() == 2
+
+
+def test_another_instance_follows_a_rebuild_on_refresh(engine: EmbeddedBackend, tmp_path: Path) -> None:
+    engine.upsert([doc(1)], refresh=True)
+    reader = EmbeddedBackend(tmp_path / "idx", SearchSettings())
+    assert reader.count() == 1
+    engine.rebuild([doc(5), doc(6)])
+    assert reader.count() == 1  # still the old version, whole
+    reader.refresh()
+    assert reader.count() == 2
+    reader.close()
+
+
+def test_one_writer_per_index(engine: EmbeddedBackend, tmp_path: Path) -> None:
+    engine.upsert([doc(1)], refresh=True)
+    second = EmbeddedBackend(tmp_path / "idx", SearchSettings())
+    with pytest.raises(BackendUnavailable):
+        second.upsert([doc(2)])
+    assert second.count() == 1  # reading is fine
+    second.close()
+
+
+def test_a_bad_vector_fails_its_document_only(engine: EmbeddedBackend) -> None:
+    report = engine.upsert([doc(1, vector=[1, 0]), doc(2, vector=[1, 0, 0]), doc(3, vector=[0, 0])], refresh=True)
+    assert [o.ok for o in report.outcomes] == [True, False, False]
+    assert report.outcomes[1].error and "dimensions" in report.outcomes[1].error
+    assert engine.count() == 1
+
+
+def test_a_new_model_moves_the_vector_and_delete_removes_it(engine: EmbeddedBackend) -> None:
+    engine.upsert([doc(1, vector=[1, 0], model="old@1"), doc(2, vector=[1, 0], model="old@1")], refresh=True)
+    engine.upsert([doc(1, vector=[1, 0], model="new@2")], refresh=True)
+    assert [s.id for s in engine.knn([1, 0], field="image_vector", model="old@1", k=5)] == ["asset:0002"]
+    assert [s.id for s in engine.knn([1, 0], field="image_vector", model="new@2", k=5)] == ["asset:0001"]
+    engine.delete(["asset:0002"], refresh=True)
+    assert engine.knn([1, 0], field="image_vector", model="old@1", k=5) == []
+
+
+def test_a_query_vector_of_the_wrong_size_is_refused(engine: EmbeddedBackend) -> None:
+    engine.upsert([doc(1, vector=[1, 0])], refresh=True)
+    with pytest.raises(InvalidQuery):
+        engine.knn([1, 0, 0], field="image_vector", model="m@1", k=1)
+
+
+def test_hnsw_beyond_the_exact_limit_still_honours_filters(tmp_path: Path) -> None:
+    engine = EmbeddedBackend(tmp_path / "idx", SearchSettings(exact_knn_limit=0))
+    docs = [doc(n, vector=[1.0, n / 100], brand="Acme" if n % 2 else "Bolt") for n in range(60)]
+    engine.upsert(docs, refresh=True)
+    found = engine.knn([1.0, 0.0], field="image_vector", model="m@1", k=5, filters={"brand": ("Bolt",)},
+                       exclude_ids=["asset:0000"])
+    assert [s.id for s in found] == ["asset:0002", "asset:0004", "asset:0006", "asset:0008", "asset:0010"]
+    engine.close()
+
+
+def test_facets_stay_exact_across_many_segments(engine: EmbeddedBackend) -> None:
+    # Each batch is a segment with its own value ranking; a per-segment cut would miscount.
+    colors = ["red", "blue", "green", "black", "white"]
+    expected: dict[str, int] = {}
+    n = 0
+    for batch in range(6):
+        docs = []
+        for i, color in enumerate(colors):
+            for _ in range((i + batch) % 4 + 1):
+                n += 1
+                docs.append(doc(n, color=color))
+                expected[color] = expected.get(color, 0) + 1
+        engine.upsert(docs, refresh=True)
+    result = engine.search(SearchQuery(types=("asset",), facets=("color",), facet_size=3))
+    top = sorted(expected.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    assert [(v.value, v.count) for v in result.facets["color"]] == top
+
+
+def test_tied_scores_page_exactly_across_segments(engine: EmbeddedBackend) -> None:
+    for batch in ((7, 3, 11), (1, 9, 5, 2), (8, 4, 10, 6)):
+        engine.upsert([doc(n) for n in batch], refresh=True)
+    engine.upsert([doc(12, text="plain shirt shirt")], refresh=True)
+    everything = _ids(engine, text="shirt")
+    assert len(everything) == 12 and everything[0] == "asset:0012"
+    seen: list[str] = []
+    after = None
+    while True:
+        page = engine.search(SearchQuery(text="shirt", types=("asset",), size=3, search_after=after))
+        if not page.hits:
+            break
+        seen += [h.id for h in page.hits]
+        after = page.hits[-1].sort_values
+    assert seen == everything
+    by_offset = [i for o in range(0, 12, 4) for i in _ids(engine, text="shirt", offset=o, size=4)]
+    assert by_offset == everything
+
+
+def test_concurrent_searches_during_writes(engine: EmbeddedBackend) -> None:
+    engine.upsert([doc(n) for n in range(20)], refresh=True)
+    errors: list[BaseException] = []
+    totals: set[int] = set()
+    stop = threading.Event()
+
+    def searcher() -> None:
+        while not stop.is_set():
+            try:
+                result = engine.search(SearchQuery(text="shirt", types=("asset",), facets=("brand",)))
+                totals.add(result.total)
+            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(exc)
+
+    threads = [threading.Thread(target=searcher) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for batch in range(5):
+        engine.upsert([doc(100 + batch * 10 + i) for i in range(10)], refresh=True)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert totals <= {20, 30, 40, 50, 60, 70}
+
+
+def test_far_future_dates_are_kept_as_later_than_now(engine: EmbeddedBackend) -> None:
+    forever = doc(1)
+    forever.dates = {"rights_expires_at": "9999-12-31T00:00:00+00:00"}
+    expired = doc(2)
+    expired.dates = {"rights_expires_at": "2020-01-01T00:00:00+00:00"}
+    engine.upsert([forever, expired], refresh=True)
+    assert _ids(engine, ranges={"rights_expires_at": Range("2026-01-01T00:00:00+00:00", None)}) == ["asset:0001"]
