@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import open_clip
@@ -67,7 +68,7 @@ def test_tokenizer_and_preprocessing_are_open_clips_own(clip: ClipModel) -> None
 
 
 def test_short_queries_run_only_the_positions_they_need(clip: ClipModel) -> None:
-    model = clip._load().source.model
+    model: Any = clip._load().source.model
     tokens = clip._load().source.tokenizer(["a red shoe", "a much longer query about a blue hoodie"])
     with torch.inference_mode():
         trimmed = _encode_tokens(model, tokens)

@@ -1,0 +1,124 @@
+"""Attribute value suggestions restricted to an attribute's allowed options.
+
+For an enum attribute a product lacks (colour, material, pattern, ...), the value is
+chosen only among the allowed options, from the strongest evidence available:
+1. the product's own text names exactly one option (or one of its taxonomy synonyms);
+2. for colour, the images' measured dominant colour is one of the options;
+3. CLIP: the product's image vectors against each option's prompts (the taxonomy's
+   prompts when the option is a known tag), softmax over the options only.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from models.rules import ATTRIBUTE_GROUPS
+from models.suggestions import RULES_MODEL
+from models.taxonomy import TagDef, Taxonomy
+from models.zero_shot import TextTower, ensemble, softmax
+
+TEXT_MATCH_MODEL = "text-match@1"
+TEXT_MATCH_CONFIDENCE = 0.95
+MIN_CLIP_CONFIDENCE = 0.3
+_FALLBACK_PROMPTS = ("a photo of a product with {attribute} {option}.", "a {option} product.")
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeSuggestion:
+    attribute: str
+    value: str  # always one of the allowed options, spelled as given
+    confidence: float
+    source: str  # text, rule or clip
+    model: str
+
+
+class AttributeSuggester:
+    def __init__(self, clip: TextTower, taxonomy: Taxonomy) -> None:
+        self.clip = clip
+        self.taxonomy = taxonomy
+        self._lock = threading.Lock()
+        self._prototypes: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+
+    def suggest(
+        self,
+        attribute: str,
+        options: Sequence[str],
+        *,
+        text: str = "",
+        image_vectors: np.ndarray | None = None,
+        colors: Sequence[Mapping[str, Any]] = (),
+    ) -> AttributeSuggestion | None:
+        """The best allowed value for `attribute`, or None when nothing is convincing."""
+        if not options:
+            return None
+        found = self._from_text(attribute, options, text) or self._from_colours(attribute, options, colors)
+        if found is not None:
+            return found
+        if image_vectors is None or len(np.atleast_2d(image_vectors)) == 0:
+            return None
+        return self._from_images(attribute, options, np.atleast_2d(image_vectors))
+
+    def _words(self, attribute: str, option: str) -> set[str]:
+        tag = self._tag(attribute, option)
+        words = {option} if tag is None else {option, tag.label, *tag.synonyms}
+        return {w.lower() for w in words}
+
+    def _from_text(self, attribute: str, options: Sequence[str], text: str) -> AttributeSuggestion | None:
+        lowered = text.lower()
+        hits = [
+            o
+            for o in options
+            if any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", lowered) for w in self._words(attribute, o))
+        ]
+        if len(hits) != 1:
+            return None  # none, or ambiguous ("black and white"): let the images decide
+        return AttributeSuggestion(attribute, hits[0], TEXT_MATCH_CONFIDENCE, "text", TEXT_MATCH_MODEL)
+
+    def _from_colours(
+        self, attribute: str, options: Sequence[str], colors: Sequence[Mapping[str, Any]]
+    ) -> AttributeSuggestion | None:
+        if ATTRIBUTE_GROUPS.get(attribute.lower()) != "colour" or not colors:
+            return None
+        for colour in sorted(colors, key=lambda c: -float(c.get("share", 0.0))):
+            measured = self.taxonomy.find("colour", str(colour.get("name", "")))
+            for option in options:
+                tag = self._tag(attribute, option)
+                if measured is not None and tag is not None and tag.name == measured.name:
+                    return AttributeSuggestion(
+                        attribute, option, round(float(colour.get("share", 0.0)), 4), "rule", RULES_MODEL
+                    )
+        return None
+
+    def _from_images(self, attribute: str, options: Sequence[str], vectors: np.ndarray) -> AttributeSuggestion | None:
+        protos = self._option_prototypes(attribute, tuple(options))
+        conf = softmax(self.clip.logit_scale * (vectors @ protos.T)).mean(axis=0)
+        best = int(np.argmax(conf))
+        if conf[best] < MIN_CLIP_CONFIDENCE:
+            return None
+        return AttributeSuggestion(attribute, options[best], float(conf[best]), "clip", self.clip.model_id)
+
+    def _option_prototypes(self, attribute: str, options: tuple[str, ...]) -> np.ndarray:
+        key = (attribute, options)
+        with self._lock:
+            if key not in self._prototypes:
+                rows = []
+                for option in options:
+                    tag = self._tag(attribute, option)
+                    prompts = (
+                        list(tag.prompts)
+                        if tag is not None and tag.prompts
+                        else [p.format(attribute=attribute, option=option) for p in _FALLBACK_PROMPTS]
+                    )
+                    rows.append(ensemble(self.clip.encode_texts(prompts)))
+                self._prototypes[key] = np.stack(rows)
+            return self._prototypes[key]
+
+    def _tag(self, attribute: str, option: str) -> TagDef | None:
+        group = ATTRIBUTE_GROUPS.get(attribute.lower(), attribute.lower())
+        return self.taxonomy.find(group, option) if group in self.taxonomy.groups else None
