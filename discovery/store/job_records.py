@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, Connection, Engine, and_, insert, or_, select, update
+from sqlalchemy import Column, Connection, Engine, and_, func, insert, or_, select, update
 
 from discovery.domain import JSONObject, JSONValue
 from discovery.store import tables as t
@@ -276,6 +276,17 @@ class JobStore:
                 .values(queue_id=queue_id, enqueued_at=now_utc())
             )
 
+    def open_before(self, job_id: str, chunk_no: int) -> bool:
+        """Whether a work chunk numbered below `chunk_no` is still unfinished."""
+        c = t.job_chunks.c
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(c.chunk_no).where(
+                    c.job_id == job_id, c.chunk_no > PLAN_CHUNK, c.chunk_no < chunk_no, c.state.in_(OPEN_CHUNK_STATES)
+                ).limit(1)
+            ).first()
+        return found is not None
+
     def pending_chunks(self, job_id: str) -> list[int]:
         c = t.job_chunks.c
         with self.engine.connect() as conn:
@@ -339,6 +350,16 @@ class JobStore:
             beat = conn.execute(select(t.job_queues.c.heartbeat_at).where(t.job_queues.c.id == queue_id)).scalar()
         beat = _aware(beat)
         return beat is not None and beat >= since
+
+    def chunk_states(self, job_id: str) -> dict[str, int]:
+        """How many work chunks (the plan not counted) the job has, and how many per state."""
+        c = t.job_chunks.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(c.state, func.count()).where(c.job_id == job_id, c.chunk_no > PLAN_CHUNK).group_by(c.state)
+            ).all()
+        out = {state: int(n) for state, n in rows}
+        return {"total": sum(out.values()), **out}
 
     def chunks(self, job_id: str) -> list[JSONObject]:
         """Every chunk of a job, for reports and tests."""

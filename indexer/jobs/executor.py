@@ -42,10 +42,23 @@ def new_owner() -> str:
 def execute_chunk(env: JobEnv, kinds: JobKinds, dispatcher: Dispatcher, job_id: str, chunk_no: int) -> Ran:
     """Run one chunk if nobody else holds it. Safe to call any number of times per chunk."""
     store = JobStore(env.records.engine)
-    tuning = JobTuning.from_params(store.job_params(job_id) or {})
+    params = store.job_params(job_id) or {}
+    ordered = bool(params.get("ordered"))
+    if ordered and store.open_before(job_id, chunk_no):
+        return Ran("skipped")  # not its turn; the chunk before it sends it when done
+    tuning = JobTuning.from_params(params)
     claim = store.claim(job_id, chunk_no, owner=new_owner(), lease_s=tuning.lease_s)
     if claim is None:
         return Ran("skipped")
+    ran = _run_claimed(env, kinds, store, claim, tuning)
+    if ran.state in ("done", "failed", "cancelled") and (chunk_no == PLAN_CHUNK or ordered):
+        # After the plan: every chunk (or, ordered, the first); after an ordered chunk: the next.
+        pending = store.pending_chunks(job_id)
+        dispatch(store, dispatcher, job_id, pending[:1] if ordered else pending)
+    return ran
+
+
+def _run_claimed(env: JobEnv, kinds: JobKinds, store: JobStore, claim: ChunkClaim, tuning: JobTuning) -> Ran:
     if claim.job_cancelled:
         return _finish(store, claim, ChunkOutcome("cancelled", ChunkResult().counts, [], []))
     kind = kinds.get(claim.kind)
@@ -54,15 +67,14 @@ def execute_chunk(env: JobEnv, kinds: JobKinds, dispatcher: Dispatcher, job_id: 
     if claim.attempts > tuning.max_attempts:
         return _fail(store, claim, f"gave up after {tuning.max_attempts} attempts")
     chunk = ChunkContext(
-        job_id=job_id, chunk_no=chunk_no, attempt=claim.attempts, params=claim.params,
+        job_id=claim.job_id, chunk_no=claim.chunk_no, attempt=claim.attempts, params=claim.params,
         payload=claim.payload, tuning=tuning,
     )
     with _LeaseKeeper(store, claim, chunk):
         try:
-            if chunk_no == PLAN_CHUNK:
+            if claim.chunk_no == PLAN_CHUNK:
                 plan = kind.plan(env, chunk)
-                store.add_chunks(job_id, plan.payloads)
-                dispatch(store, dispatcher, job_id)
+                store.add_chunks(claim.job_id, plan.payloads)
                 result = plan.result
             else:
                 result = kind.run(env, chunk)

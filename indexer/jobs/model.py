@@ -107,9 +107,12 @@ class ChunkContext:
 
 
 class JobKind(Protocol):
-    """One kind of job (`import_products`, `ingest_assets`, ...)."""
+    """One kind of job (`import_products`, `ingest_assets`, ...). An `ordered` kind's chunks
+    run one at a time in chunk order (each may build on what the one before stored);
+    the others' chunks run in parallel."""
 
     name: str
+    ordered: bool
 
     def plan(self, env: JobEnv, chunk: ChunkContext) -> PlanResult:
         """Split the job's input (named in `chunk.params`) into chunk payloads, storing any

@@ -80,6 +80,8 @@ def reconcile_once(store: JobStore, dispatcher: Dispatcher) -> ReconcileReport:
             if store.refresh_job(job_id) not in ("queued", "running"):
                 report.closed_jobs.append(job_id)
             continue
+        if params.get("ordered"):
+            chunks = chunks[:1]  # the one chunk whose turn it is; the later ones wait for it
         resends = chunks_to_resend(chunks, tuning=JobTuning.from_params(params), now=now_utc(), is_live=is_live)
         nos = [r.chunk_no for r in resends if not r.reset or store.reset_expired(job_id, r.chunk_no)]
         for r in resends:

@@ -59,7 +59,8 @@ class JobRunner:
         is down delays the job (the reconciler sends it later), it does not lose it."""
         if kind not in self.kinds:
             raise ValueError(f"unknown job kind {kind!r}")
-        params = {**params, "tuning": (tuning or JobTuning()).to_json()}
+        ordered = bool(getattr(self.kinds[kind], "ordered", False))
+        params = {**params, "ordered": ordered, "tuning": (tuning or JobTuning()).to_json()}
         job_id = self.store.create_job(kind, params=params, created_by=created_by, plan={"label": "plan"})
         dispatch(self.store, self.dispatcher, job_id, [PLAN_CHUNK])
         return job_id

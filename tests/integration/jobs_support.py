@@ -53,6 +53,7 @@ class RecordsEnv:
 
 class RowsKind:
     name = "test_rows"
+    ordered = False
 
     def plan(self, env: JobEnv, chunk: ChunkContext) -> PlanResult:
         rows = chunk.params["rows"]
@@ -99,11 +100,22 @@ def extra_kinds() -> dict[str, Any]:
     return {RowsKind.name: RowsKind()}
 
 
+def product_csv(rows: int, *, duplicates: int = 0, bad: int = 0) -> bytes:
+    """A canonical product export: `rows` products P-000000..., then `duplicates` rows repeating
+    the first SKUs with a new name (the later row wins) and `bad` rows without a SKU."""
+    lines = ["sku,name,brand,price,categories"]
+    lines += [f"P-{i:06d},Product {i},Brand {i % 7},{10 + i % 90}.50,Women/Shoes/Sneakers" for i in range(rows)]
+    lines += [f"P-{i:06d},Product {i} renamed,Brand {i % 7},9.99,Women/Shoes" for i in range(duplicates)]
+    lines += [f",Nameless {i},Brand,1.00,Women" for i in range(bad)]
+    return ("\n".join(lines) + "\n").encode()
+
+
 def start_worker(env: dict[str, str], *, queue: str, log: Path, pool: str = "threads", concurrency: int = 2,
-                 reconcile_every: float = 0.5) -> subprocess.Popen[bytes]:
-    """A real worker process in its own process group (so `kill -9` takes all of it)."""
+                 reconcile_every: float = 0.5, context: bool = False) -> subprocess.Popen[bytes]:
+    """A real worker process in its own process group (so `kill -9` takes all of it). With
+    `context`, chunks run on the service's full context (search index included)."""
     args = [sys.executable, str(WORKER), "--queue", queue, "--pool", pool, "--concurrency", str(concurrency),
-            "--reconcile-every", str(reconcile_every)]
+            "--reconcile-every", str(reconcile_every), "--env", "context" if context else "records"]
     out = log.open("ab")
     return subprocess.Popen(
         args, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

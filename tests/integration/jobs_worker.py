@@ -4,7 +4,6 @@ with the test job kind added. Settings come from the environment, as for `discov
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
@@ -25,18 +24,20 @@ def main() -> None:
     parser.add_argument("--reconcile-every", type=float, default=0.5)
     parser.add_argument("--env", choices=("records", "context"), default="records")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
     settings = Settings()
     if args.env == "context":
         from discovery.services.context import Context
+        from discovery.services.jobs import job_kinds
 
         factory = lambda: Context.open(settings)  # noqa: E731
+        kinds = {**job_kinds(), **extra_kinds()}
     else:
         factory = lambda: RecordsEnv.open(settings)  # noqa: E731
+        kinds = {**default_kinds(), **extra_kinds()}
     run_worker(
         settings,
         env_factory=factory,  # type: ignore[arg-type]
-        kinds={**default_kinds(), **extra_kinds()},
+        kinds=kinds,
         concurrency=args.concurrency,
         pool=args.pool,
         reconcile_every=args.reconcile_every,

@@ -147,10 +147,13 @@ def test_bad_input_in_the_plan_fails_the_job_without_retries(runner: JobRunner, 
     job = runner.wait(job_id, timeout=30)
     assert job["state"] == "failed"
     assert runner.store.chunks(job_id)[0]["attempts"] == 1
-    assert job["rejects"] == [{"line": None, "file": None, "field": "rows", "reason": "rows must be a number, not 'many'"}]
+    reason = "rows must be a number, not 'many'"
+    assert job["rejects"] == [{"line": None, "file": None, "field": "rows", "reason": reason}]
 
 
-def test_the_reconciler_closes_a_job_whose_last_worker_died_before_totalling(runner: JobRunner, env: RecordsEnv) -> None:
+def test_the_reconciler_closes_a_job_whose_last_worker_died_before_totalling(
+    runner: JobRunner, env: RecordsEnv
+) -> None:
     job_id = runner.submit("test_rows", params={"rows": 30}, tuning=FAST)
     runner.wait(job_id, timeout=30)
     store = runner.store

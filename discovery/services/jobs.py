@@ -1,0 +1,167 @@
+"""Jobs as the API and the CLI see them: start a product import or an asset ingest, follow
+it, list, cancel, and run a worker. Routes and commands call these; so do Celery workers,
+through the same job kinds.
+
+With `DISCOVERY_REDIS_URL` set, jobs go to Celery workers (`discovery worker`); without it
+they run in this process on a bounded thread pool (`settings.workers` threads). Either way
+the job's truth is in the records database, so `get_job` answers the same everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from discovery.config import Settings
+from discovery.domain import JSONObject
+from discovery.errors import InvalidQuery, NotFound
+from discovery.services.context import Context
+from discovery.store.index.base import BulkReport
+from indexer.jobs.kinds import default_kinds
+from indexer.jobs.model import JobEnv, JobKind, JobTuning
+from indexer.jobs.runner import JobRunner
+
+# Defaults per kind: products in batches of 500 rows, files 32 at a time (one CLIP batch).
+PRODUCT_TUNING = JobTuning(chunk_size=500)
+ASSET_TUNING = JobTuning(chunk_size=32)
+_RUNNER_ATTR = "_job_runner"
+_runner_lock = threading.Lock()
+
+Upload = Path | BinaryIO | bytes
+
+
+def job_kinds() -> dict[str, JobKind]:
+    """The job kinds with this layer's hooks: text embedding of imported products, CLIP for
+    ingested images. Workers and in-process runners use the same mapping."""
+    return default_kinds(after_product_write=_embed_products, embedder=_clip_embedder)
+
+
+def _embed_products(env: JobEnv, skus: list[str]) -> BulkReport:
+    from discovery.services.embedding import embed_products
+
+    assert isinstance(env, Context)
+    return embed_products(env, skus)
+
+
+def _clip_embedder(env: JobEnv) -> Callable[[list[Any]], tuple[Any, str]]:
+    def embed(images: list[Any]) -> tuple[Any, str]:
+        clip = env.clip()
+        return clip.encode_images(images), clip.model_id
+
+    return embed
+
+
+def runner(ctx: Context) -> JobRunner:
+    """The context's job runner, made on first use (it starts threads and the reconciler
+    when jobs run in-process). `close_jobs(ctx)` stops it."""
+    with _runner_lock:
+        found: JobRunner | None = getattr(ctx, _RUNNER_ATTR, None)
+        if found is None:
+            found = JobRunner(ctx, kinds=job_kinds())
+            setattr(ctx, _RUNNER_ATTR, found)
+        return found
+
+
+def close_jobs(ctx: Context, *, wait: bool = True) -> None:
+    """Stop this process's job threads (before `ctx.close()`). Chunks not started stay in the
+    records and are run by the next process."""
+    with _runner_lock:
+        found: JobRunner | None = getattr(ctx, _RUNNER_ATTR, None)
+        if found is not None:
+            found.close(wait=wait)
+            setattr(ctx, _RUNNER_ATTR, None)
+
+
+def _store(ctx: Context, upload: Upload) -> tuple[str, int]:
+    if isinstance(upload, bytes):
+        return ctx.blobs.put_bytes(upload)
+    if isinstance(upload, Path):
+        with upload.open("rb") as fh:
+            return ctx.blobs.put(fh)
+    return ctx.blobs.put(upload)
+
+
+def start_product_import(
+    ctx: Context,
+    *,
+    source: Upload,
+    filename: str,
+    mapping: str | None = None,
+    mode: str = "partial",
+    created_by: str | None = None,
+    tuning: JobTuning | None = None,
+) -> str:
+    """Store the export in the blob store and start its import; returns the job id at once."""
+    if mode not in ("partial", "full"):
+        raise InvalidQuery(f"mode must be partial or full, not {mode!r}", field="mode")
+    key, size = _store(ctx, source)
+    params: JSONObject = {"file": {"blob": key, "name": filename, "bytes": size}, "mapping": mapping, "mode": mode}
+    return runner(ctx).submit("import_products", params=params, created_by=created_by, tuning=tuning or PRODUCT_TUNING)
+
+
+def start_asset_ingest(
+    ctx: Context,
+    *,
+    files: Sequence[tuple[str, Upload]],
+    manifest: Upload | None = None,
+    collection: str | None = None,
+    created_by: str | None = None,
+    tuning: JobTuning | None = None,
+) -> str:
+    """Store the uploaded files (a zip is one file here, expanded by the ingest) and start
+    their ingest; returns the job id at once."""
+    listed = [{"name": name, "blob": _store(ctx, data)[0]} for name, data in files]
+    files_key, _ = ctx.blobs.put_bytes(json.dumps(listed).encode())
+    params: JSONObject = {
+        "files": files_key,
+        "count": len(listed),
+        "manifest": _store(ctx, manifest)[0] if manifest is not None else None,
+        "collection": collection,
+        "actor": created_by,
+    }
+    return runner(ctx).submit("ingest_assets", params=params, created_by=created_by, tuning=tuning or ASSET_TUNING)
+
+
+def get_job(ctx: Context, job_id: str) -> JSONObject:
+    """The job in the contract's shape (id, kind, state, progress, counts, rejects,
+    dead_letters, timings, who), plus `chunks`: how many there are and in which state."""
+    job = ctx.records.get_job(job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    job["chunks"] = runner(ctx).store.chunk_states(job_id)  # type: ignore[assignment]
+    return job
+
+
+def list_jobs(ctx: Context, *, limit: int = 50) -> list[JSONObject]:
+    """The most recent jobs first."""
+    return ctx.records.list_jobs(limit=limit)
+
+
+def cancel_job(ctx: Context, job_id: str) -> JSONObject:
+    """Cancel a queued or running job (a finished one is left as it ended); returns it."""
+    runner(ctx).cancel(job_id)
+    return get_job(ctx, job_id)
+
+
+def wait_for_job(
+    ctx: Context,
+    job_id: str,
+    *,
+    timeout: float | None = None,
+    on_progress: Callable[[JSONObject], None] | None = None,
+) -> JSONObject:
+    """Follow a job until it ends, calling `on_progress` with each reading (progress bars)."""
+    return runner(ctx).wait(job_id, timeout=timeout, on_progress=on_progress)
+
+
+def run_worker(settings: Settings, *, concurrency: int | None = None, pool: str | None = None) -> None:
+    """`discovery worker`: a Celery worker on `settings.redis_url` plus the reconciler. Blocks.
+    Each worker process opens its own context (stores, models) on its first chunk."""
+    from indexer.jobs.worker import run_worker as run
+
+    if not settings.redis_url:
+        raise ValueError("DISCOVERY_REDIS_URL is not set: jobs run in-process, no worker is needed")
+    run(settings, env_factory=lambda: Context.open(settings), kinds=job_kinds(), concurrency=concurrency, pool=pool)

@@ -1,0 +1,147 @@
+"""`ingest_assets` as a job: uploaded files, stored in the blob store when the job was
+started, are ingested `chunk_size` files per chunk by the asset pipeline
+(`indexer.assets.pipeline.ingest_assets`), chunks in parallel.
+
+Idempotent by content: a file whose bytes are stored already becomes no second asset.
+The plan notes which files were new to the records before the job began, so a chunk re-run
+after its worker died counts the files its dead attempt stored as `indexed` (as the first
+run would have), not as `duplicates`, and writes them to the index again.
+
+A file the pipeline could not process for a reason other than bad input (the decoder
+raised something unexpected) is tried again on its own, up to `max_item_attempts` tries in
+all, then listed in the job's dead letters; the rest of its chunk is ingested as usual.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from discovery.domain import JSONObject
+from discovery.errors import RejectedInput
+from discovery.store.index.documents import asset_doc_id, asset_to_doc
+from indexer.jobs.model import ChunkContext, ChunkResult, JobEnv, PlanResult
+
+# How the pipeline reports a file whose processing raised (not a refusal of bad input).
+CRASHED = "could not process:"
+COUNTED = ("received", "indexed", "rejected", "duplicates")
+
+Embedder = Callable[[JobEnv], Any]  # env -> the pipeline's `embed` callable, or None
+
+
+class AssetIngest:
+    """Job kind `ingest_assets`. Params: `files` (blob key of a JSON list of {name, blob}),
+    `manifest` (blob key of a CSV, or null), `collection`, `actor`."""
+
+    name = "ingest_assets"
+    ordered = False
+
+    def __init__(self, *, embedder: Embedder | None = None) -> None:
+        self._embedder = embedder
+
+    def plan(self, env: JobEnv, chunk: ChunkContext) -> PlanResult:
+        files = _load_json(env, chunk.params.get("files"), what="file list")
+        seen: set[str] = set()
+        items: list[JSONObject] = []
+        for entry in files:
+            blob = str(entry["blob"])
+            fresh = blob not in seen and not env.records.assets_by_sha256(blob)
+            seen.add(blob)
+            items.append({"name": str(entry["name"]), "blob": blob, "fresh": fresh})
+        size = chunk.tuning.chunk_size
+        payloads: list[JSONObject] = [
+            {"items": items[i : i + size], "label": f"files {i + 1}-{min(i + size, len(items))}"}  # type: ignore[dict-item]
+            for i in range(0, len(items), size)
+        ]
+        return PlanResult(payloads)
+
+    def run(self, env: JobEnv, chunk: ChunkContext) -> ChunkResult:
+        items: list[dict[str, Any]] = list(chunk.payload["items"])  # type: ignore[arg-type]
+        # Files new before the job but stored now: an earlier attempt of this chunk stored them.
+        redone = [i for i in items if i["fresh"] and env.records.assets_by_sha256(i["blob"])]
+        report = self._ingest(env, chunk, items)
+        result = ChunkResult(counts={k: int(report.counts.get(k, 0)) for k in COUNTED})
+        crashed = {str(r.get("file")): str(r.get("reason")) for r in report.rejects if _crashed(r)}
+        result.rejects = [r for r in report.rejects if not _crashed(r)]
+        result.counts["rejected"] -= len(crashed)
+        self._retry_crashed(env, chunk, [i for i in items if i["name"] in crashed], crashed, result)
+        if redone:
+            result.counts["duplicates"] -= len(redone)
+            result.counts["indexed"] += len(redone)
+            _reindex(env, [i["blob"] for i in redone])
+        if env.backend is not None:
+            env.backend.refresh()  # durable before the chunk is recorded done
+        return result
+
+    def _ingest(self, env: JobEnv, chunk: ChunkContext, items: list[dict[str, Any]]) -> Any:
+        from indexer.assets.pipeline import ingest_assets
+
+        manifest = chunk.params.get("manifest")
+        collection = chunk.params.get("collection")
+        actor = chunk.params.get("actor")
+        return ingest_assets(
+            records=env.records,
+            blobs=env.blobs,
+            backend=env.backend,
+            items=[(str(i["name"]), _path(env, str(i["blob"]))) for i in items],
+            manifest=_path(env, str(manifest)) if manifest else None,
+            collection=str(collection) if collection else None,
+            actor=str(actor) if actor else None,
+            embed=self._embedder(env) if self._embedder is not None else None,
+            batch_size=max(1, len(items)),
+        )
+
+    def _retry_crashed(
+        self, env: JobEnv, chunk: ChunkContext, items: list[dict[str, Any]], reasons: dict[str, str],
+        result: ChunkResult,
+    ) -> None:
+        for item in items:
+            reason = reasons[item["name"]]
+            for _ in range(chunk.tuning.max_item_attempts - 1):
+                again = self._ingest(env, chunk, [item])
+                if not any(_crashed(r) for r in again.rejects):
+                    for key in ("indexed", "rejected", "duplicates"):
+                        result.counts[key] += int(again.counts.get(key, 0))
+                    result.rejects.extend(again.rejects)
+                    break
+                reason = str(again.rejects[0].get("reason"))
+            else:
+                result.dead_letters.append(
+                    {"file": item["name"], "chunk": chunk.chunk_no, "attempts": chunk.tuning.max_item_attempts,
+                     "reason": reason.removeprefix(CRASHED).strip()[:500]}
+                )
+
+
+def _crashed(reject: JSONObject) -> bool:
+    return str(reject.get("reason", "")).startswith(CRASHED)
+
+
+def _path(env: JobEnv, key: str) -> Path:
+    try:
+        return env.blobs.path(key)
+    except KeyError as exc:
+        raise RejectedInput(f"an uploaded file is gone from the blob store: {exc}", field="files") from exc
+
+
+def _load_json(env: JobEnv, key: object, *, what: str) -> list[dict[str, Any]]:
+    if not isinstance(key, str) or not key:
+        raise RejectedInput(f"no {what}", field="files")
+    data = json.loads(_path(env, key).read_bytes())
+    if not isinstance(data, list):
+        raise RejectedInput(f"the {what} is not a list", field="files")
+    return data
+
+
+def _reindex(env: JobEnv, shas: list[str]) -> None:
+    if env.backend is None:
+        return
+    assets = [a for sha in shas for a in env.records.assets_by_sha256(sha)]
+    vectors = env.records.get_vectors("image_vector", [asset_doc_id(a.id) for a in assets])
+    docs = []
+    for asset in assets:
+        vec = vectors.get(asset_doc_id(asset.id))
+        docs.append(asset_to_doc(asset, image_vector=vec[1].tolist() if vec else None,
+                                 vector_model=vec[0] if vec else None))
+    env.backend.upsert(docs)
