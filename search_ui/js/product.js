@@ -83,7 +83,9 @@ export class ProductView {
     const assets = Array.isArray(product.assets) ? product.assets : [];
     const byId = new Map(assets.map((a) => [a.id, a]));
     const variants = Array.isArray(product.variants) ? product.variants : [];
-    const own = (p) => (p.asset_ids || []).map((id) => byId.get(id)).find(Boolean);
+    // A product's own pictures: the ids it names, or the assets linked to its SKU.
+    const linkedTo = (sku) => assets.filter((a) => (a.product_skus || []).some((l) => String(l && typeof l === "object" ? l.sku : l) === sku));
+    const own = (p) => (p.asset_ids || []).map((id) => byId.get(id)).find(Boolean) || linkedTo(p.sku)[0];
     const image = h("div", { class: "hero" });
     const facts = h("div", { class: "variant-facts" });
     const show = (p) => {

@@ -33,6 +33,7 @@ export class ReviewView {
     this.items = []; // flat, in display order: { target, tag, ..., status, el }
     this.current = 0;
     this.undoStack = [];
+    this.chain = Promise.resolve();
     this.decided = 0;
     this.total = 0;
     this.onKey = (e) => this.key(e);
@@ -164,11 +165,12 @@ export class ReviewView {
     act();
   }
 
-  /** Show the decisions now, send them, and roll back any the server refuses. */
-  async decide(items, decision) {
+  /** Show the decisions now, send them, and roll back any the server refuses. The batch
+   * goes on the undo stack at once, so `u` right after a key press undoes it (once saved). */
+  decide(items, decision) {
     items = items.filter((i) => !i.saving && i.status !== decision);
-    if (!items.length) return;
-    const before = items.map((i) => i.status);
+    if (!items.length) return Promise.resolve();
+    const entries = items.map((item) => ({ item, before: item.status }));
     for (const item of items) {
       if (item.status === "pending") this.decided += 1;
       item.status = decision;
@@ -176,43 +178,61 @@ export class ReviewView {
       this.paint(item);
     }
     this.updateCounter();
-    const last = this.items.indexOf(items[items.length - 1]);
-    this.move(this.nextOpen(last), { focus: true });
-    const payload = items.map((i) => ({ target: i.target, tag: i.tag, decision }));
+    this.move(this.nextOpen(this.items.indexOf(items[items.length - 1])), { focus: true });
+    const batch = { entries, decision, settled: null };
+    this.undoStack.push(batch);
+    // Sent one batch at a time, so the server sees decisions in the order they were made
+    // (its undo takes back the caller's latest one).
+    batch.settled = this.chain.then(() => this.send(batch));
+    this.chain = batch.settled;
+    return batch.settled;
+  }
+
+  async send(batch) {
+    const { entries, decision } = batch;
+    const payload = entries.map(({ item }) => ({ target: item.target, tag: item.tag, decision }));
     let failed = [];
     try {
       const body = await api("/api/review/decisions", { method: "POST", json: payload, auth: true });
       const results = Array.isArray(body && body.results) ? body.results : [];
       failed = results.filter((r) => r && r.ok === false).map((r) => ({ index: r.index, error: r.error }));
     } catch (err) {
-      failed = items.map((_, index) => ({ index, error: err.detail || err.message }));
+      failed = entries.map((_, index) => ({ index, error: err.detail || err.message }));
     }
-    const failedIdx = new Set(failed.map((f) => f.index));
-    const done = [];
-    items.forEach((item, index) => {
+    const refused = new Set(failed.map((f) => f.index));
+    entries.forEach(({ item, before }, index) => {
       item.saving = false;
-      if (failedIdx.has(index)) {
-        item.status = before[index];
-        if (before[index] === "pending") this.decided -= 1;
-      } else {
-        done.push({ item, before: before[index] });
+      if (refused.has(index)) {
+        item.status = before;
+        if (before === "pending") this.decided -= 1;
       }
       this.paint(item);
     });
+    batch.entries = entries.filter((_, index) => !refused.has(index));
+    if (!batch.entries.length) this.undoStack = this.undoStack.filter((b) => b !== batch);
     this.updateCounter();
-    if (done.length) this.undoStack.push({ entries: done, decision });
     if (failed.length) {
       toast(`${failed.length} decision${failed.length === 1 ? "" : "s"} not saved: ${failed[0].error || "refused"}`, { error: true });
     } else {
-      toast(`${items.length === 1 ? `“${items[0].tag}” ${WORDS[decision]}` : `${items.length} tags ${WORDS[decision]}`}`);
+      toast(entries.length === 1 ? `“${entries[0].item.tag}” ${WORDS[decision]}` : `${entries.length} tags ${WORDS[decision]}`);
     }
   }
 
-  /** Undo the last batch: show it open again at once; whatever the server could not undo
-   * is shown decided again. */
-  async undo() {
+  /** Undo the last batch, in turn with the decisions being sent (the server takes back
+   * the caller's latest decision, so the order must hold). */
+  undo() {
     const batch = this.undoStack.pop();
     if (!batch) {
+      toast("Nothing to undo.");
+      return Promise.resolve();
+    }
+    this.chain = this.chain.then(() => this.sendUndo(batch));
+    return this.chain;
+  }
+
+  /** Show the batch open again at once; whatever the server could not undo is shown decided again. */
+  async sendUndo(batch) {
+    if (!batch.entries.length) {
       toast("Nothing to undo.");
       return;
     }
@@ -223,8 +243,7 @@ export class ReviewView {
     }
     this.updateCounter();
     this.move(this.items.indexOf(batch.entries[0].item), { focus: true });
-    // The server undoes the caller's latest decision per call: newest first, one call each.
-    let left = batch.entries.length;
+    let left = batch.entries.length; // one call per decision, newest first
     try {
       while (left > 0) {
         await api("/api/review/undo", { method: "POST", auth: true, json: {} });
@@ -238,7 +257,7 @@ export class ReviewView {
         item.status = batch.decision;
         this.paint(item);
       }
-      this.undoStack.push({ entries: kept, decision: batch.decision });
+      this.undoStack.push({ entries: kept, decision: batch.decision, settled: Promise.resolve() });
       this.updateCounter();
       toast(`Undo failed: ${err.detail || err.message}`, { error: true });
     }
