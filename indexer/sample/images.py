@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from indexer.sample.palette import PALETTE, RGB, scene_colours, shade
-from indexer.sample.shapes import SILHOUETTES, Pose
+from indexer.sample.shapes import SILHOUETTES, Pose, Silhouette
 
 Background = Literal["white", "scene"]
 WHITE: RGB = (255, 255, 255)
@@ -47,18 +47,52 @@ def draw_product_image(spec: ImageSpec) -> Image.Image:
         canvas = _scene(rng, spec.size, scene_colours(spec.colour))
     else:
         canvas = Image.new("RGB", (spec.size, spec.size), WHITE)
-    pose = Pose.draw(rng)
     silhouette = SILHOUETTES[spec.shape]()
-    mask = Image.new("L", canvas.size, 0)
-    mask_draw = ImageDraw.Draw(mask)
-    for polygon, add in silhouette.parts:
-        mask_draw.polygon(pose.place(polygon, spec.size), fill=255 if add else 0)
+    pose, mask = _place(silhouette, rng, spec.size)
     _paint_object(canvas, mask, PALETTE[spec.colour], rng, noise)
     line = _line_colour(PALETTE[spec.colour])
     draw = ImageDraw.Draw(canvas)
     for detail in silhouette.details:
-        draw.line(pose.place(detail, spec.size), fill=line, width=max(2, spec.size // 128), joint="curve")
+        draw.line(pose.place(detail, spec.size), fill=line, width=_seam_width(spec.size), joint="curve")
     return canvas
+
+
+def _place(silhouette: Silhouette, rng: random.Random, size: int) -> tuple[Pose, Image.Image]:
+    """A random pose whose object covers the centre clear of any seam, and its mask.
+
+    A few draws nearly always find one; the neutral pose covers the centre by design.
+    """
+    for _ in range(8):
+        pose = Pose.draw(rng).fitted(silhouette)
+        mask = _mask(silhouette, pose, size)
+        if _centre_clear(mask, silhouette, pose):
+            return pose, mask
+    pose = Pose.neutral()
+    return pose, _mask(silhouette, pose, size)
+
+
+def _mask(silhouette: Silhouette, pose: Pose, size: int) -> Image.Image:
+    mask = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(mask)
+    for polygon, add in silhouette.parts:
+        draw.polygon(pose.place(polygon, size), fill=255 if add else 0)
+    return mask
+
+
+def _centre_clear(mask: Image.Image, silhouette: Silhouette, pose: Pose) -> bool:
+    """Whether the centre and a small square around it are object, not seam or background."""
+    size = mask.size[0]
+    probe = mask.copy()
+    draw = ImageDraw.Draw(probe)
+    for detail in silhouette.details:
+        draw.line(pose.place(detail, size), fill=0, width=_seam_width(size) + 4)
+    half = max(2, size // 64)
+    centre = np.asarray(probe)[size // 2 - half : size // 2 + half + 1, size // 2 - half : size // 2 + half + 1]
+    return bool((centre == 255).all())
+
+
+def _seam_width(size: int) -> int:
+    return max(2, size // 128)
 
 
 def _paint_object(
@@ -99,7 +133,7 @@ def _scene(rng: random.Random, size: int, colours: tuple[str, ...]) -> Image.Ima
     """A busy background: a patchwork, scattered shapes and a light gradient over all."""
     image = Image.new("RGB", (size, size))
     draw = ImageDraw.Draw(image)
-    cols, rows = rng.randint(4, 6), rng.randint(4, 6)
+    cols, rows = rng.randint(5, 7), rng.randint(5, 7)
     # Colours dealt round-robin from a shuffled deck: no colour gets more than its share.
     deck = list(colours)
     rng.shuffle(deck)

@@ -2,9 +2,9 @@
 
 Every silhouette is a list of polygons on the unit square (y down), each either added
 to or cut from the object's mask, drawn in order. Every silhouette covers the point
-(0.5, 0.5) with a margin, so the centre pixel of a drawn image is always the object's
-colour whatever pose it is given. `details` are open polylines (seams, pockets, soles)
-drawn in a darker shade: they make two products of one type and colour look different.
+(0.5, 0.5) with a margin in the neutral pose; a random pose is kept only when it still
+does (images._place checks), so the centre pixel of a picture is the object's colour.
+`details` are open polylines (seams, pockets, soles) drawn in a darker shade.
 """
 
 from __future__ import annotations
@@ -95,8 +95,8 @@ def _tote() -> Silhouette:
 
 
 def _cap() -> Silhouette:
-    dome = ellipse(0.42, 0.74, 0.42, 0.54, 180, 360)
-    brim = ellipse(0.78, 0.74, 0.22, 0.08)
+    dome = ellipse(0.42, 0.74, 0.38, 0.54, 180, 360)
+    brim = ellipse(0.74, 0.74, 0.22, 0.08)
     return Silhouette([(dome, True), (brim, True)], [[(0.32, 0.26), (0.32, 0.74)]])
 
 
@@ -135,9 +135,15 @@ SILHOUETTES: dict[str, Callable[[], Silhouette]] = {
 
 @dataclass(frozen=True, slots=True)
 class Pose:
-    """How a silhouette sits on the canvas: small enough that (0.5, 0.5) stays covered."""
+    """How a silhouette sits on the canvas: scaled, stretched, turned and shifted about the centre.
+
+    Poses vary enough that two products of one type and colour are told apart by a
+    perceptual hash, while a near-duplicate (same pose) stays closest to its original.
+    Whether a pose still covers the centre pixel is checked by the caller on the mask.
+    """
 
     scale: float
+    stretch: float  # width / height factor, applied before turning
     angle: float  # degrees
     dx: float
     dy: float
@@ -146,20 +152,47 @@ class Pose:
     @classmethod
     def draw(cls, rng: random.Random) -> Pose:
         return cls(
-            scale=rng.uniform(0.84, 0.98),
-            angle=rng.uniform(-6.0, 6.0),
-            dx=rng.uniform(-0.03, 0.03),
-            dy=rng.uniform(-0.03, 0.03),
+            scale=rng.uniform(0.80, 1.0),
+            stretch=rng.uniform(0.85, 1.15),
+            angle=rng.uniform(-15.0, 15.0),
+            dx=rng.uniform(-0.08, 0.08),
+            dy=rng.uniform(-0.08, 0.08),
             mirror=rng.random() < 0.5,
         )
 
+    @classmethod
+    def neutral(cls) -> Pose:
+        """The pose every silhouette is designed for: it covers the centre by construction."""
+        return cls(scale=0.9, stretch=1.0, angle=0.0, dx=0.0, dy=0.0, mirror=False)
+
+    def fitted(self, silhouette: Silhouette, margin: float = 0.04) -> Pose:
+        """This pose, scaled down where needed so the whole silhouette keeps `margin` from the edges.
+
+        An object cut by the frame has no outline there, and a white object on white
+        would then leak into its background for anyone cutting the subject out.
+        """
+        scale = self.scale
+        for polygon in [p for p, _ in silhouette.parts] + silhouette.details:
+            for ex, ey in self._turned(polygon):
+                for extent, shift in ((ex, self.dx), (ey, self.dy)):
+                    room = 0.5 - margin - (shift if extent > 0 else -shift)
+                    if abs(extent) > 1e-9:
+                        scale = min(scale, room / abs(extent))
+        return Pose(scale, self.stretch, self.angle, self.dx, self.dy, self.mirror)
+
     def place(self, points: Polygon, size: int) -> list[tuple[float, float]]:
-        """Unit-square points -> canvas pixels, turned and scaled about the centre."""
+        """Unit-square points -> canvas pixels."""
+        return [
+            ((ex * self.scale + 0.5 + self.dx) * size, (ey * self.scale + 0.5 + self.dy) * size)
+            for ex, ey in self._turned(points)
+        ]
+
+    def _turned(self, points: Polygon) -> Polygon:
+        """Points about the centre, mirrored, stretched and turned, not yet scaled or shifted."""
         cos, sin = math.cos(math.radians(self.angle)), math.sin(math.radians(self.angle))
-        placed = []
+        turned = []
         for x, y in points:
-            ux = (1.0 - x if self.mirror else x) - 0.5
-            uy = y - 0.5
-            rx, ry = (ux * cos - uy * sin) * self.scale, (ux * sin + uy * cos) * self.scale
-            placed.append(((rx + 0.5 + self.dx) * size, (ry + 0.5 + self.dy) * size))
-        return placed
+            ux = ((1.0 - x if self.mirror else x) - 0.5) * self.stretch
+            uy = (y - 0.5) / self.stretch
+            turned.append((ux * cos - uy * sin, ux * sin + uy * cos))
+        return turned

@@ -161,10 +161,12 @@ def test_centre_pixel_of_every_picture_is_its_named_colour(catalog: CatalogInfo)
 def test_white_backgrounds_have_white_borders_and_scenes_do_not(catalog: CatalogInfo) -> None:
     assert catalog.images_dir is not None
     for name, truth in catalog.truth.items():
-        grid = pixels(catalog.images_dir / name)
+        with Image.open(catalog.images_dir / name) as image:
+            grid = np.asarray(image.convert("RGB"), dtype=np.int16)
         border = np.concatenate([grid[0], grid[-1], grid[:, 0], grid[:, -1]])
         white_share = float((border.min(axis=1) > 235).mean())
-        assert (white_share > 0.95) == (truth.background == "white"), (name, white_share)
+        # All white: the object never touches the frame, so its outline closes it off.
+        assert white_share == 1.0 if truth.background == "white" else white_share < 0.5, (name, white_share)
 
 
 def test_the_object_is_the_largest_region_of_its_colour(catalog: CatalogInfo) -> None:
@@ -178,7 +180,7 @@ def test_the_object_is_the_largest_region_of_its_colour(catalog: CatalogInfo) ->
         if truth.background == "white" and truth.color != "white":
             shares[names.index("white")] = 0
         assert names[int(shares.argmax())] == truth.color, name
-        assert shares[names.index(truth.color)] > 0.2, name
+        assert shares[names.index(truth.color)] > 0.15, name
 
 
 def test_near_duplicates_are_named_after_and_closest_to_their_original(tmp_path: Path) -> None:
