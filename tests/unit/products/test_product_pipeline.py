@@ -1,0 +1,300 @@
+"""The import pipeline's record side, with a recording index (see product_support)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from product_support import RecordingBackend, open_records
+
+from discovery.domain import Tag
+from discovery.store.records import Records
+from indexer.products.completeness import load_channels, parse_channels
+from indexer.products.pipeline import import_products
+from indexer.products.refresh import recompute_completeness, refresh_completeness_if_stale
+from indexer.products.report import ImportReport
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "products"
+HEADER = ["sku", "parent_sku", "name", "price", "currency", "color", "size", "status"]
+
+
+@pytest.fixture
+def records(tmp_path: Path) -> Records:
+    return open_records(tmp_path)
+
+
+def csv_bytes(*rows: list[str], header: list[str] = HEADER) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def run(records: Records, backend: RecordingBackend, data: bytes, **options: object) -> ImportReport:
+    return import_products(records=records, backend=backend, source=io.BytesIO(data), filename="p.csv", **options)  # type: ignore[arg-type]
+
+
+def test_bad_row_is_reported_and_the_rest_imported(records: Records) -> None:
+    backend = RecordingBackend()
+    report = run(
+        records,
+        backend,
+        csv_bytes(["A", "", "Tee", "10", "EUR"], ["B", "", "Mug", "ten", "EUR"], ["C", "", "Cap", "5", "EUR"]),
+    )
+    assert (report.received, report.rejected, report.products, report.indexed) == (3, 1, 2, 2)
+    assert [r.to_json() for r in report.rejects] == [
+        {"line": 3, "file": "p.csv", "field": "price", "reason": "not a price: 'ten'"}
+    ]
+    assert records.product_skus() == {"A", "C"}
+    assert set(backend.docs) == {"product:A", "product:C"}
+    assert report.to_csv() == "line,file,field,reason\n3,p.csv,price,not a price: 'ten'\n"
+
+
+def test_reimporting_the_same_file_changes_nothing(records: Records) -> None:
+    data = csv_bytes(["A", "", "Tee", "10", "EUR", "red"], ["A-1", "A", "", "", "", "blue", "S"])
+    first_backend, second_backend = RecordingBackend(), RecordingBackend()
+    first = run(records, first_backend, data)
+    stored = records.get_product("A-1")
+    second = run(records, second_backend, data)
+    assert (first.changed, first.indexed) == (2, 2)
+    assert (second.changed, second.unchanged, second.indexed, second_backend.writes) == (0, 2, 0, [])
+    assert records.get_product("A-1") == stored
+
+
+@pytest.mark.parametrize("chunk_size", [500, 1])
+def test_a_duplicate_sku_keeps_the_last_row_and_is_reported(records: Records, chunk_size: int) -> None:
+    backend = RecordingBackend()
+    data = csv_bytes(["A", "", "First", "10", "EUR"], ["B", "", "Other", "1", "EUR"], ["A", "", "Second", "12", "EUR"])
+    report = run(records, backend, data, chunk_size=chunk_size)
+    assert (report.received, report.duplicates, report.products, report.indexed) == (3, 1, 2, 2)
+    assert report.duplicate_rows[0]["sku"] == "A" and report.duplicate_rows[0]["line"] == 4
+    product = records.get_product("A")
+    assert product is not None and (product.name, product.price, product.source["line"]) == ("Second", 12.0, 4)
+
+
+def test_failed_index_writes_are_reported_not_counted(records: Records) -> None:
+    backend = RecordingBackend(fail={"product:B"})
+    report = run(records, backend, csv_bytes(["A", "", "Tee"], ["B", "", "Mug"]))
+    assert (report.indexed, report.index_failed) == (1, 1)
+    assert report.dead_letters == [{"sku": "B", "reason": "mapper_parsing_exception: refused"}]
+    assert records.get_product("B") is not None  # the record is kept; a reindex can repair the index
+
+
+def test_full_mode_withdraws_absent_products_and_never_deletes(records: Records) -> None:
+    run(records, RecordingBackend(), csv_bytes(["A", "", "Tee"], ["B", "", "Mug"], ["C", "", "Cap", "oops"]))
+    backend = RecordingBackend()
+    report = run(records, backend, csv_bytes(["A", "", "Tee"]), mode="full")
+    assert report.withdrawn == 1
+    assert {sku: p.status for sku, p in records.get_products(["A", "B"]).items()} == {"A": "draft", "B": "withdrawn"}
+    assert backend.docs["product:B"].keywords["status"] == ["withdrawn"]
+    assert run(records, RecordingBackend(), csv_bytes(["A", "", "Tee"], ["B", "", "Mug"])).changed == 1
+    assert records.get_product("B").status == "draft"  # type: ignore[union-attr]
+
+
+def test_full_mode_keeps_a_product_whose_row_was_rejected(records: Records) -> None:
+    run(records, RecordingBackend(), csv_bytes(["A", "", "Tee"], ["B", "", "Mug"]))
+    report = run(records, RecordingBackend(), csv_bytes(["A", "", "Tee"], ["B", "", "Mug", "n/a"]), mode="full")
+    assert (report.rejected, report.withdrawn) == (1, 0)
+    assert records.get_product("B").status == "draft"  # type: ignore[union-attr]
+
+
+def test_full_mode_withdraws_nothing_when_the_file_is_cut_short(records: Records) -> None:
+    run(records, RecordingBackend(), csv_bytes(["A", "", "Tee"], ["B", "", "Mug"]))
+    report = import_products(
+        records=records,
+        backend=RecordingBackend(),
+        source=io.BytesIO(b'[{"sku": "A", "name": "Tee"}, {"sku": "B"'),
+        filename="p.json",
+        mode="full",
+    )
+    assert report.withdrawn == 0 and "nothing withdrawn" in report.notes[0]
+    assert records.get_product("B").status == "draft"  # type: ignore[union-attr]
+
+
+def test_reviewed_tags_linked_assets_and_workflow_status_survive_a_reimport(records: Records) -> None:
+    data = csv_bytes(["A", "", "Tee", "10", "EUR"])
+    run(records, RecordingBackend(), data)
+    product = records.get_product("A")
+    assert product is not None
+    product.tags = [Tag(name="cotton", status="accepted", source="human")]
+    product.asset_ids = ["asset-1"]
+    product.status = "approved"
+    records.upsert_products([product])
+    report = run(records, RecordingBackend(), csv_bytes(["A", "", "Tee v2", "10", "EUR"]))
+    again = records.get_product("A")
+    assert report.changed == 1 and again is not None
+    assert (again.name, again.status, again.asset_ids, [t.name for t in again.tags]) == (
+        "Tee v2",
+        "approved",
+        ["asset-1"],
+        ["cotton"],
+    )
+
+
+def test_a_variant_read_before_its_parent_inherits_once_the_parent_arrives(records: Records) -> None:
+    backend = RecordingBackend()
+    data = csv_bytes(
+        ["H-R", "H", "", "", "", "red", "S"], ["X", "", "Filler", "1", "EUR"], ["H", "", "Hoodie", "40", "EUR"]
+    )
+    run(records, backend, data, chunk_size=1)
+    variant = records.get_product("H-R")
+    assert variant is not None and (variant.name, variant.price, variant.currency) == ("Hoodie", 40.0, "EUR")
+    assert backend.docs["product:H"].keywords["color"] == ["red"]
+    assert backend.docs["product:H-R"].stored["title"] == "Hoodie"
+
+
+def test_stored_variants_follow_a_parent_that_changes(records: Records) -> None:
+    run(records, RecordingBackend(), csv_bytes(["H", "", "Hoodie", "40", "EUR"], ["H-R", "H", "", "", "", "red", "S"]))
+    backend = RecordingBackend()
+    report = run(records, backend, csv_bytes(["H", "", "Zip Hoodie", "45", "EUR"]))
+    variant = records.get_product("H-R")
+    assert variant is not None and (variant.name, variant.price) == ("Zip Hoodie", 45.0)
+    assert {"product:H", "product:H-R"} <= set(backend.docs)
+    assert report.indexed == 1  # the file's one product; its variant was reindexed with it
+
+
+def test_a_variant_without_a_status_takes_its_parents(records: Records) -> None:
+    run(
+        records,
+        RecordingBackend(),
+        csv_bytes(["H-R", "H", "", "", "", "red"], ["H", "", "Hoodie", "", "", "", "", "approved"]),
+    )
+    assert records.get_product("H-R").status == "approved"  # type: ignore[union-attr]
+
+
+def test_a_variant_still_missing_a_required_field_after_inheriting_is_rejected(
+    records: Records, tmp_path: Path
+) -> None:
+    (tmp_path / "mappings").mkdir()
+    (tmp_path / "mappings" / "strict.yaml").write_text("rules: [{field: price, required: true}]\n")
+    data = csv_bytes(["H", "", "Hoodie"], ["H-R", "H", "", "", "", "red"])
+    report = run(records, RecordingBackend(), data, mapping="strict", data_dir=tmp_path)
+    assert [(r.line, r.field, r.reason) for r in report.rejects] == [
+        (2, "price", "price is required"),
+        (3, "price", "price is required"),
+    ]
+
+
+def test_magento_children_listed_after_they_were_written_are_linked(records: Records) -> None:
+    backend = RecordingBackend()
+    report = import_products(
+        records=records,
+        backend=backend,
+        source=FIXTURES / "magento2_products.csv",
+        filename="magento2_products.csv",
+        mapping="magento2",
+        chunk_size=1,
+    )
+    assert report.rejected == 0
+    assert {s: p.parent_sku for s, p in records.get_products(["MH01-S-Black", "MH01-M-Gray", "WB04"]).items()} == {
+        "MH01-S-Black": "MH01",
+        "MH01-M-Gray": "MH01",
+        "WB04": None,
+    }
+    assert sorted(backend.docs["product:MH01"].keywords["color"]) == ["black", "gray"]
+    assert records.get_product("MH01").locales["fr_FR"]["name"] == "Sweat à capuche Chaz Kangeroo"  # type: ignore[union-attr]
+
+
+def test_a_translation_of_an_unknown_sku_is_rejected(records: Records) -> None:
+    data = b"sku,store_view_code,name\nNOPE,fr,Inconnu\n"
+    report = run(records, RecordingBackend(), data, mapping="magento2")
+    assert [(r.line, r.reason) for r in report.rejects] == [(2, "translation of unknown SKU 'NOPE'")]
+
+
+SAMPLES = [
+    (
+        "shopify",
+        "shopify_products.csv",
+        6,
+        {"classic-hoodie", "canvas-tote", "NW-HOOD-RED-S", "NW-HOOD-RED-M", "NW-HOOD-BLU-M", "NW-TOTE"},
+    ),
+    ("magento2", "magento2_products.csv", 5, {"MH01", "MH01-S-Black", "MH01-M-Black", "MH01-M-Gray", "WB04"}),
+    ("akeneo", "akeneo_products.csv", 4, {"AKNTS_BPS", "AKNTS_BPM", "AKNTS_WPS", "OROMUG_BO"}),
+]
+
+
+@pytest.mark.parametrize(("mapping", "filename", "indexed", "skus"), SAMPLES)
+def test_each_shipped_mapping_imports_its_sample_with_no_rejects(
+    records: Records, mapping: str, filename: str, indexed: int, skus: set[str]
+) -> None:
+    backend = RecordingBackend()
+    report = import_products(
+        records=records, backend=backend, source=FIXTURES / filename, filename=filename, mapping=mapping
+    )
+    assert (report.rejected, report.rejects, report.duplicates, report.indexed) == (0, [], 0, indexed)
+    assert records.product_skus() == skus
+
+
+def test_shopify_sample_normalised(records: Records) -> None:
+    import_products(
+        records=records,
+        backend=RecordingBackend(),
+        source=FIXTURES / "shopify_products.csv",
+        filename="s.csv",
+        mapping="shopify",
+    )
+    parent, red_m = records.get_product("classic-hoodie"), records.get_product("NW-HOOD-RED-M")
+    assert parent is not None and red_m is not None
+    assert parent.image_refs == ["hoodie-red.jpg", "hoodie-blue.jpg", "hoodie-back.jpg"]
+    assert parent.description_text == "Soft organic cotton hoodie & kangaroo pocket."
+    assert (red_m.name, red_m.price, red_m.currency, red_m.status) == ("Classic Hoodie", 49.0, "USD", "approved")
+    assert red_m.attributes["weight"] == {"value": 0.7, "unit": "kg", "original": "700 g"}
+    assert (red_m.attributes["color"], red_m.attributes["size"]) == ("Red", "M")
+
+
+def test_akeneo_sample_normalised(records: Records) -> None:
+    import_products(
+        records=records,
+        backend=RecordingBackend(),
+        source=FIXTURES / "akeneo_products.csv",
+        filename="a.csv",
+        mapping="akeneo",
+    )
+    shirt = records.get_product("AKNTS_BPS")
+    assert shirt is not None
+    assert (shirt.name, shirt.price, shirt.currency, shirt.status) == (
+        "Akeneo T-Shirt black and purple",
+        10.0,
+        "EUR",
+        "approved",
+    )
+    assert shirt.locales["fr_FR"]["name"] == "T-shirt Akeneo noir et violet"
+    assert shirt.attributes["weight"] == {"value": 0.18, "unit": "kg", "original": "180 GRAM"}
+    assert shirt.image_refs == ["1234_akeneo_tshirt_black.jpg"] and shirt.categories == ["goodies", "tshirts"]
+
+
+def test_progress_is_told_after_each_batch_and_at_the_end(records: Records) -> None:
+    seen: list[tuple[int, float, bool]] = []
+    data = csv_bytes(*[[f"S{i}", "", f"P{i}"] for i in range(5)])
+    run(
+        records,
+        RecordingBackend(),
+        data,
+        chunk_size=2,
+        progress=lambda r: seen.append((r.received, r.progress, r.finished)),
+    )
+    assert [s[0] for s in seen] == [2, 4, 5] and seen[-1][1:] == (1.0, True)
+
+
+def test_completeness_is_recomputed_and_reindexed_when_channel_rules_change(records: Records, tmp_path: Path) -> None:
+    strict = parse_channels("channels:\n  web:\n    required: [name, brand]\n")
+    lenient = parse_channels("channels:\n  web:\n    required: [name]\n")
+    run(records, RecordingBackend(), csv_bytes(["A", "", "Tee"]), channels=strict)
+    stored = records.get_product("A")
+    assert stored is not None and cast(dict[str, Any], stored.completeness["web"])["missing"] == ["brand"]
+    backend = RecordingBackend()
+    marker = tmp_path / "channels.applied"
+    report = refresh_completeness_if_stale(records=records, backend=backend, channels=lenient, marker=marker)
+    assert report is not None and (report.checked, report.changed) == (1, 1)
+    assert backend.docs["product:A"].keywords["ready_for"] == ["web"]
+    assert refresh_completeness_if_stale(records=records, backend=backend, channels=lenient, marker=marker) is None
+    assert recompute_completeness(records=records, backend=backend, channels=strict).changed == 1
+
+
+def test_the_shipped_channels_are_used_when_none_are_given(records: Records) -> None:
+    run(records, RecordingBackend(), csv_bytes(["A", "", "Tee"]))
+    assert set(records.get_product("A").completeness) == set(load_channels())  # type: ignore[union-attr]
