@@ -46,6 +46,7 @@ class Preset:
     min_longest: int = 0
     background: str | None = None
     quality: int = 85
+    effort: int = 4  # WebP encoder effort 0 (fast) .. 6 (small); ignored for JPEG and PNG
     eager: bool = False
 
     @property
@@ -71,8 +72,8 @@ def _preset(name: str, spec: object) -> Preset:
         raise ValueError(f"rendition preset {name!r}: format must be one of {sorted(_FORMATS)}")
     if not 16 <= preset.longest <= 8192 or preset.min_longest > preset.longest:
         raise ValueError(f"rendition preset {name!r}: longest must be 16..8192 and >= min_longest")
-    if not 1 <= preset.quality <= 100:
-        raise ValueError(f"rendition preset {name!r}: quality must be 1..100")
+    if not 1 <= preset.quality <= 100 or not 0 <= preset.effort <= 6:
+        raise ValueError(f"rendition preset {name!r}: quality must be 1..100 and effort 0..6")
     if preset.background is not None:
         ImageColor.getrgb(preset.background)  # raises ValueError on a bad colour
     return preset
@@ -110,7 +111,7 @@ def render(image: Image.Image, preset: Preset, *, source_longest: int | None = N
     out = io.BytesIO()
     params: dict[str, object] = {"quality": preset.quality}
     if preset.format == "webp":
-        params["method"] = 4
+        params["method"] = preset.effort
     image.save(out, format=_FORMATS[preset.format], **params)
     return out.getvalue()
 
