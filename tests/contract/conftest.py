@@ -32,13 +32,21 @@ def make_backend(engine: str, request: pytest.FixtureRequest, path: Path, prefix
     return OpenSearchBackend(url=url, prefix=prefix, search=SearchSettings())
 
 
+def release(engine: SearchBackend) -> None:
+    """Close the engine; an OpenSearch engine first deletes its indices (they outlive the test)."""
+    drop = getattr(engine, "drop", None)
+    if drop is not None:
+        drop()
+    engine.close()
+
+
 @pytest.fixture(params=ENGINES)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchBackend]:
     prefix = request.getfixturevalue("unique_prefix")
     engine = make_backend(request.param, request, tmp_path / "idx", prefix)
     engine.ensure_ready()
     yield engine
-    engine.close()
+    release(engine)
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -50,4 +58,4 @@ def catalog(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     report = engine.upsert(docs, refresh=True)
     assert not report.failed, report.failed
     yield Catalog(engine, Oracle(docs))
-    engine.close()
+    release(engine)

@@ -1,0 +1,367 @@
+"""The OpenSearch search engine: text, filters, facets and k-NN on one OpenSearch node or cluster.
+
+Index versions are `{prefix}-v{N}` behind the alias `{prefix}`; every read and write goes
+through the alias. `rebuild` fills `v{N+1}`, swaps the alias in one `_aliases` call, then
+deletes the old version, so searches see the old documents or the new, never an empty or
+partial index. The DSL lives in `opensearch_query` / `opensearch_search`, the layout in
+`opensearch_mapping`, bulk writing in `opensearch_bulk`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+from opensearchpy import OpenSearch
+from opensearchpy.exceptions import ConnectionError as OSConnectionError
+from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, RequestError, TransportError
+
+from discovery.config import SearchSettings
+from discovery.domain import DocType
+from discovery.errors import BackendUnavailable, InvalidQuery
+from discovery.store.index import opensearch_bulk as bulk
+from discovery.store.index import opensearch_mapping as om
+from discovery.store.index import opensearch_query as oq
+from discovery.store.index import opensearch_search as osearch
+from discovery.store.index.base import (
+    BulkReport,
+    IndexDoc,
+    ItemOutcome,
+    Range,
+    ScoredId,
+    SearchQuery,
+    SearchResult,
+    VectorField,
+)
+
+T = TypeVar("T")
+RETRIES = 5
+BACKOFF_S = 0.2
+MAX_BACKOFF_S = 5.0
+UNAVAILABLE = frozenset({429, 502, 503, 504})
+_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+class OpenSearchBackend:
+    """`SearchBackend` on OpenSearch; see the module docstring."""
+
+    name = "opensearch"
+
+    def __init__(self, url: str, prefix: str, search: SearchSettings, *, limits: bulk.BulkLimits | None = None) -> None:
+        if not _PREFIX.match(prefix):
+            raise ValueError(f"index prefix {prefix!r} must be lowercase letters, digits, '_', '-' or '.'")
+        self.alias = prefix
+        self._search_settings = search
+        self._limits = limits or bulk.BulkLimits()
+        self._client = OpenSearch(hosts=[url], timeout=30, max_retries=0)
+
+    # -- calls -------------------------------------------------------------------------
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        """Run one request: 429s are retried with capped backoff; an engine that does not
+        answer (or stays busy) is `BackendUnavailable`."""
+        for attempt in range(RETRIES + 1):
+            try:
+                return fn()
+            except (OSConnectionError, ConnectionTimeout) as exc:
+                raise BackendUnavailable(f"OpenSearch does not answer: {exc}") from exc
+            except TransportError as exc:
+                if exc.status_code == 429 and attempt < RETRIES:
+                    time.sleep(min(MAX_BACKOFF_S, BACKOFF_S * 2**attempt))
+                    continue
+                if exc.status_code in UNAVAILABLE:
+                    raise BackendUnavailable(f"OpenSearch is unavailable: {exc}") from exc
+                raise
+        raise AssertionError("unreachable")
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def _versions(self) -> dict[str, bool]:
+        """Every version index of this prefix, and whether it holds the alias."""
+        found = self._call(lambda: self._client.indices.get_alias(index=f"{self.alias}-v*"))
+        return {
+            name: self.alias in (info.get("aliases") or {})
+            for name, info in found.items()
+            if _version_of(self.alias, name) is not None
+        }
+
+    def ensure_ready(self) -> None:
+        versions = self._versions()
+        if any(versions.values()):
+            return
+        if versions:  # versions without the alias: a crash between build and swap; serve the newest
+            newest = max(versions, key=lambda n: _version_of(self.alias, n) or 0)
+            actions = [{"add": {"index": newest, "alias": self.alias}}]
+            self._call(lambda: self._client.indices.update_aliases(body={"actions": actions}))
+            return
+        body = {"settings": om.index_settings(), "mappings": om.mappings(), "aliases": {self.alias: {}}}
+        try:
+            self._call(lambda: self._client.indices.create(index=f"{self.alias}-v1", body=body))
+        except RequestError as exc:
+            if exc.error != "resource_already_exists_exception":  # another process won the race
+                raise
+
+    def ping(self) -> str | None:
+        try:
+            self._client.info()
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            return f"{type(exc).__name__}: {exc}"
+        return None
+
+    def close(self) -> None:
+        self._client.close()
+
+    def drop(self) -> None:
+        """Delete every index version of this prefix (and with them the alias)."""
+        for name in self._versions():
+            self._delete_index(name)
+
+    def _delete_index(self, name: str) -> None:
+        self._call(lambda: self._client.indices.delete(index=name, params={"ignore_unavailable": "true"}))
+
+    # -- writes --------------------------------------------------------------------------
+
+    def upsert(self, docs: Iterable[IndexDoc], *, refresh: bool = False) -> BulkReport:
+        return self._write(self.alias, self._index_actions(self.alias, docs), refresh=refresh)
+
+    def delete(self, ids: Sequence[str], *, refresh: bool = False) -> BulkReport:
+        actions = (_action("delete", doc_id) for doc_id in ids)
+        # A missing id is not an error: its delete answers 404 "not_found".
+        return self._write(self.alias, actions, refresh=refresh, ok_statuses=frozenset({404}))
+
+    def refresh(self) -> None:
+        self._call(lambda: self._client.indices.refresh(index=self.alias))
+
+    def _write(
+        self,
+        index: str,
+        actions: Iterable[bulk.Action | ItemOutcome],
+        *,
+        refresh: bool,
+        ok_statuses: frozenset[int] = frozenset(),
+    ) -> BulkReport:
+        report, refreshed = bulk.write(
+            actions, self._sender(index), refresh=refresh, limits=self._limits, ok_statuses=ok_statuses
+        )
+        if refresh and not refreshed:
+            self._call(lambda: self._client.indices.refresh(index=index))
+        return report
+
+    def _sender(self, index: str) -> bulk.Sender:
+        def send(body: bytes, refresh: str | None) -> Mapping[str, Any]:
+            params = {"refresh": refresh} if refresh else {}
+
+            def call() -> Mapping[str, Any]:
+                try:
+                    answer: Mapping[str, Any] = self._client.bulk(body=body, index=index, params=params)
+                    return answer
+                except TransportError as exc:
+                    if exc.status_code == 429:
+                        raise bulk.BusyError(str(exc)) from exc
+                    raise
+
+            return self._call(call)
+
+        return send
+
+    def _index_actions(self, index: str, docs: Iterable[IndexDoc]) -> Iterator[bulk.Action | ItemOutcome]:
+        """Index actions; vector fields are added to the mapping when first seen, with the
+        dimension of the first vector (OpenSearch then refuses other dimensions per item)."""
+        dims: dict[str, int] | None = None
+        for doc in docs:
+            try:
+                source = om.to_source(doc)
+            except (ValueError, TypeError) as exc:
+                yield ItemOutcome(doc.id, False, str(exc))
+                continue
+            for name in om.VECTOR_FIELDS:
+                vector = getattr(doc, name)
+                if vector is None:
+                    continue
+                if dims is None:
+                    dims = self._vector_dims(index)
+                if name not in dims:
+                    self._add_vector_field(index, name, len(vector))
+                    dims[name] = len(vector)
+            yield _action("index", doc.id, source)
+
+    def _vector_dims(self, index: str) -> dict[str, int]:
+        found = self._call(lambda: self._client.indices.get_mapping(index=index))
+        (mapping,) = (info["mappings"] for info in found.values())
+        return om.vector_dims(mapping)
+
+    def _add_vector_field(self, index: str, name: str, dim: int) -> None:
+        body = {"properties": {name: om.vector_property(dim)}}
+        self._call(lambda: self._client.indices.put_mapping(index=index, body=body))
+
+    def rebuild(self, docs: Iterable[IndexDoc]) -> BulkReport:
+        self.ensure_ready()
+        versions = self._versions()
+        old = [name for name, holds in versions.items() if holds]
+        number = max((_version_of(self.alias, n) or 0 for n in versions), default=0) + 1
+        new = f"{self.alias}-v{number}"
+        dims = self._vector_dims(old[0]) if old else {}
+        body = {"settings": om.index_settings(refresh_interval="-1"), "mappings": om.mappings(dims)}
+        self._call(lambda: self._client.indices.create(index=new, body=body))
+        try:
+            report = self._write(new, self._index_actions(new, docs), refresh=False)
+            settings = {"index": {"refresh_interval": None}}
+            self._call(lambda: self._client.indices.put_settings(index=new, body=settings))
+            self._call(lambda: self._client.indices.refresh(index=new))
+            actions = [{"remove": {"index": n, "alias": self.alias}} for n in old]
+            actions.append({"add": {"index": new, "alias": self.alias}})
+            self._call(lambda: self._client.indices.update_aliases(body={"actions": actions}))
+        except BaseException:
+            self._delete_index(new)
+            raise
+        for name in versions:  # the old version, and any left by a build that crashed
+            self._delete_index(name)
+        return report
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def _read(self, fn: Callable[[], T]) -> T:
+        """A read through the alias. The alias may be missing (never made ready) or may have
+        just moved, deleting the index a search had resolved: make ready and retry once."""
+        try:
+            return self._call(fn)
+        except NotFoundError:
+            self.ensure_ready()
+            return self._call(fn)
+
+    def _search_body(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        answer: dict[str, Any] = self._read(lambda: self._client.search(index=self.alias, body=body))
+        return answer
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        started = time.perf_counter()
+        _check_locale(query.locale)
+        p = osearch.plan(query)
+        facet_errors: dict[str, str] = {}
+        try:
+            response = self._search_body(p.body)
+            aggs = response.get("aggregations", {})
+        except (RequestError, TransportError) as exc:
+            if "aggs" not in p.body or isinstance(exc, OSConnectionError) or exc.status_code in UNAVAILABLE:
+                raise
+            # Facets degrade, they don't fail: hits alone, then each facet on its own.
+            body = {k: v for k, v in p.body.items() if k != "aggs"}
+            response = self._search_body(body)
+            aggs, facet_errors = self._facets_one_by_one(p)
+        facets = {
+            name: osearch.read_facet(aggs[osearch.facet_agg_name(name)], p.selected.get(name, ()))
+            for name in p.facets
+            if osearch.facet_agg_name(name) in aggs
+        }
+        total = response["hits"]["total"]
+        return SearchResult(
+            total=int(total["value"]),
+            total_is_lower_bound=total.get("relation") == "gte",
+            hits=osearch.read_hits(p, response),
+            facets=facets,
+            facet_errors=facet_errors,
+            took_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def _facets_one_by_one(self, p: osearch.Plan) -> tuple[dict[str, Any], dict[str, str]]:
+        aggs: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for name in p.facets:
+            agg_name = osearch.facet_agg_name(name)
+            body = {"query": p.body["query"], "size": 0, "aggs": {agg_name: p.body["aggs"][agg_name]}}
+            try:
+                answer = self._search_body(body)
+                aggs[agg_name] = answer["aggregations"][agg_name]
+            except TransportError as exc:
+                errors[name] = f"{type(exc).__name__}: {exc}"
+        return aggs, errors
+
+    def knn(
+        self,
+        vector: Sequence[float],
+        *,
+        field: VectorField,
+        model: str,
+        k: int,
+        types: tuple[DocType, ...] = ("asset",),
+        filters: Mapping[str, tuple[str, ...]] | None = None,
+        ranges: Mapping[str, Range] | None = None,
+        min_score: float | None = None,
+        exclude_ids: Sequence[str] = (),
+    ) -> list[ScoredId]:
+        if field not in om.VECTOR_FIELDS:
+            raise InvalidQuery(f"unknown vector field {field!r}", field=field)
+        filters, ranges = filters or {}, ranges or {}
+        oq.check_fields(filters, ranges, ())
+        query_vector = _unit(vector)
+        if k <= 0:
+            return []
+        narrowing = [*oq.scope(types, ranges), {"term": {"vector_model": model}}]
+        narrowing += [oq.keyword(n, v) for n, v in filters.items() if v]
+        knn_filter: dict[str, Any] = {"bool": {"filter": narrowing}}
+        if exclude_ids:
+            knn_filter["bool"]["must_not"] = [oq.ids(exclude_ids)]
+        body = {
+            "size": k,
+            "_source": False,
+            "query": {"knn": {field: {"vector": query_vector, "k": k, "filter": knn_filter}}},
+        }
+        try:
+            response = self._search_body(body)
+        except RequestError as exc:
+            return _knn_refused(exc, field)
+        # Lucene's cosine score is (1 + cos) / 2: turn it back into the cosine.
+        found = [ScoredId(h["_id"], 2.0 * float(h["_score"]) - 1.0) for h in response["hits"]["hits"]]
+        return [s for s in found if min_score is None or s.score >= min_score]
+
+    def get(self, ids: Sequence[str]) -> dict[str, IndexDoc]:
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        answer = self._read(lambda: self._client.mget(index=self.alias, body={"ids": wanted}))
+        return {d["_id"]: om.from_source(d["_source"]) for d in answer["docs"] if d.get("found")}
+
+    def count(self) -> int:
+        return int(self._read(lambda: self._client.count(index=self.alias))["count"])
+
+
+def _version_of(prefix: str, index: str) -> int | None:
+    match = re.fullmatch(re.escape(prefix) + r"-v(\d+)", index)
+    return int(match.group(1)) if match else None
+
+
+def _action(op: str, doc_id: str, source: str | None = None) -> bulk.Action:
+    head = json.dumps({op: {"_id": doc_id}}, separators=(",", ":"))
+    lines = head + "\n" + (source + "\n" if source is not None else "")
+    return bulk.Action(0, doc_id, lines.encode())
+
+
+def _unit(vector: Sequence[float]) -> list[float]:
+    values = [float(x) for x in vector]
+    norm = math.sqrt(sum(x * x for x in values))
+    if not values or not math.isfinite(norm) or norm == 0.0:
+        raise InvalidQuery("vector is zero or not finite", field="vector")
+    return [x / norm for x in values]
+
+
+def _knn_refused(exc: RequestError, field: str) -> list[ScoredId]:
+    """No vector of `field` indexed yet: nothing is near. A wrong dimension is the caller's."""
+    text = str(exc.info)
+    if "dimension" in text.lower():
+        raise InvalidQuery(f"vector does not have the dimension of {field}: {exc.error}", field="vector") from exc
+    if "knn_vector" in text or "not mapped" in text.lower() or "No mapping" in text:
+        return []
+    raise exc
+
+
+_LOCALE = re.compile(r"^[A-Za-z0-9_-]{1,35}$")
+
+
+def _check_locale(locale: str | None) -> None:
+    # The locale becomes part of field names: letters, digits, '-' and '_' only.
+    if locale is not None and not _LOCALE.match(locale):
+        raise InvalidQuery(f"malformed locale {locale!r}", field="locale")
