@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from discovery.domain import Asset, JSONObject
+from discovery.domain import Asset, JSONObject, Product
 from discovery.store.records import Records
 from indexer.assets import links as lk
 
@@ -141,3 +141,36 @@ def _drop_links(asset: Asset, how: str, skus: Sequence[str]) -> None:
     asset.product_skus = [
         link for link in asset.product_skus if not (link.get("how") == how and link.get("sku") in skus)
     ]
+
+
+def link_products(
+    records: Records, products: Sequence[Product], *, rules: Sequence[lk.FilenameRule] = lk.DEFAULT_RULES
+) -> tuple[list[Asset], list[JSONObject]]:
+    """The other half of "whichever arrives first": link stored assets to products that
+    arrive after them, by the products' image references and by file-name rules meeting
+    their SKUs. Returns the assets whose links changed (save them with
+    `pipeline.save_assets`) and the ambiguous matches, which are not linked."""
+    new_skus = {p.sku for p in products}
+    pairs = [(a.id, a.filename) for batch in records.iter_assets() for a in batch]
+    refs = {p.sku: list(p.image_refs) for p in products if p.image_refs}
+    links, ambiguous = lk.match_image_refs(refs, lk.ids_by_name(pairs))
+    skus = lk.SkuIndex([*records.product_skus(), *new_skus])
+    for asset_id, filename in pairs:
+        found = lk.match_filename(asset_id, filename, rules, skus)
+        if isinstance(found, lk.LinkMatch) and found.sku in new_skus:
+            links.append(found)
+        elif isinstance(found, lk.Ambiguity) and new_skus & set(found.candidates):
+            ambiguous.append(found)
+    by_asset: dict[str, list[lk.LinkMatch]] = {}
+    for link in links:
+        by_asset.setdefault(link.asset_id, []).append(link)
+    changed: list[Asset] = []
+    for asset_id, found_links in by_asset.items():
+        asset = records.get_asset(asset_id)
+        if asset is None:
+            continue
+        merged = lk.merge_links(asset.product_skus, found_links)
+        if merged != asset.product_skus:
+            asset.product_skus = merged
+            changed.append(asset)
+    return changed, [a.to_json() for a in ambiguous]

@@ -15,9 +15,9 @@ import re
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 
 from discovery.domain import JSONObject
+from indexer.assets.rights import InvalidRights, parse_rights
 
 HOW_ORDER = ("manifest", "image_ref", "filename_rule")
 # One problem in the job reject shape: {"line", "file", "field", "reason"}.
@@ -111,25 +111,6 @@ class RowProblem:
         return {"line": self.line, "file": self.file, "field": self.field, "reason": self.reason}
 
 
-def _date(text: str) -> str:
-    try:
-        return datetime.fromisoformat(text).isoformat()
-    except ValueError:
-        return date.fromisoformat(text[:10]).isoformat()
-
-
-def _rights(row: Mapping[str, str]) -> JSONObject:
-    rights: JSONObject = {}
-    for key in ("license", "credit"):
-        if value := (row.get(key) or "").strip():
-            rights[key] = value
-    if expires := (row.get("expires_at") or "").strip():
-        rights["expires_at"] = _date(expires)
-    if channels := (row.get("channels") or "").strip():
-        rights["channels"] = [c.strip() for c in re.split(r"[|;,]", channels) if c.strip()]
-    return rights
-
-
 def parse_manifest(text: str) -> tuple[list[ManifestRow], list[RowProblem]]:
     """Rows of a manifest CSV with columns `sku,file[,license,credit,expires_at,channels]`
     (header required; channels separated by `|` or `;`). Bad rows are reported by line."""
@@ -147,9 +128,9 @@ def parse_manifest(text: str) -> tuple[list[ManifestRow], list[RowProblem]]:
             problems.append(RowProblem(line, "sku" if not sku else "file", "empty sku or file", file or None))
             continue
         try:
-            rights = _rights(row)
-        except ValueError:
-            problems.append(RowProblem(line, "expires_at", f"not a date: {row.get('expires_at')!r}", file))
+            rights = parse_rights({k: row.get(k) for k in ("license", "credit", "expires_at", "channels")})
+        except InvalidRights as exc:
+            problems.append(RowProblem(line, exc.field, str(exc), file))
             continue
         rows.append(ManifestRow(line, sku, file, rights))
     return rows, problems

@@ -21,9 +21,10 @@ from PIL import Image
 from discovery.domain import Asset, JSONObject, utcnow
 from discovery.store.blobs import BlobStore
 from discovery.store.index.base import SearchBackend
-from discovery.store.index.documents import asset_doc_id, asset_to_doc
+from discovery.store.index.documents import asset_doc_id
 from discovery.store.records import Records
 from indexer.assets import process
+from indexer.assets.indexing import index_assets
 from indexer.assets.intake import Candidate, IntakeLimits, Item, Reject, expand
 from indexer.assets.linking import BatchLinker
 from indexer.assets.links import DEFAULT_RULES, FilenameRule, ProblemRow, name_key
@@ -286,25 +287,10 @@ class _Run:
         return {p.asset.id: np.asarray(v, dtype=np.float32) for p, v in zip(todo, matrix, strict=True)}, model
 
     def _index(self, batch: list[_Pending], vectors: dict[str, np.ndarray], model: str | None) -> None:
-        stored = self.records.get_vectors(
-            "image_vector", [asset_doc_id(p.asset.id) for p in batch if p.asset.id not in vectors]
-        )
-        docs = []
+        assets = [p.asset for p in batch]
+        failed = index_assets(self.records, self.o.backend, assets, vectors=vectors, model=model)
         for p in batch:
-            vec, vec_model = vectors.get(p.asset.id), model
-            old = stored.get(asset_doc_id(p.asset.id))
-            if vec is None and old is not None and old[2] == p.asset.sha256:  # still the current file's
-                vec_model, vec = old[0], old[1]
-            if vec is None:
-                vec_model = None
-            docs.append(
-                asset_to_doc(p.asset, image_vector=None if vec is None else vec.tolist(), vector_model=vec_model)
-            )
-        failed: dict[str, str] = {}
-        if self.o.backend is not None:
-            failed = {o.id: o.error or "refused" for o in self.o.backend.upsert(docs).failed}
-        for p in batch:
-            error = failed.get(asset_doc_id(p.asset.id))
+            error = failed.get(p.asset.id)
             if error:
                 self.report.warn(p.source, f"stored, but not indexed ({error}); a reindex will add it")
             elif p.counts:

@@ -36,6 +36,8 @@ from discovery.store.index.base import SearchQuery  # noqa: E402
 from discovery.store.index.documents import asset_doc_id  # noqa: E402
 from discovery.store.index.embedded import EmbeddedBackend  # noqa: E402
 from discovery.store.records import Records  # noqa: E402
+from indexer.assets.indexing import save_assets  # noqa: E402
+from indexer.assets.linking import link_products  # noqa: E402
 from indexer.assets.pipeline import AssetReport, ingest_assets  # noqa: E402
 from indexer.assets.sniff import serve_headers  # noqa: E402
 
@@ -243,3 +245,20 @@ def test_a_failing_embedder_leaves_the_assets_stored_and_reported(env: Env) -> N
 
     report = env.ingest([("a.jpg", jpeg())], embed=embed)
     assert report.indexed == 1 and "not embedded" in str(report.warnings[0]["reason"])
+
+
+def test_products_arriving_after_their_assets_link_them_too(env: Env) -> None:
+    report = env.ingest([("mh01-black_main.jpg", _product_jpeg(40)), ("mb07-green.jpg", _product_jpeg(41, "green"))])
+    assert all(env.records.get_asset(i).product_skus == [] for i in report.asset_ids)  # type: ignore[union-attr]
+    products = [Product(sku="MH01-XS-Black", image_refs=["/m/h/mh01-black_main.jpg"]), Product(sku="24-MB07")]
+    env.records.upsert_products(products)
+    changed, ambiguous = link_products(env.records, products)
+    assert save_assets(env.records, env.backend, changed) == {} and ambiguous == []
+    env.backend.refresh()
+    links = {a.filename: a.product_skus for a in changed}
+    assert links == {
+        "mh01-black_main.jpg": [{"sku": "MH01-XS-Black", "how": "image_ref"}],
+        "mb07-green.jpg": [{"sku": "24-MB07", "how": "filename_rule", "rule": "sku-colour-view", "color": "green"}],
+    }
+    green = next(a.id for a in changed if a.filename == "mb07-green.jpg")
+    assert env.search(filters={"product_skus": ("24-MB07",)}) == [green]
