@@ -57,14 +57,15 @@ def _scene(rng: random.Random, size: int, avoid: str) -> Image.Image:
         box = (x * size // cells, y * size // cells, (x + 1) * size // cells, (y + 1) * size // cells)
         draw.rectangle(box, fill=rng.choice(SHADES[colours[i % len(colours)]]))
     for _ in range(rng.randint(15, 30)):
-        x, y = rng.uniform(0, size), rng.uniform(0, size)
+        sx, sy = rng.uniform(0, size), rng.uniform(0, size)
         w, h = rng.uniform(0.05, 0.2) * size, rng.uniform(0.05, 0.2) * size
-        draw.ellipse((x, y, x + w, y + h), fill=rng.choice(SHADES[rng.choice(colours)]))
+        draw.ellipse((sx, sy, sx + w, sy + h), fill=rng.choice(SHADES[rng.choice(colours)]))
     return image
 
 
-def draw_product(seed: int, *, colour: str | None = None, scene: bool | None = None, size: int = 256,
-                 shape: str | None = None) -> tuple[Image.Image, str, str]:
+def draw_product(
+    seed: int, *, colour: str | None = None, scene: bool | None = None, size: int = 256, shape: str | None = None
+) -> tuple[Image.Image, str, str]:
     """(image, colour name, "white" | "other"): one object of a named colour, on white or
     on a busy multi-coloured scene, lit a little unevenly and lightly noisy."""
     rng = random.Random(seed)
@@ -92,8 +93,6 @@ def draw_product(seed: int, *, colour: str | None = None, scene: bool | None = N
     outline = tuple(int(c * 0.6) for c in base) if base.sum() > 180 else (90, 90, 90)
     ImageDraw.Draw(canvas).line(_shoe(cx, cy, w, h)[:4], fill=outline, width=max(2, size // 100))
     if colour == "white":  # an outline so a white product on white is still an object
-        edge = Image.new("L", (size, size), 0)
-        ImageDraw.Draw(edge).bitmap((0, 0), mask)
         canvas.paste((150, 150, 150), (0, 0), _ring(mask))
     return canvas, colour, "other" if scene else "white"
 

@@ -7,7 +7,14 @@ from asset_factories import draw_product
 from PIL import Image
 
 from indexer.assets.facts import image_facts
-from indexer.assets.phash import DEFAULT_THRESHOLD, distances, group_near_duplicates, hamming, neighbours, phash_from_gray
+from indexer.assets.phash import (
+    DEFAULT_THRESHOLD,
+    distances,
+    group_near_duplicates,
+    hamming,
+    neighbours,
+    phash_from_gray,
+)
 
 
 def _hash(image: Image.Image) -> str:

@@ -9,7 +9,13 @@ from indexer.assets.sniff import ZIP, UnsupportedType, allowed_media_types, serv
 
 @pytest.mark.parametrize(
     ("fmt", "media_type"),
-    [("JPEG", "image/jpeg"), ("PNG", "image/png"), ("GIF", "image/gif"), ("WEBP", "image/webp"), ("TIFF", "image/tiff")],
+    [
+        ("JPEG", "image/jpeg"),
+        ("PNG", "image/png"),
+        ("GIF", "image/gif"),
+        ("WEBP", "image/webp"),
+        ("TIFF", "image/tiff"),
+    ],
 )
 def test_each_allowed_image_kind_is_known_by_its_bytes(fmt: str, media_type: str) -> None:
     data = encode(Image.new("RGB", (8, 8), (10, 20, 30)), fmt)
