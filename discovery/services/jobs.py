@@ -113,16 +113,34 @@ def start_asset_ingest(
 ) -> str:
     """Store the uploaded files (a zip is one file here, expanded by the ingest) and start
     their ingest; returns the job id at once."""
+    params = asset_params(ctx, files=files, manifest=manifest, collection=collection, actor=created_by)
+    return runner(ctx).submit("ingest_assets", params=params, created_by=created_by, tuning=tuning or ASSET_TUNING)
+
+
+def start_index_check(ctx: Context, *, created_by: str | None = None) -> str:
+    """Compare records, index and stored files; write what the index lacks, remove what it
+    holds without a record, list assets whose file is gone (the job's dead letters)."""
+    return runner(ctx).submit("check_index", params={}, created_by=created_by)
+
+
+def asset_params(
+    ctx: Context,
+    *,
+    files: Sequence[tuple[str, Upload]],
+    manifest: Upload | None = None,
+    collection: str | None = None,
+    actor: str | None = None,
+) -> JSONObject:
+    """Store an upload's files in the blob store; the params of its `ingest_assets` job."""
     listed = [{"name": name, "blob": _store(ctx, data)[0]} for name, data in files]
     files_key, _ = ctx.blobs.put_bytes(json.dumps(listed).encode())
-    params: JSONObject = {
+    return {
         "files": files_key,
         "count": len(listed),
         "manifest": _store(ctx, manifest)[0] if manifest is not None else None,
         "collection": collection,
-        "actor": created_by,
+        "actor": actor,
     }
-    return runner(ctx).submit("ingest_assets", params=params, created_by=created_by, tuning=tuning or ASSET_TUNING)
 
 
 def get_job(ctx: Context, job_id: str) -> JSONObject:

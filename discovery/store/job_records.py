@@ -296,6 +296,17 @@ class JobStore:
                 ).scalars()
             )
 
+    def latest_job(self, kind: str) -> tuple[str, datetime] | None:
+        """The state and creation time of the newest job of a kind."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.jobs.c.state, t.jobs.c.created_at)
+                .where(t.jobs.c.kind == kind).order_by(t.jobs.c.created_at.desc()).limit(1)
+            ).first()
+        if row is None:
+            return None
+        return row.state, _aware(row.created_at) or now_utc()
+
     def active_jobs(self) -> dict[str, JSONObject]:
         """Params of every queued or running job, by id."""
         with self.engine.connect() as conn:

@@ -9,15 +9,52 @@ from typing import TYPE_CHECKING
 
 from discovery.domain import JSONObject
 from discovery.errors import NotFound
-from discovery.store.job_records import PLAN_CHUNK, JobStore
+from discovery.store.job_records import PLAN_CHUNK, JobStore, now_utc
 from indexer.jobs.dispatch import Dispatcher, dispatch
-from indexer.jobs.model import JobEnv, JobKinds, JobTuning
+from indexer.jobs.model import JobEnv, JobKind, JobKinds, JobTuning
 from indexer.jobs.threads import ThreadRunner
 
 if TYPE_CHECKING:  # Celery and its Redis client load only where Redis is configured
     from indexer.jobs.celery_app import CeleryDispatcher
 
 FINISHED = ("succeeded", "failed", "cancelled")
+
+
+def submit_job(
+    store: JobStore,
+    dispatcher: Dispatcher,
+    kind: JobKind,
+    *,
+    params: JSONObject,
+    created_by: str | None = None,
+    tuning: JobTuning | None = None,
+) -> str:
+    """Create a queued job with its plan chunk and send the plan."""
+    params = {**params, "ordered": bool(kind.ordered), "tuning": (tuning or JobTuning()).to_json()}
+    job_id = store.create_job(kind.name, params=params, created_by=created_by, plan={"label": "plan"})
+    dispatch(store, dispatcher, job_id, [PLAN_CHUNK])
+    return job_id
+
+
+class IndexCheckSchedule:
+    """Starts a `check_index` job when none ran for `every` seconds (at start: now). Called
+    after each reconciler pass; several workers may race, and a second check is harmless."""
+
+    def __init__(self, store: JobStore, dispatcher: Dispatcher, kinds: JobKinds, *, every: float) -> None:
+        self._store = store
+        self._dispatcher = dispatcher
+        self._kind = kinds.get("check_index")
+        self._every = every
+
+    def __call__(self) -> None:
+        if self._kind is None:
+            return
+        last = self._store.latest_job(self._kind.name)
+        if last is not None:
+            state, created = last
+            if state in ("queued", "running") or (now_utc() - created).total_seconds() < self._every:
+                return
+        submit_job(self._store, self._dispatcher, self._kind, params={}, created_by="reconciler")
 
 
 class JobRunner:
@@ -59,11 +96,9 @@ class JobRunner:
         is down delays the job (the reconciler sends it later), it does not lose it."""
         if kind not in self.kinds:
             raise ValueError(f"unknown job kind {kind!r}")
-        ordered = bool(getattr(self.kinds[kind], "ordered", False))
-        params = {**params, "ordered": ordered, "tuning": (tuning or JobTuning()).to_json()}
-        job_id = self.store.create_job(kind, params=params, created_by=created_by, plan={"label": "plan"})
-        dispatch(self.store, self.dispatcher, job_id, [PLAN_CHUNK])
-        return job_id
+        return submit_job(
+            self.store, self.dispatcher, self.kinds[kind], params=params, created_by=created_by, tuning=tuning
+        )
 
     def cancel(self, job_id: str) -> bool:
         """Cancel a queued or running job: chunks not started never start, running ones stop

@@ -13,6 +13,7 @@ from discovery.store.records import make_engine
 from indexer.jobs.celery_app import QUEUE, make_celery
 from indexer.jobs.model import JobEnv, JobKinds
 from indexer.jobs.reconcile import ReconcilerLoop
+from indexer.jobs.runner import IndexCheckSchedule
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ def run_worker(
     concurrency: int | None = None,
     pool: str | None = None,
     reconcile_every: float = 30.0,
+    index_check_every: float | None = 6 * 3600.0,
     loglevel: str = "INFO",
     queue: str = QUEUE,
 ) -> None:
@@ -38,12 +40,23 @@ def run_worker(
 
     The reconciler runs at once (recovering what a killed worker or a restarted Redis left)
     and then every `reconcile_every` seconds, in this process's main process only: prefork
-    children build their own stores (`env_factory`) on their first chunk."""
+    children build their own stores (`env_factory`) on their first chunk. A `check_index`
+    job (records against index against files) starts now and every `index_check_every`
+    seconds (None: never)."""
     app, dispatcher = make_celery(settings, kinds=kinds, env_factory=env_factory, queue=queue)
     engine = make_engine(settings.records_url)
-    # The reconciler's connections are closed after every pass, so a prefork child never
-    # inherits an open database connection from this process.
-    loop = ReconcilerLoop(JobStore(engine), dispatcher, every=reconcile_every, after_pass=engine.dispose)
+    store = JobStore(engine)
+    check = IndexCheckSchedule(store, dispatcher, kinds, every=index_check_every) if index_check_every else None
+
+    def after_pass() -> None:
+        try:
+            if check is not None:
+                check()
+        finally:
+            # Connections closed after every pass: a prefork child never inherits an open one.
+            engine.dispose()
+
+    loop = ReconcilerLoop(store, dispatcher, every=reconcile_every, after_pass=after_pass)
     loop.start()
     name = f"discovery-{os.getpid()}@{socket.gethostname()}"
     argv = [

@@ -96,6 +96,19 @@ class RowsKind:
             raise BackendUnavailable("search engine away (test)")
 
 
+class GoneProcess:
+    """A dispatcher whose queue belonged to a process that died: what is sent there is lost."""
+
+    def current_queue(self) -> str:
+        return "thread:gone"
+
+    def send(self, job_id: str, chunk_no: int, *, delay: float = 0.0) -> None:
+        pass
+
+    def is_live(self, queue_id: str) -> bool:
+        return False
+
+
 def extra_kinds() -> dict[str, Any]:
     return {RowsKind.name: RowsKind()}
 

@@ -41,6 +41,7 @@ def main() -> None:
         concurrency=args.concurrency,
         pool=args.pool,
         reconcile_every=args.reconcile_every,
+        index_check_every=None,
         queue=args.queue,
     )
 

@@ -197,3 +197,49 @@ def test_through_celery_a_poison_item_is_dead_lettered_and_a_flaky_chunk_retried
     assert len(_skus(cluster.env)) == 999
     flaky = next(c for c in cluster.store.chunks(job_id) if c["chunk_no"] == 2)
     assert flaky["attempts"] == 3 and flaky["state"] == "done"
+
+
+def _outcome(job_or_report: dict, records: object) -> tuple:  # type: ignore[type-arg]
+    counts = job_or_report["counts"]
+    rejects = sorted((r["line"] or 0, r["field"] or "", r["reason"]) for r in job_or_report["rejects"])
+    products = {p.sku: p.name for batch in records.iter_products() for p in batch}  # type: ignore[attr-defined]
+    keys = ("received", "indexed", "rejected", "duplicates", "products")
+    return tuple(counts[k] for k in keys), rejects, products
+
+
+def test_the_same_import_through_celery_in_process_and_directly_gives_the_same_result(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    from discovery.services import jobs
+    from discovery.services.context import Context
+    from indexer.products.pipeline import import_products
+
+    data = product_csv(800, duplicates=20, bad=5)
+    tuning = replace(TUNING, chunk_size=200)
+    cluster.start_worker(context=True)
+    celery = cluster.wait(cluster.import_products(data, tuning=tuning))
+
+    local = Context.open(Settings(data_dir=tmp_path / "inproc", text=TextSettings(enabled=False)))
+    try:
+        job_id = jobs.start_product_import(local, source=data, filename="export.csv", tuning=tuning)
+        in_process = jobs.wait_for_job(local, job_id, timeout=60)
+        in_process_outcome = _outcome(in_process, local.records)
+        chunks = jobs.get_job(local, job_id)["chunks"]
+        assert chunks["total"] == chunks["done"] >= 4
+    finally:
+        jobs.close_jobs(local)
+        local.close()
+
+    direct_ctx = Context.open(Settings(data_dir=tmp_path / "direct", text=TextSettings(enabled=False)))
+    try:
+        (tmp_path / "export.csv").write_bytes(data)
+        report = import_products(records=direct_ctx.records, backend=direct_ctx.backend,
+                                 source=tmp_path / "export.csv", filename="export.csv", chunk_size=200)
+        direct = _outcome(report.to_json(), direct_ctx.records)
+    finally:
+        direct_ctx.close()
+
+    assert celery["state"] == in_process["state"] == "succeeded"
+    assert _outcome(celery, cluster.env.records) == in_process_outcome == direct
+    assert direct[0] == (825, 800, 5, 20, 800)
+    assert direct[2]["P-000003"] == "Product 3 renamed"  # the later row won everywhere

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from jobs_support import RecordsEnv, RowsKind, extra_kinds
+from jobs_support import GoneProcess, RecordsEnv, RowsKind, extra_kinds
 
 from discovery.config import Settings
 from discovery.store.job_records import JobStore
@@ -57,24 +57,11 @@ def test_a_chunk_delivered_twice_changes_nothing_and_is_counted_once(runner: Job
     assert env.records.count_products() == 100
 
 
-class _GoneProcess:
-    """The queue of an in-process runner whose process has died: what was sent there is lost."""
-
-    def current_queue(self) -> str:
-        return "thread:gone"
-
-    def send(self, job_id: str, chunk_no: int, *, delay: float = 0.0) -> None:
-        pass
-
-    def is_live(self, queue_id: str) -> bool:
-        return False
-
-
 def test_work_left_by_a_dead_process_is_run_by_the_next_runner_and_counted_once(env: RecordsEnv) -> None:
     store = JobStore(env.records.engine)
     params = {"rows": 100, "tuning": FAST.to_json()}
     job_id = store.create_job("test_rows", params=params, created_by=None, plan={"label": "plan"})
-    gone = _GoneProcess()
+    gone = GoneProcess()
     assert execute_chunk(env, extra_kinds(), gone, job_id, 0).state == "done"  # planned, sent into the void
     # The dead process also held chunk 2 and had applied its effect, but never recorded it.
     claim = store.claim(job_id, 2, owner="dead-worker", lease_s=FAST.lease_s)

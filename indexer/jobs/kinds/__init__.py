@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from indexer.jobs.index_check import IndexCheck
 from indexer.jobs.kinds.assets import AssetIngest, Embedder
 from indexer.jobs.kinds.products import AfterWrite, ProductImport
 from indexer.jobs.model import JobKind
@@ -13,5 +14,7 @@ def default_kinds(
     """Every job kind, by name. The hooks come from the service layer (text embedding after a
     product chunk is stored; the CLIP embed function for assets). Kinds import their
     pipelines lazily, so building this mapping loads no model and no reader."""
-    kinds: list[JobKind] = [ProductImport(after_write=after_product_write), AssetIngest(embedder=embedder)]
+    kinds: list[JobKind] = [
+        ProductImport(after_write=after_product_write), AssetIngest(embedder=embedder), IndexCheck()
+    ]
     return {kind.name: kind for kind in kinds}

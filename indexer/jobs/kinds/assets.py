@@ -3,7 +3,8 @@ started, are ingested `chunk_size` files per chunk by the asset pipeline
 (`indexer.assets.pipeline.ingest_assets`), chunks in parallel.
 
 Idempotent by content: a file whose bytes are stored already becomes no second asset.
-The plan notes which files were new to the records before the job began, so a chunk re-run
+The same bytes twice in one upload are ingested once (the later copies count as
+duplicates). The plan notes which files were new to the records before the job began, so a chunk re-run
 after its worker died counts the files its dead attempt stored as `indexed` (as the first
 run would have), not as `duplicates`, and writes them to the index again.
 
@@ -47,9 +48,12 @@ class AssetIngest:
         items: list[JSONObject] = []
         for entry in files:
             blob = str(entry["blob"])
-            fresh = blob not in seen and not env.records.assets_by_sha256(blob)
+            # The same bytes twice in one upload: only the first is ingested (chunks run in
+            # parallel, so the second could not see the first's asset in time).
+            repeat = blob in seen
+            fresh = not repeat and not env.records.assets_by_sha256(blob)
             seen.add(blob)
-            items.append({"name": str(entry["name"]), "blob": blob, "fresh": fresh})
+            items.append({"name": str(entry["name"]), "blob": blob, "fresh": fresh, "repeat": repeat})
         size = chunk.tuning.chunk_size
         payloads: list[JSONObject] = [
             {"items": items[i : i + size], "label": f"files {i + 1}-{min(i + size, len(items))}"}  # type: ignore[dict-item]
@@ -58,11 +62,15 @@ class AssetIngest:
         return PlanResult(payloads)
 
     def run(self, env: JobEnv, chunk: ChunkContext) -> ChunkResult:
-        items: list[dict[str, Any]] = list(chunk.payload["items"])  # type: ignore[arg-type]
+        listed: list[dict[str, Any]] = list(chunk.payload["items"])  # type: ignore[arg-type]
+        items = [i for i in listed if not i.get("repeat")]
         # Files new before the job but stored now: an earlier attempt of this chunk stored them.
         redone = [i for i in items if i["fresh"] and env.records.assets_by_sha256(i["blob"])]
         report = self._ingest(env, chunk, items)
         result = ChunkResult(counts={k: int(report.counts.get(k, 0)) for k in COUNTED})
+        repeats = len(listed) - len(items)
+        result.add("received", repeats)
+        result.add("duplicates", repeats)
         crashed = {str(r.get("file")): str(r.get("reason")) for r in report.rejects if _crashed(r)}
         result.rejects = [r for r in report.rejects if not _crashed(r)]
         result.counts["rejected"] -= len(crashed)
