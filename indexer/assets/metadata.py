@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import re
+import struct
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from PIL import Image
 
 from discovery.domain import JSONObject, JSONValue
 
+T = TypeVar("T")
 MAX_TEXT = 2000
 MAX_XMP_BYTES = 1 << 20
 _NS = {
@@ -191,7 +194,15 @@ def extract(
     """Metadata of a decoded image (see `safe_image.Decoded`)."""
     xmp = info.get("xmp") or info.get("XML:com.adobe.xmp")
     xmp_data = xmp if isinstance(xmp, bytes | str) else None
-    return merge(exif_fields(exif), iptc_fields(iptc), xmp_fields(xmp_data))
+    return merge(_tolerant(exif_fields, exif), _tolerant(iptc_fields, iptc), _tolerant(xmp_fields, xmp_data))
+
+
+def _tolerant(read: Callable[[T], JSONObject], block: T) -> JSONObject:
+    """One malformed block (hostile or just broken) loses its own fields, nothing else."""
+    try:
+        return read(block)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OSError, struct.error, RecursionError):
+        return {}
 
 
 def title_and_alt(metadata: Mapping[str, JSONValue]) -> tuple[str, str]:

@@ -146,11 +146,15 @@ def decode(
     try:
         _draft(im, longest)
         im.load()
-        exif = im.getexif()
-        info = {k: v for k, v in im.info.items() if isinstance(k, str)}
-        iptc = _iptc(im)
     except _DECODE_ERRORS as exc:
         raise UnsafeImage(f"corrupt or truncated {pil_format} image: {exc}") from exc
+    try:
+        exif = im.getexif()
+    except _DECODE_ERRORS as exc:  # bad metadata loses the metadata, not the picture
+        exif = Image.Exif()
+        notes.append(f"EXIF ignored: {exc}")
+    info = {k: v for k, v in im.info.items() if isinstance(k, str)}
+    iptc = _iptc(im)
     orientation = exif.get(0x0112, 1) if exif else 1
     try:
         ImageOps.exif_transpose(im, in_place=True)

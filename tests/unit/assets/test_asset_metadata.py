@@ -91,3 +91,12 @@ def test_pdf_first_page_renders_to_the_asked_size() -> None:
 def test_corrupt_pdf_is_refused_with_a_reason() -> None:
     with pytest.raises(UnreadablePdf, match="PDF"):
         pdf_facts(b"%PDF-1.4\nthis is not a pdf at all")
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
+def test_broken_metadata_loses_its_fields_not_the_picture() -> None:
+    junk_exif = b"Exif\x00\x00II*\x00\x08\x00\x00\x00\x01\x00\x69\x87\x04\x00\x01\x00\x00\x00\xff\xff\xff\x7f"
+    data = encode(Image.new("RGB", (20, 20), (0, 90, 0)), "JPEG", exif=junk_exif, xmp=b"<x:xmpmeta><rdf:RDF>broken")
+    d = decode(data, "JPEG")
+    assert d.image.size == (20, 20)
+    assert meta.extract(d.exif, d.info, d.iptc) == {}
