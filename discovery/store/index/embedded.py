@@ -33,7 +33,8 @@ from discovery.store.index.base import (
     SearchResult,
     VectorField,
 )
-from discovery.store.index.tantivy_query import QueryBuilder, all_of, check_fields
+from discovery.store.index.tantivy_knn import filtered_knn
+from discovery.store.index.tantivy_query import QueryBuilder, check_fields
 from discovery.store.index.tantivy_search import execute
 from discovery.store.index.vector_store import FIELDS, VectorSnapshot, VectorStore
 from discovery.store.index.vectors import normalise
@@ -251,10 +252,12 @@ class EmbeddedBackend:
             raise InvalidQuery(str(exc), field="vector") from None
         if len(query) != view.mat.shape[1]:
             raise InvalidQuery(f"vector has {len(query)} dimensions, {model} has {view.mat.shape[1]}", field="vector")
-        allowed = _allowed_hashes(snapshot, filters, ranges)
+        builder = snapshot.builder
+        clauses = [builder.keyword(n, list(v)) for n, v in filters.items() if v]
+        clauses += [r for n, rng in ranges.items() if (r := builder.range(n, rng)) is not None]
         exclude = np.array([ts.id_hash(i) for i in exclude_ids], dtype=np.uint64)
-        mask = view.candidates(types, allowed, exclude)
-        return view.search(query, k, mask, min_score, self._search.exact_knn_limit)
+        ranking = view.ranking(query, view.candidates(types, None, exclude), self._search.exact_knn_limit)
+        return filtered_knn(snapshot.searcher, builder.schema, ranking, k, clauses, min_score)
 
     def get(self, ids: Sequence[str]) -> dict[str, IndexDoc]:
         snapshot = self._current()
@@ -301,22 +304,3 @@ def _write_all(writer: tantivy.IndexWriter, vectors: VectorStore, docs: Iterable
         writer.add_document(converted)
         report.outcomes.append(ItemOutcome(doc.id, True))
     return report
-
-
-def _allowed_hashes(
-    snapshot: _Snapshot, filters: Mapping[str, tuple[str, ...]], ranges: Mapping[str, Range]
-) -> np.ndarray | None:
-    """Ids (as hashes) of the documents passing filters and ranges: a pre-filter
-    computed by tantivy, so the vector search ranks only documents that qualify."""
-    builder = snapshot.builder
-    clauses = [builder.keyword(n, list(v)) for n, v in filters.items() if v]
-    clauses += [r for n, rng in ranges.items() if (r := builder.range(n, rng)) is not None]
-    if not clauses:
-        return None
-    query = all_of(clauses)
-    searcher = snapshot.searcher
-    total = ts.count(searcher, query)
-    if total == 0:
-        return np.zeros(0, dtype=np.uint64)
-    addresses = [a for _, a in searcher.search(query, limit=total).hits]
-    return np.array(searcher.fast_field_values(ts.ID_HASH, addresses), dtype=np.uint64)

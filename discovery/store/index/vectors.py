@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import faiss
 import numpy as np
@@ -119,11 +119,11 @@ class BlockView:
     alive: npt.NDArray[np.bool_]
     ids: list[str]
     n: int
-    extra: dict[str, object] = field(default_factory=dict)
 
     def candidates(
         self, types: Sequence[DocType], allowed_hashes: npt.NDArray[np.uint64] | None, exclude: npt.NDArray[np.uint64]
     ) -> npt.NDArray[np.bool_]:
+        """Live rows of `types`, among `allowed_hashes` when given, minus `exclude`."""
         mask = self.alive & np.isin(self.types, [TYPE_CODES[t] for t in types])
         if allowed_hashes is not None:
             mask &= np.isin(self.hashes, allowed_hashes)
@@ -131,20 +131,17 @@ class BlockView:
             mask &= ~np.isin(self.hashes, exclude)
         return mask
 
+    def ranking(self, query: F32, mask: npt.NDArray[np.bool_], exact_limit: int) -> Ranking:
+        return Ranking(self, query, mask, exact=int(mask.sum()) <= exact_limit)
+
     def search(
         self, query: F32, k: int, mask: npt.NDArray[np.bool_], min_score: float | None, exact_limit: int
     ) -> list[ScoredId]:
-        rows = np.flatnonzero(mask)
-        if not len(rows) or k <= 0:
-            return []
-        if len(rows) <= exact_limit:
-            scores = self.mat[rows] @ query
-            top = np.argsort(-scores, kind="stable")[:k] if len(rows) <= 4 * k else _top(scores, k)
-            found = [(float(scores[i]), int(rows[i])) for i in top]
-        else:
-            hscores, hrows = self.block.hnsw_search(query, k, mask, self.n)
-            found = [(float(s), int(r)) for s, r in zip(hscores, hrows, strict=True) if r >= 0]
-        out = [ScoredId(self.ids[r], s) for s, r in found if min_score is None or s >= min_score]
+        found = self.ranking(query, mask, exact_limit).top(k)
+        return self.scored([(s, r) for s, r in found if min_score is None or s >= min_score])
+
+    def scored(self, found: Sequence[tuple[float, int]]) -> list[ScoredId]:
+        out = [ScoredId(self.ids[r], s) for s, r in found]
         out.sort(key=lambda h: (-h.score, h.id))
         return out
 
@@ -155,6 +152,28 @@ class BlockView:
         return [float(x) for x in self.mat[row]]
 
 
-def _top(scores: F32, k: int) -> npt.NDArray[np.intp]:
-    part = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-    return part[np.argsort(-scores[part], kind="stable")]
+class Ranking:
+    """The allowed rows of a view in descending cosine order, cut at any depth: exact
+    (one matrix-vector product, reused for deeper cuts) or, beyond the exact limit, HNSW."""
+
+    def __init__(self, view: BlockView, query: F32, mask: npt.NDArray[np.bool_], *, exact: bool) -> None:
+        self.view, self.query, self.mask, self.exact = view, query, mask, exact
+        self.eligible = int(mask.sum())
+        self._scores: F32 | None = None
+
+    def top(self, m: int) -> list[tuple[float, int]]:
+        """The best `m` (score, row) pairs, best first."""
+        m = min(m, self.eligible)
+        if m <= 0:
+            return []
+        if not self.exact:
+            scores, rows = self.view.block.hnsw_search(self.query, m, self.mask, self.view.n)
+            return [(float(s), int(r)) for s, r in zip(scores, rows, strict=True) if r >= 0]
+        if self._scores is None:
+            # All rows at once (no copy of the matrix); disallowed rows sink to -inf.
+            raw = self.view.mat @ self.query
+            self._scores = np.where(self.mask, raw, np.float32(-np.inf)).astype(np.float32)
+        scores = self._scores
+        part = np.argpartition(-scores, m - 1)[:m] if m < len(scores) else np.arange(len(scores))
+        order = part[np.argsort(-scores[part], kind="stable")]
+        return [(float(scores[r]), int(r)) for r in order]

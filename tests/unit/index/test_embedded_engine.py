@@ -11,6 +11,7 @@ import pytest
 
 from discovery.config import SearchSettings
 from discovery.errors import BackendUnavailable, InvalidQuery
+from discovery.store.index import tantivy_knn
 from discovery.store.index.base import IndexDoc, Range, SearchQuery
 from discovery.store.index.embedded import EmbeddedBackend
 
@@ -209,3 +210,15 @@ def test_far_future_dates_are_kept_as_later_than_now(engine: EmbeddedBackend) ->
     expired.dates = {"rights_expires_at": "2020-01-01T00:00:00+00:00"}
     engine.upsert([forever, expired], refresh=True)
     assert _ids(engine, ranges={"rights_expires_at": Range("2026-01-01T00:00:00+00:00", None)}) == ["asset:0001"]
+
+
+@pytest.mark.parametrize("prefilter_after", [64, 4096])
+def test_selective_knn_filters_find_the_exact_allowed_neighbours(
+    engine: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch, prefilter_after: int
+) -> None:
+    # Two allowed documents far down the ranking: checked in batches, or listed up front.
+    monkeypatch.setattr(tantivy_knn, "PREFILTER_AFTER", prefilter_after)
+    docs = [doc(n, vector=[1.0, n / 10], brand="Bolt" if n in (250, 290) else "Acme") for n in range(300)]
+    engine.upsert(docs, refresh=True)
+    found = engine.knn([1.0, 0.0], field="image_vector", model="m@1", k=5, filters={"brand": ("Bolt",)})
+    assert [s.id for s in found] == ["asset:0250", "asset:0290"]
