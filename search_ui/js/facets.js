@@ -72,31 +72,59 @@ function rangeGroup(state, spec, handlers) {
       h("button", { type: "submit", class: "small", text: "Apply", attrs: { "aria-label": `Apply ${spec.label} range` } }))));
 }
 
+/** Category paths as a tree: top levels first, and the children of a chosen path
+ * under it, each named by its last segment. */
+function categoryTree(values, selected) {
+  const open = new Set();
+  for (const path of selected) {
+    const parts = path.split("/");
+    for (let i = 1; i <= parts.length; i += 1) open.add(parts.slice(0, i).join("/"));
+  }
+  const parent = (path) => path.split("/").slice(0, -1).join("/");
+  const shown = values.filter((v) => !v.value.includes("/") || open.has(parent(v.value)));
+  const byParent = new Map();
+  for (const v of shown) {
+    const key = parent(v.value);
+    if (!byParent.has(key)) byParent.set(key, []);
+    byParent.get(key).push(v);
+  }
+  const out = [];
+  const walk = (key, depth) => {
+    for (const v of byParent.get(key) || []) {
+      out.push({ ...v, depth, label: v.value.split("/").pop() });
+      walk(v.value, depth + 1);
+    }
+  };
+  walk("", 0);
+  return out;
+}
+
 function valueGroup(field, values, state, handlers, expanded) {
   const selected = new Set(state.filters[field] || []);
   // A selected value the server did not count (0 hits under the other filters) still shows, so it can be removed.
-  const shown = [...values];
+  let shown = [...values];
   for (const v of selected) if (!shown.some((x) => x.value === v)) shown.push({ value: v, count: 0, selected: true });
+  if (field === "category") shown = categoryTree(shown, selected);
   if (!shown.length) return null;
   const open = expanded.has(field);
-  const visible = open ? shown : shown.slice(0, COLLAPSED);
+  const visible = open ? shown : shown.slice(0, Math.max(COLLAPSED, shown.findLastIndex((v) => selected.has(v.value)) + 1));
   const list = h("ul", { class: "facet-values" }, visible.map((item, i) => {
     const id = `facet-${field}-${i}`;
     const checked = selected.has(item.value) || item.selected === true;
-    return h("li", {},
+    return h("li", { class: item.depth ? `depth-${Math.min(item.depth, 4)}` : null },
       h("input", {
         type: "checkbox", id, checked, dataset: { focusKey: `facet:${field}:${item.value}`, value: item.value },
         on: { change: () => handlers.toggle(field, item.value) },
       }),
-      h("label", { htmlFor: id, class: "facet-label" },
-        h("span", { class: "facet-value", text: item.value }),
+      h("label", { htmlFor: id, class: "facet-label", title: item.label ? item.value : null },
+        h("span", { class: "facet-value", text: item.label || item.value }),
         h("span", { class: "count", text: String(item.count), attrs: { "aria-label": `${item.count} results` } })));
   }));
-  const more = shown.length > COLLAPSED
+  const more = shown.length > visible.length || open
     ? h("button", {
       type: "button", class: "link-button", dataset: { focusKey: `more:${field}` },
       attrs: { "aria-expanded": String(open) },
-      text: open ? "Show fewer" : `Show ${shown.length - COLLAPSED} more`,
+      text: open ? "Show fewer" : `Show ${shown.length - visible.length} more`,
       on: { click: () => handlers.expand(field) },
     })
     : null;

@@ -32,6 +32,26 @@ function attributesTable(attributes) {
     h("tbody", {}, entries.map(([k, v]) => h("tr", {}, h("th", { scope: "row", text: k.replace(/_/g, " ") }), h("td", { text: valueText(v) })))));
 }
 
+/** "attributes.color" -> "color (attribute)": the server's missing-item keys, readable. */
+function missingLabel(key) {
+  const text = valueText(key);
+  const [kind, ...rest] = text.split(".");
+  if (kind === "attributes" && rest.length) return `${rest.join(".")} (attribute)`;
+  if (kind === "locales" && rest.length >= 2) return `${rest.slice(1).join(".")} in ${rest[0]}`;
+  return text;
+}
+
+function channelDetail(data) {
+  const rows = [];
+  const images = data.images && typeof data.images === "object" ? data.images : null;
+  if (images) rows.push(["Images", `${valueText(images.have)} of ${valueText(images.need)}${images.rule ? ` (${images.rule})` : ""}`]);
+  const locales = data.locales && typeof data.locales === "object" ? Object.entries(data.locales) : [];
+  if (locales.length) {
+    rows.push(["Locales", locales.map(([loc, info]) => `${loc} ${Math.round((Number(info && info.ratio) || 0) * 100)}%`).join(" · ")]);
+  }
+  return definitionList(rows);
+}
+
 function completeness(product) {
   const channels = Object.entries(product.completeness || {});
   if (!channels.length) return h("p", { class: "muted", text: product.completeness === undefined ? "Completeness is not shown to this key." : "No channel rules apply to this product." });
@@ -39,16 +59,16 @@ function completeness(product) {
     const data = info && typeof info === "object" ? info : {};
     const ratio = Math.max(0, Math.min(1, Number(data.ratio ?? (data.ready ? 1 : 0)) || 0));
     const missing = Array.isArray(data.missing) ? data.missing : [];
-    const meter = h("progress", { max: 1, value: ratio, attrs: { "aria-label": `${channel} completeness` } });
-    return h("li", { class: `channel ${data.ready ? "ready" : "not-ready"}` },
+    return h("li", { class: `channel ${data.ready ? "ready" : "not-ready"}`, dataset: { channel } },
       h("div", { class: "channel-head" },
         h("strong", { text: channel }),
         h("span", { class: `badge ${data.ready ? "badge-ok" : "badge-warn"}`, text: data.ready ? "Ready" : "Not ready" }),
-        h("span", { class: "muted", text: `${Math.round(ratio * 100)}%` })),
-      meter,
+        h("span", { class: "muted", text: `${Math.round(ratio * 100)}% complete` })),
+      h("progress", { max: 1, value: ratio, attrs: { "aria-label": `${channel} completeness` } }),
       missing.length
-        ? h("div", {}, h("span", { class: "muted", text: "Missing: " }), h("ul", { class: "inline-list" }, missing.map((m) => h("li", { text: valueText(m) }))))
-        : null);
+        ? h("div", { class: "missing" }, h("span", { class: "muted", text: "Missing: " }), h("ul", { class: "inline-list" }, missing.map((m) => h("li", { text: missingLabel(m) }))))
+        : h("p", { class: "muted", text: "Nothing missing." }),
+      channelDetail(data));
   }));
 }
 

@@ -65,7 +65,11 @@ export function searchDefaults() {
 /** A copy of `state` with a filter value added or removed; the page goes back to 1. */
 export function toggleFilter(state, field, value) {
   const filters = structuredClone(state.filters);
-  const values = filters[field] || [];
+  let values = filters[field] || [];
+  if (field === "category" && !values.includes(value)) {
+    // A path and its ancestors or descendants overlap (OR within a field): keep the one just chosen.
+    values = values.filter((v) => !value.startsWith(`${v}/`) && !v.startsWith(`${value}/`));
+  }
   filters[field] = values.includes(value) ? values.filter((v) => v !== value) : [...values, value];
   if (!filters[field].length) delete filters[field];
   return { ...state, filters, page: 1 };
