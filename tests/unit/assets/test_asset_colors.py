@@ -100,3 +100,24 @@ def test_orientation_and_resolution_classes() -> None:
     assert resolution_class(799, 200) == "small"
     assert resolution_class(800, 800) == "medium"
     assert resolution_class(1000, 2000) == "large"
+
+
+def test_colour_and_background_match_on_the_sample_catalog_pictures() -> None:
+    """The same acceptance on the pictures the demo catalog draws (indexer.sample)."""
+    from indexer.sample.images import ImageSpec, draw_product_image, encode
+    from indexer.sample.palette import COLOUR_NAMES
+    from indexer.sample.shapes import SILHOUETTES
+
+    shapes = sorted(SILHOUETTES)
+    colour_hits = background_hits = 0
+    total = 120
+    for i in range(total):
+        scene = i % 2 == 1
+        spec = ImageSpec(COLOUR_NAMES[i % 12], shapes[i % len(shapes)], "scene" if scene else "white", 192, 500 + i)
+        data = encode(draw_product_image(spec), "jpg", quality=85)
+        decoded = decode(data, "JPEG")
+        facts = image_facts(decoded.image, decoded.width, decoded.height)
+        colour_hits += facts.colors[0]["name"] == spec.colour
+        background_hits += facts.background == ("other" if scene else "white")
+    assert colour_hits / total >= 0.95, colour_hits
+    assert background_hits / total >= 0.95, background_hits
