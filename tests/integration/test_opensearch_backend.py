@@ -210,3 +210,25 @@ def test_items_still_refused_after_the_retries_are_reported_failed(
         client.indices.put_settings(index=unique_prefix, body=NOT_BUSY)
         engine.drop()
         engine.close()
+
+
+def test_a_write_before_ensure_ready_lands_in_a_versioned_index_behind_the_alias(
+    opensearch_url: str, unique_prefix: str, client: OpenSearch
+) -> None:
+    engine = OpenSearchBackend(url=opensearch_url, prefix=unique_prefix, search=SearchSettings())
+    try:
+        engine.upsert([doc("W-1")], refresh=True)
+        assert indices_of(client, unique_prefix) == {f"{unique_prefix}-v1": [unique_prefix]}
+    finally:
+        engine.drop()
+        engine.close()
+
+
+def test_a_read_before_ensure_ready_makes_it_ready(opensearch_url: str, unique_prefix: str, client: OpenSearch) -> None:
+    engine = OpenSearchBackend(url=opensearch_url, prefix=unique_prefix, search=SearchSettings())
+    try:
+        assert engine.search(SearchQuery()).total == 0
+        assert indices_of(client, unique_prefix) == {f"{unique_prefix}-v1": [unique_prefix]}
+    finally:
+        engine.drop()
+        engine.close()

@@ -58,6 +58,7 @@ class OpenSearchBackend:
         self._search_settings = search
         self._limits = limits or bulk.BulkLimits()
         self._client = OpenSearch(hosts=[url], timeout=30, max_retries=0)
+        self._ready = False  # the alias is known to exist (writes to a missing one would create an index)
 
     # -- calls -------------------------------------------------------------------------
 
@@ -91,6 +92,7 @@ class OpenSearchBackend:
 
     def ensure_ready(self) -> None:
         versions = self._versions()
+        self._ready = True
         if any(versions.values()):
             return
         if versions:  # versions without the alias: a crash between build and swap; serve the newest
@@ -126,12 +128,18 @@ class OpenSearchBackend:
     # -- writes --------------------------------------------------------------------------
 
     def upsert(self, docs: Iterable[IndexDoc], *, refresh: bool = False) -> BulkReport:
+        self._ensure_once()
         return self._write(self.alias, self._index_actions(self.alias, docs), refresh=refresh)
 
     def delete(self, ids: Sequence[str], *, refresh: bool = False) -> BulkReport:
+        self._ensure_once()
         actions = (_action("delete", doc_id) for doc_id in ids)
         # A missing id is not an error: its delete answers 404 "not_found".
-        return self._write(self.alias, actions, refresh=refresh, ok_statuses=frozenset({404}))
+        return self._write(self.alias, actions, refresh=refresh, missing_ok=True)
+
+    def _ensure_once(self) -> None:
+        if not self._ready:
+            self.ensure_ready()
 
     def refresh(self) -> None:
         self._call(lambda: self._client.indices.refresh(index=self.alias))
@@ -142,18 +150,21 @@ class OpenSearchBackend:
         actions: Iterable[bulk.Action | ItemOutcome],
         *,
         refresh: bool,
-        ok_statuses: frozenset[int] = frozenset(),
+        missing_ok: bool = False,
     ) -> BulkReport:
         report, refreshed = bulk.write(
-            actions, self._sender(index), refresh=refresh, limits=self._limits, ok_statuses=ok_statuses
+            actions, self._sender(index), refresh=refresh, limits=self._limits, missing_ok=missing_ok
         )
         if refresh and not refreshed:
             self._call(lambda: self._client.indices.refresh(index=index))
         return report
 
     def _sender(self, index: str) -> bulk.Sender:
+        # Through the alias, require it: a bulk write to a missing index name creates one.
+        base = {"require_alias": "true"} if index == self.alias else {}
+
         def send(body: bytes, refresh: str | None) -> Mapping[str, Any]:
-            params = {"refresh": refresh} if refresh else {}
+            params = {**base, "refresh": refresh} if refresh else base
 
             def call() -> Mapping[str, Any]:
                 try:

@@ -73,12 +73,12 @@ def write(
     refresh: bool,
     limits: BulkLimits = BulkLimits(),
     sleep: Callable[[float], None] = time.sleep,
-    ok_statuses: frozenset[int] = frozenset(),
+    missing_ok: bool = False,
 ) -> tuple[BulkReport, bool]:
     """Send every action; returns the report (in input order) and whether any chunk was
     sent with the refresh (False: the caller must refresh if asked to). `ItemOutcome`s in
-    the input are failures found before sending, reported in place. `ok_statuses` are
-    non-2xx item statuses that still count as success (404 for a delete)."""
+    the input are failures found before sending, reported in place. `missing_ok`: a
+    delete of a document that does not exist counts as done."""
     outcomes: dict[int, ItemOutcome] = {}
     position = 0
 
@@ -94,7 +94,7 @@ def write(
     refreshed = False
     for chunk, last in _with_lookahead(chunks(sendable(), limits)):
         wants_refresh = "wait_for" if refresh and last else None
-        for action, outcome in _send_chunk(chunk, send, wants_refresh, limits, sleep, ok_statuses):
+        for action, outcome in _send_chunk(chunk, send, wants_refresh, limits, sleep, missing_ok):
             outcomes[action.position] = outcome
         refreshed = refreshed or wants_refresh is not None
     return BulkReport([outcomes[i] for i in sorted(outcomes)]), refreshed
@@ -106,7 +106,7 @@ def _send_chunk(
     refresh: str | None,
     limits: BulkLimits,
     sleep: Callable[[float], None],
-    ok_statuses: frozenset[int],
+    missing_ok: bool,
 ) -> list[tuple[Action, ItemOutcome]]:
     done: list[tuple[Action, ItemOutcome]] = []
     pending = chunk
@@ -117,7 +117,7 @@ def _send_chunk(
             status = int(item.get("status", 500))
             if status == 429 and attempt < limits.retries:
                 busy.append(action)
-            elif 200 <= status < 300 or status in ok_statuses:
+            elif 200 <= status < 300 or (missing_ok and status == 404 and item.get("result") == "not_found"):
                 done.append((action, ItemOutcome(action.doc_id, True)))
             else:
                 done.append((action, ItemOutcome(action.doc_id, False, _reason(item, status))))

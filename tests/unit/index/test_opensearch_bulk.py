@@ -108,8 +108,19 @@ def test_failures_found_before_sending_keep_their_place_in_the_report() -> None:
     assert [(o.id, o.ok) for o in report.outcomes] == [("a", True), ("bad", False), ("c", True)]
 
 
-def test_a_404_counts_as_done_when_the_caller_says_so() -> None:
-    node = ScriptedNode({"gone": [404]})
-    report, _ = write([action("gone")], node, refresh=False, limits=FAST, sleep=lambda s: None,
-                      ok_statuses=frozenset({404}))
-    assert not report.failed
+def test_deleting_a_missing_document_counts_as_done_but_a_missing_index_does_not() -> None:
+    node = ScriptedNode({"gone": [404], "nowhere": [404]})
+    real_call = node.__call__
+
+    def answer(body: bytes, refresh: str | None) -> Mapping[str, Any]:
+        items = real_call(body, refresh)["items"]
+        for entry in items:  # a missing document says "not_found"; a missing index carries an error
+            item = entry["index"]
+            if item["_id"] == "gone":
+                item.pop("error")
+                item["result"] = "not_found"
+        return {"errors": True, "items": items}
+
+    report, _ = write([action("gone"), action("nowhere")], answer, refresh=False, limits=FAST,
+                      sleep=lambda s: None, missing_ok=True)
+    assert [(o.id, o.ok) for o in report.outcomes] == [("gone", True), ("nowhere", False)]
