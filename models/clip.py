@@ -147,6 +147,10 @@ class ClipModel:
             out[start : start + tokens.shape[0]] = _normalised(features)
         return out
 
+    def encode_pixels(self, pixels: torch.Tensor) -> np.ndarray:
+        """Unit-length vectors for already preprocessed pixels (n, 3, size, size), one batch."""
+        return self._run_images(pixels)
+
     def _run_images(self, pixels: torch.Tensor) -> np.ndarray:
         loaded = self._load()
         if loaded.device.type == "cuda":

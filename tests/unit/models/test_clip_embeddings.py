@@ -178,3 +178,9 @@ def test_the_factory_returns_one_instance_per_configuration() -> None:
     assert load_clip("tiny", device="cpu", batch_size=4) is load_clip("tiny", device="cpu", batch_size=4)
     assert load_clip("tiny", device="cpu", batch_size=8) is not load_clip("tiny", device="cpu", batch_size=4)
     assert clip_for(ClipConfig(device="cpu", batch_size=4)) is load_clip("tiny", device="cpu", batch_size=4)
+
+
+def test_transparent_pixels_are_seen_as_white(clip: ClipModel) -> None:
+    cut_out = Image.new("RGBA", (80, 80), (255, 0, 0, 0))  # fully transparent red
+    white = Image.new("RGB", (80, 80), (255, 255, 255))
+    assert np.allclose(clip.encode_images([cut_out]), clip.encode_images([white]), atol=1e-6)

@@ -1,0 +1,163 @@
+"""CLIP throughput: image and text towers by batch size, files-to-vectors, query latency.
+
+Runs the ViT-B-32 architecture with random weights (the same arithmetic as pretrained
+weights, so the same speed) and prints figures:
+
+    .venv/bin/python bench/bench_clip.py                     # CPU: fp32 and the int8 paths
+    .venv/bin/python bench/bench_clip.py --images 100 --quick
+    .venv/bin/python bench/bench_clip.py --device cuda       # GPU: fp32 and bf16
+
+Targets on a 2-core CPU: >= 35 images/s end to end on the accelerated path, and >= 90%
+of that path's model-only rate; one text query <= 20 ms p50.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from models.clip import ClipModel  # noqa: E402
+from models.image_tower import onnx_available  # noqa: E402
+
+QUERIES = ["red running shoe on white background", "black leather boots", "a mug on a kitchen table",
+           "striped cotton t-shirt", "person wearing a blue rain jacket outdoors"]  # fmt: skip
+
+
+def main() -> None:
+    args = _args()
+    torch.set_num_threads(args.threads or torch.get_num_threads())
+    print(f"device={args.device} threads={torch.get_num_threads()} arch={args.arch} (random weights)")
+    paths = _make_jpegs(Path(tempfile.mkdtemp(prefix="bench-clip-")), args.images, args.size)
+    variants = _variants(args)
+    base = variants[0][1]
+    reference = base.encode_image_files(paths[:16]).vectors
+    for label, model in variants:
+        t0 = time.perf_counter()
+        model.load()
+        print(f"\n== {label}: runtime {model.runtime}, loaded in {time.perf_counter() - t0:.1f} s")
+        if model is not base:
+            cos = np.sum(model.encode_image_files(paths[:16]).vectors * reference, axis=1)
+            print(f"   cosine vs {variants[0][0]} on 16 images: min {cos.min():.5f} mean {cos.mean():.5f}")
+        rates = {bs: _tower_rate(model, bs, args.quick) for bs in args.batch_sizes}
+        print("   image tower, model only: " + ", ".join(f"b{bs} {r:.1f}/s" for bs, r in rates.items()))
+        model.batch_size = args.pipeline_batch
+        model_only = _tower_rate(model, args.pipeline_batch, args.quick)
+        t0 = time.perf_counter()
+        result = model.encode_image_files(paths, workers=args.workers)
+        e2e = len(paths) / (time.perf_counter() - t0)
+        assert not result.failed, result.failed
+        print(
+            f"   JPEG files -> vectors ({len(paths)} x {args.size}px, batch {args.pipeline_batch}, "
+            f"{args.workers} decode threads): {e2e:.1f} images/s = {100 * e2e / model_only:.0f}% "
+            f"of model-only {model_only:.1f}/s"
+        )
+    _text(base, args)
+
+
+def _variants(args: argparse.Namespace) -> list[tuple[str, ClipModel]]:
+    if args.device == "cuda":
+        return [
+            (p, ClipModel(args.arch, device="cuda", precision=p, batch_size=args.pipeline_batch))
+            for p in ("fp32", "bf16")
+        ]
+    out = [("fp32", ClipModel(args.arch, device="cpu", precision="fp32"))]
+    for accel in args.accel:
+        if accel == "onnx-int8" and not onnx_available():
+            print("onnx-int8 skipped: onnxruntime/onnx not installed")
+            continue
+        out.append((accel, ClipModel(args.arch, device="cpu", cpu_accel=accel)))
+    return out
+
+
+def _tower_rate(model: ClipModel, batch: int, quick: bool) -> float:
+    pixels = torch.randn(batch, 3, model.input_size, model.input_size)
+    model.encode_pixels(pixels)  # warm-up: allocator, oneDNN/ORT kernels
+    if model.runtime.startswith("torch-cuda"):
+        torch.cuda.synchronize()
+    target = (2.0 if quick else 5.0) if model.runtime.find("cuda") < 0 else 2.0
+    done, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < target or done < 2 * batch:
+        model.encode_pixels(pixels)  # returns numpy: includes the device->host copy
+        done += batch
+    return done / (time.perf_counter() - t0)
+
+
+def _text(model: ClipModel, args: argparse.Namespace) -> None:
+    print("\n== text tower")
+    for bs in (1, 16, 64):
+        texts = [QUERIES[i % len(QUERIES)] + f" {i}" for i in range(bs)]
+        model.encode_texts(texts)
+        t0, done = time.perf_counter(), 0
+        while time.perf_counter() - t0 < 2.0:
+            model.encode_texts(texts)
+            done += bs
+        print(f"   b{bs}: {done / (time.perf_counter() - t0):.1f} texts/s")
+    latencies = []
+    for i in range(60):
+        t0 = time.perf_counter()
+        model.encode_texts([QUERIES[i % len(QUERIES)]])
+        latencies.append((time.perf_counter() - t0) * 1000)
+    latencies = latencies[10:]
+    print(
+        f"   one query (tokenize + embed): p50 {statistics.median(latencies):.1f} ms, "
+        f"p95 {np.percentile(latencies, 95):.1f} ms"
+    )
+
+
+def _make_jpegs(directory: Path, count: int, size: int) -> list[Path]:
+    """Photo-like JPEGs: a gradient backdrop, a few shapes, mild sensor-like grain."""
+    rng = random.Random(0)
+    grain = np.random.default_rng(0).normal(0, 6, (size, size, 3)).astype(np.int16)
+    ramp = np.linspace(0, 1, size, dtype=np.float32)[:, None, None]
+    paths = []
+    t0 = time.perf_counter()
+    for i in range(count):
+        top, bottom = (np.array([rng.randrange(256) for _ in range(3)], np.float32) for _ in range(2))
+        backdrop = np.broadcast_to(top * (1 - ramp) + bottom * ramp, (size, size, 3))
+        image = Image.fromarray(backdrop.astype(np.uint8))
+        pen = ImageDraw.Draw(image)
+        for _ in range(6):
+            x, y, r = rng.randrange(size), rng.randrange(size), rng.randrange(size // 20, size // 4)
+            pen.ellipse((x - r, y - r, x + r, y + r), fill=tuple(rng.randrange(256) for _ in range(3)))
+        # The same grain, shifted per image: photo-like entropy without drawing new noise.
+        noisy = np.asarray(image, dtype=np.int16) + np.roll(grain, 37 * i, axis=(0, 1))
+        paths.append(directory / f"{i:04d}.jpg")
+        Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(paths[-1], quality=90)
+    mb = sum(p.stat().st_size for p in paths) / 1e6
+    print(f"generated {count} JPEGs {size}x{size} ({mb:.0f} MB) in {time.perf_counter() - t0:.1f} s")
+    return paths
+
+
+def _args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--arch", default="ViT-B-32")
+    parser.add_argument("--images", type=int, default=200, help="JPEG files for the end-to-end run")
+    parser.add_argument("--size", type=int, default=1000, help="side of the generated JPEGs")
+    parser.add_argument("--batch-sizes", type=lambda s: [int(x) for x in s.split(",")], default=None)
+    parser.add_argument("--pipeline-batch", type=int, default=None)
+    parser.add_argument("--workers", type=int, default=None, help="decode threads")
+    parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: default)")
+    parser.add_argument("--accel", type=lambda s: s.split(","), default=["int8", "onnx-int8"])
+    parser.add_argument("--quick", action="store_true", help="shorter timing windows")
+    args = parser.parse_args()
+    gpu = args.device == "cuda"
+    args.batch_sizes = args.batch_sizes or ([64, 256, 1024] if gpu else [1, 8, 32])
+    args.pipeline_batch = args.pipeline_batch or (256 if gpu else 32)
+    args.workers = args.workers or (12 if gpu else 2)
+    return args
+
+
+if __name__ == "__main__":
+    main()
