@@ -10,20 +10,19 @@ partial index. The DSL lives in `opensearch_query` / `opensearch_search`, the la
 from __future__ import annotations
 
 import json
-import math
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from opensearchpy import OpenSearch
-from opensearchpy.exceptions import ConnectionError as OSConnectionError
-from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, RequestError, TransportError
+from opensearchpy.exceptions import NotFoundError, RequestError, TransportError
 
 from discovery.config import SearchSettings
 from discovery.domain import DocType
-from discovery.errors import BackendUnavailable, InvalidQuery
+from discovery.errors import InvalidQuery
 from discovery.store.index import opensearch_bulk as bulk
+from discovery.store.index import opensearch_knn as oknn
 from discovery.store.index import opensearch_mapping as om
 from discovery.store.index import opensearch_query as oq
 from discovery.store.index import opensearch_search as osearch
@@ -37,12 +36,9 @@ from discovery.store.index.base import (
     SearchResult,
     VectorField,
 )
+from discovery.store.index.opensearch_calls import call, is_unavailable
 
 T = TypeVar("T")
-RETRIES = 5
-BACKOFF_S = 0.2
-MAX_BACKOFF_S = 5.0
-UNAVAILABLE = frozenset({429, 502, 503, 504})
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 
@@ -60,30 +56,11 @@ class OpenSearchBackend:
         self._client = OpenSearch(hosts=[url], timeout=30, max_retries=0)
         self._ready = False  # the alias is known to exist (writes to a missing one would create an index)
 
-    # -- calls -------------------------------------------------------------------------
-
-    def _call(self, fn: Callable[[], T]) -> T:
-        """Run one request: 429s are retried with capped backoff; an engine that does not
-        answer (or stays busy) is `BackendUnavailable`."""
-        for attempt in range(RETRIES + 1):
-            try:
-                return fn()
-            except (OSConnectionError, ConnectionTimeout) as exc:
-                raise BackendUnavailable(f"OpenSearch does not answer: {exc}") from exc
-            except TransportError as exc:
-                if exc.status_code == 429 and attempt < RETRIES:
-                    time.sleep(min(MAX_BACKOFF_S, BACKOFF_S * 2**attempt))
-                    continue
-                if exc.status_code in UNAVAILABLE:
-                    raise BackendUnavailable(f"OpenSearch is unavailable: {exc}") from exc
-                raise
-        raise AssertionError("unreachable")
-
     # -- lifecycle -----------------------------------------------------------------------
 
     def _versions(self) -> dict[str, bool]:
         """Every version index of this prefix, and whether it holds the alias."""
-        found = self._call(lambda: self._client.indices.get_alias(index=f"{self.alias}-v*"))
+        found = call(lambda: self._client.indices.get_alias(index=f"{self.alias}-v*"))
         return {
             name: self.alias in (info.get("aliases") or {})
             for name, info in found.items()
@@ -98,11 +75,11 @@ class OpenSearchBackend:
         if versions:  # versions without the alias: a crash between build and swap; serve the newest
             newest = max(versions, key=lambda n: _version_of(self.alias, n) or 0)
             actions = [{"add": {"index": newest, "alias": self.alias}}]
-            self._call(lambda: self._client.indices.update_aliases(body={"actions": actions}))
+            call(lambda: self._client.indices.update_aliases(body={"actions": actions}))
             return
         body = {"settings": om.index_settings(), "mappings": om.mappings(), "aliases": {self.alias: {}}}
         try:
-            self._call(lambda: self._client.indices.create(index=f"{self.alias}-v1", body=body))
+            call(lambda: self._client.indices.create(index=f"{self.alias}-v1", body=body))
         except RequestError as exc:
             if exc.error != "resource_already_exists_exception":  # another process won the race
                 raise
@@ -123,7 +100,7 @@ class OpenSearchBackend:
             self._delete_index(name)
 
     def _delete_index(self, name: str) -> None:
-        self._call(lambda: self._client.indices.delete(index=name, params={"ignore_unavailable": "true"}))
+        call(lambda: self._client.indices.delete(index=name, params={"ignore_unavailable": "true"}))
 
     # -- writes --------------------------------------------------------------------------
 
@@ -142,7 +119,7 @@ class OpenSearchBackend:
             self.ensure_ready()
 
     def refresh(self) -> None:
-        self._call(lambda: self._client.indices.refresh(index=self.alias))
+        call(lambda: self._client.indices.refresh(index=self.alias))
 
     def _write(
         self,
@@ -156,7 +133,7 @@ class OpenSearchBackend:
             actions, self._sender(index), refresh=refresh, limits=self._limits, missing_ok=missing_ok
         )
         if refresh and not refreshed:
-            self._call(lambda: self._client.indices.refresh(index=index))
+            call(lambda: self._client.indices.refresh(index=index))
         return report
 
     def _sender(self, index: str) -> bulk.Sender:
@@ -166,7 +143,7 @@ class OpenSearchBackend:
         def send(body: bytes, refresh: str | None) -> Mapping[str, Any]:
             params = {**base, "refresh": refresh} if refresh else base
 
-            def call() -> Mapping[str, Any]:
+            def one_bulk() -> Mapping[str, Any]:
                 try:
                     answer: Mapping[str, Any] = self._client.bulk(body=body, index=index, params=params)
                     return answer
@@ -175,7 +152,7 @@ class OpenSearchBackend:
                         raise bulk.BusyError(str(exc)) from exc
                     raise
 
-            return self._call(call)
+            return call(one_bulk)
 
         return send
 
@@ -201,13 +178,13 @@ class OpenSearchBackend:
             yield _action("index", doc.id, source)
 
     def _vector_dims(self, index: str) -> dict[str, int]:
-        found = self._call(lambda: self._client.indices.get_mapping(index=index))
+        found = call(lambda: self._client.indices.get_mapping(index=index))
         (mapping,) = (info["mappings"] for info in found.values())
         return om.vector_dims(mapping)
 
     def _add_vector_field(self, index: str, name: str, dim: int) -> None:
         body = {"properties": {name: om.vector_property(dim)}}
-        self._call(lambda: self._client.indices.put_mapping(index=index, body=body))
+        call(lambda: self._client.indices.put_mapping(index=index, body=body))
 
     def rebuild(self, docs: Iterable[IndexDoc]) -> BulkReport:
         self.ensure_ready()
@@ -217,15 +194,15 @@ class OpenSearchBackend:
         new = f"{self.alias}-v{number}"
         dims = self._vector_dims(old[0]) if old else {}
         body = {"settings": om.index_settings(refresh_interval="-1"), "mappings": om.mappings(dims)}
-        self._call(lambda: self._client.indices.create(index=new, body=body))
+        call(lambda: self._client.indices.create(index=new, body=body))
         try:
             report = self._write(new, self._index_actions(new, docs), refresh=False)
             settings = {"index": {"refresh_interval": None}}
-            self._call(lambda: self._client.indices.put_settings(index=new, body=settings))
-            self._call(lambda: self._client.indices.refresh(index=new))
+            call(lambda: self._client.indices.put_settings(index=new, body=settings))
+            call(lambda: self._client.indices.refresh(index=new))
             actions = [{"remove": {"index": n, "alias": self.alias}} for n in old]
             actions.append({"add": {"index": new, "alias": self.alias}})
-            self._call(lambda: self._client.indices.update_aliases(body={"actions": actions}))
+            call(lambda: self._client.indices.update_aliases(body={"actions": actions}))
         except BaseException:
             self._delete_index(new)
             raise
@@ -239,10 +216,10 @@ class OpenSearchBackend:
         """A read through the alias. The alias may be missing (never made ready) or may have
         just moved, deleting the index a search had resolved: make ready and retry once."""
         try:
-            return self._call(fn)
+            return call(fn)
         except NotFoundError:
             self.ensure_ready()
-            return self._call(fn)
+            return call(fn)
 
     def _search_body(self, body: Mapping[str, Any]) -> dict[str, Any]:
         answer: dict[str, Any] = self._read(lambda: self._client.search(index=self.alias, body=body))
@@ -250,14 +227,13 @@ class OpenSearchBackend:
 
     def search(self, query: SearchQuery) -> SearchResult:
         started = time.perf_counter()
-        _check_locale(query.locale)
         p = osearch.plan(query)
         facet_errors: dict[str, str] = {}
         try:
             response = self._search_body(p.body)
             aggs = response.get("aggregations", {})
         except (RequestError, TransportError) as exc:
-            if "aggs" not in p.body or isinstance(exc, OSConnectionError) or exc.status_code in UNAVAILABLE:
+            if "aggs" not in p.body or is_unavailable(exc):
                 raise
             # Facets degrade, they don't fail: hits alone, then each facet on its own.
             body = {k: v for k, v in p.body.items() if k != "aggs"}
@@ -308,26 +284,18 @@ class OpenSearchBackend:
             raise InvalidQuery(f"unknown vector field {field!r}", field=field)
         filters, ranges = filters or {}, ranges or {}
         oq.check_fields(filters, ranges, ())
-        query_vector = _unit(vector)
+        query_vector = oknn.unit(vector)
         if k <= 0:
             return []
-        narrowing = [*oq.scope(types, ranges), {"term": {"vector_model": model}}]
-        narrowing += [oq.keyword(n, v) for n, v in filters.items() if v]
-        knn_filter: dict[str, Any] = {"bool": {"filter": narrowing}}
-        if exclude_ids:
-            knn_filter["bool"]["must_not"] = [oq.ids(exclude_ids)]
-        body = {
-            "size": k,
-            "_source": False,
-            "query": {"knn": {field: {"vector": query_vector, "k": k, "filter": knn_filter}}},
-        }
+        body = oknn.knn_body(
+            query_vector, field=field, model=model, k=k, types=types, filters=filters, ranges=ranges,
+            exclude_ids=exclude_ids,
+        )
         try:
             response = self._search_body(body)
         except RequestError as exc:
-            return _knn_refused(exc, field)
-        # Lucene's cosine score is (1 + cos) / 2: turn it back into the cosine.
-        found = [ScoredId(h["_id"], 2.0 * float(h["_score"]) - 1.0) for h in response["hits"]["hits"]]
-        return [s for s in found if min_score is None or s.score >= min_score]
+            return oknn.refused(exc, field)
+        return oknn.read_knn(response, min_score)
 
     def get(self, ids: Sequence[str]) -> dict[str, IndexDoc]:
         wanted = list(dict.fromkeys(ids))
@@ -349,30 +317,3 @@ def _action(op: str, doc_id: str, source: str | None = None) -> bulk.Action:
     head = json.dumps({op: {"_id": doc_id}}, separators=(",", ":"))
     lines = head + "\n" + (source + "\n" if source is not None else "")
     return bulk.Action(0, doc_id, lines.encode())
-
-
-def _unit(vector: Sequence[float]) -> list[float]:
-    values = [float(x) for x in vector]
-    norm = math.sqrt(sum(x * x for x in values))
-    if not values or not math.isfinite(norm) or norm == 0.0:
-        raise InvalidQuery("vector is zero or not finite", field="vector")
-    return [x / norm for x in values]
-
-
-def _knn_refused(exc: RequestError, field: str) -> list[ScoredId]:
-    """No vector of `field` indexed yet: nothing is near. A wrong dimension is the caller's."""
-    text = str(exc.info)
-    if "dimension" in text.lower():
-        raise InvalidQuery(f"vector does not have the dimension of {field}: {exc.error}", field="vector") from exc
-    if "knn_vector" in text or "not mapped" in text.lower() or "No mapping" in text:
-        return []
-    raise exc
-
-
-_LOCALE = re.compile(r"^[A-Za-z0-9_-]{1,35}$")
-
-
-def _check_locale(locale: str | None) -> None:
-    # The locale becomes part of field names: letters, digits, '-' and '_' only.
-    if locale is not None and not _LOCALE.match(locale):
-        raise InvalidQuery(f"malformed locale {locale!r}", field="locale")

@@ -14,6 +14,7 @@ tie-break; the other sorts order by one field, missing values last, then the id.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ ID_ORDER: Clause = {"id": {"order": "asc"}}
 # The position of an include-only document in `include_ids` (painless, compiled once).
 RANK_SCRIPT = "String id = doc['id'].value; return params.rank.containsKey(id) ? params.rank[id] : params.n;"
 HIT_SOURCE = ["type", "key", "stored"]
+_LOCALE = re.compile(r"^[A-Za-z0-9_-]{1,35}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,7 @@ class Plan:
 
 def plan(q: SearchQuery) -> Plan:
     oq.check_fields(q.filters, q.ranges, q.facets)
+    _check_locale(q.locale)
     if q.offset < 0 or q.size < 0 or q.facet_size < 1:
         raise InvalidQuery("offset and size must be >= 0, facet_size >= 1", field="size")
     has_text = bool(q.text.strip())
@@ -87,6 +90,12 @@ def plan(q: SearchQuery) -> Plan:
     if q.highlight and text is not None and ws:
         highlighted = _highlight(body, ws, q.locale, markers)
     return Plan(body, ws, highlighted, filters, tuple(dict.fromkeys(q.facets)), key_sort, everything, skip, markers)
+
+
+def _check_locale(locale: str | None) -> None:
+    # The locale becomes part of field names: letters, digits, '-' and '_' only.
+    if locale is not None and not _LOCALE.match(locale):
+        raise InvalidQuery(f"malformed locale {locale!r}", field="locale")
 
 
 def _match(text: Clause | None, include_ids: Sequence[str], everything: bool, filters: list[Clause]) -> Clause:
