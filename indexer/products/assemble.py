@@ -1,13 +1,13 @@
 """Assemble mapped rows into batches of distinct products, in file order.
 
-Here a file's rows become products: duplicate SKUs (last row wins, the duplicate is
-reported), group parents made from Shopify-style rows, parent links declared by a parent
-row (Magento `configurable_variations`), and translation rows merged into their product.
-What refers to a product already handed on in an earlier batch is passed on as a late
-link or late translation, which the pipeline applies to the stored record.
+Here a file's rows become products: duplicate SKUs (the file's last row for a SKU wins;
+every earlier one is reported and never written, see `skulines`), group parents made from
+Shopify-style rows, parent links declared by a parent row (Magento
+`configurable_variations`), and translation rows merged into their product. What refers
+to a product handed on in an earlier batch (or stored by an earlier import) travels as a
+late link or late translation, which the pipeline applies to the stored record.
 
-Memory: the current batch and links to children not yet read; the SKUs of earlier
-batches (to report a duplicate across batches, and for `full` mode) are kept on disk.
+Memory: the current batch and links to children still to come.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from discovery.domain import JSONObject, Product
 from indexer.products.fields import merge_translation
 from indexer.products.mapping import MappedRow
 from indexer.products.report import ImportReport
-from indexer.products.seen import SeenSkus
+from indexer.products.skulines import SkuLines
 from indexer.products.variants import merge_parent
 
 
@@ -28,23 +28,26 @@ class Batch:
     late_links: list[tuple[str, str]] = field(default_factory=list)  # (child, parent)
     late_texts: list[tuple[str, str, dict[str, str], int]] = field(default_factory=list)  # sku, locale, texts, line
     parents_made: set[str] = field(default_factory=set)  # group parents made from rows (not rows themselves)
-    repeats: set[str] = field(default_factory=set)  # SKUs an earlier batch already carried
 
     def __len__(self) -> int:
         return len(self.products)
 
 
+def line_of(product: Product) -> int:
+    line = product.source.get("line")
+    return line if isinstance(line, int) else 0
+
+
 class Assembler:
     def __init__(
-        self, report: ImportReport, *, chunk_size: int = 500, job_id: str | None = None, seen: SeenSkus | None = None
+        self, report: ImportReport, lines: SkuLines, *, chunk_size: int = 500, job_id: str | None = None
     ) -> None:
         self.report = report
+        self.lines = lines  # each SKU's last line in the file, from the survey pass
         self.chunk_size = chunk_size
         self.job_id = job_id
-        self.seen = seen or SeenSkus()  # SKUs handed on in earlier batches
         self.links: dict[str, str] = {}  # child SKU -> parent SKU, for children still to come
         self._batch = Batch()
-        self._lines: dict[str, int] = {}  # sku -> line, within the batch (to name both duplicates)
         self._group: str | None = None
         self._group_parent: Product | None = None
 
@@ -70,70 +73,65 @@ class Assembler:
         batch = self._batch
         return self._take() if (batch.products or batch.late_links or batch.late_texts) else None
 
-    def close(self) -> None:
-        self.seen.close()
-
     def _take(self) -> Batch:
-        batch, self._batch, self._lines = self._batch, Batch(), {}
-        # A SKU an earlier batch carried: this later row wins, the earlier was a duplicate.
-        for sku in sorted(self.seen.among(batch.products)):
-            batch.repeats.add(sku)
-            self.report.duplicates += 1
-            if sku in batch.parents_made:
-                self.report.parents_created -= 1
+        """Hand the batch on, without the rows a later row of the file supersedes."""
+        batch, self._batch = self._batch, Batch()
+        last = self.lines.last_lines(batch.products)
+        for sku in list(batch.products):
+            line = line_of(batch.products[sku])
+            winner = last.get(sku, line)
+            if winner > line:
+                del batch.products[sku]
+                self._duplicate(sku, line, winner)
+            elif sku in batch.parents_made:
+                self.report.parents_created += 1
             else:
-                self.report.products -= 1
-            line = batch.products[sku].source.get("line")
-            self.report.duplicate_rows.append({"sku": sku, "line": line, "earlier_line": None})
-        self.seen.add(batch.products)
+                self.report.products += 1
+        batch.parents_made &= set(batch.products)
         return batch
+
+    def _duplicate(self, sku: str, line: int, kept_line: int) -> None:
+        self.report.duplicates += 1
+        self.report.duplicate_rows.append({"sku": sku, "line": line, "kept_line": kept_line})
 
     def _source(self, line: int) -> JSONObject:
         return {"file": self.report.file, "line": line, "job": self.job_id}
 
     def _hold(self, product: Product, line: int) -> None:
-        """Put a product in the batch; a SKU already there is a duplicate (last wins)."""
-        sku = product.sku
-        earlier = self._lines.get(sku)
-        if earlier is not None:
-            self.report.duplicates += 1
-            self.report.duplicate_rows.append({"sku": sku, "line": line, "earlier_line": earlier})
-        elif sku in self._batch.products:  # a group parent made from rows
-            self.report.duplicates += 1
-            self.report.duplicate_rows.append({"sku": sku, "line": line, "earlier_line": None})
-        self._batch.products[sku] = product
-        self._lines[sku] = line
+        """Put a product in the batch; one with its SKU already there was superseded."""
+        held = self._batch.products.get(product.sku)
+        if held is not None:
+            self._duplicate(product.sku, line_of(held), line)
+            self._batch.parents_made.discard(product.sku)
+        self._batch.products[product.sku] = product
 
     def _add_product(self, product: Product, line: int, children: list[str]) -> None:
-        sku = product.sku
         product.source = self._source(line)
-        if sku not in self._lines and sku not in self._batch.products:
-            self.report.products += 1
-        self._batch.parents_made.discard(sku)
-        if not product.parent_sku and sku in self.links:
-            product.parent_sku = self.links.pop(sku)
+        if not product.parent_sku and product.sku in self.links:
+            product.parent_sku = self.links.pop(product.sku)
         self._hold(product, line)
         for child in children:
-            self._link(child, sku)
+            self._link(child, product.sku, line)
 
-    def _link(self, child: str, parent: str) -> None:
+    def _link(self, child: str, parent: str, line: int) -> None:
         held = self._batch.products.get(child)
         if held is not None:
             held.parent_sku = held.parent_sku or parent
-        elif child in self.seen:
-            self._batch.late_links.append((child, parent))
+            return
+        last = self.lines.last_line(child)
+        if last is not None and last > line:
+            self.links[child] = parent  # its row is still to come
         else:
-            self.links[child] = parent
+            self._batch.late_links.append((child, parent))  # written already, or stored before
 
     def _translate(self, item: MappedRow) -> None:
         assert item.product is not None and item.translation is not None
         self.report.merged += 1
-        sku = item.product.sku
-        held = self._batch.products.get(sku)
+        held = self._batch.products.get(item.product.sku)
         if held is not None:
             merge_translation(held, item.translation, item.texts)
         else:
-            self._batch.late_texts.append((sku, item.translation, item.texts, item.line))
+            self._batch.late_texts.append((item.product.sku, item.translation, item.texts, item.line))
 
     def _open_group(self, item: MappedRow) -> None:
         assert item.parent is not None
@@ -146,10 +144,6 @@ class Assembler:
 
     def _close_group(self) -> None:
         parent, self._group, self._group_parent = self._group_parent, None, None
-        if parent is None:
-            return
-        line = parent.source.get("line")
-        if parent.sku not in self._batch.products:
-            self.report.parents_created += 1
-        self._hold(parent, line if isinstance(line, int) else 0)
-        self._batch.parents_made.add(parent.sku)
+        if parent is not None:
+            self._hold(parent, line_of(parent))
+            self._batch.parents_made.add(parent.sku)

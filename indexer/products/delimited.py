@@ -13,13 +13,15 @@ import io
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
+from discovery.domain import JSONValue
 from indexer.products.readers import ReadLimits, Row, check_cells, duplicate_header, header_names
 from indexer.products.report import Reject
 
 if TYPE_CHECKING:
     from _csv import Reader as _CsvReader
 
-    from indexer.products.readers import RowSource
+    from discovery.domain import JSONValue
+from indexer.products.readers import RowSource
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -174,7 +176,9 @@ def _records(reader: _CsvReader, bad: dict[int, str], limits: ReadLimits, encodi
         if bad:
             reasons = [bad.pop(n) for n in range(start, previous + 1) if n in bad]
             if reasons:
-                yield Reject(line=start, reason=reasons[0], fatal=header is None)
+                # What decoded around the bad bytes still tells the SKU (kept for `full` mode).
+                readable = dict[str, JSONValue](zip(header, cells, strict=False)) if header else None
+                yield Reject(line=start, reason=reasons[0], fatal=header is None, row=readable)
                 if header is None:
                     return
                 continue

@@ -132,6 +132,16 @@ class Mapper:
             return None
         return ColumnSpec(to=f"attributes.{attribute_name(column)}")
 
+    def survey(self, row: dict[str, JSONValue]) -> tuple[str | None, str | None]:
+        """(the row's SKU, its group key) without mapping the rest; a translation row has
+        neither (it makes no product of its own)."""
+        spec = self.spec
+        if spec.translations is not None and _text(row.get(spec.translations.column)):
+            return None, None
+        key = _text(row.get(spec.group.key)) or None if spec.group is not None else None
+        column = self.plan(tuple(row)).sku_column
+        return (_text(row.get(column)) or None) if column else None, key
+
     def column_for(self, path: str) -> str:
         """The source column behind a field of the last mapped row (for naming rejects)."""
         return self._last.columns.get(path, path) if self._last else path

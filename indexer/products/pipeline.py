@@ -9,7 +9,10 @@ the index did not take is listed in `dead_letters`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -22,8 +25,9 @@ from indexer.products.fields import merge_translation
 from indexer.products.indexing import index_products, linked_assets, save_products
 from indexer.products.mapping import MappedRow, Mapper
 from indexer.products.mapping_spec import MappingSpec, load_mapping
-from indexer.products.readers import ReadLimits, Row, open_rows
+from indexer.products.readers import ReadLimits, Row, RowSource
 from indexer.products.report import ImportReport, Reject
+from indexer.products.skulines import SkuLines
 from indexer.products.validate import Validator
 from indexer.products.variants import reinherit, strip_inherited
 
@@ -43,6 +47,7 @@ class _Run:
         channels: Mapping[str, ChannelSpec],
         report: ImportReport,
         chunk_size: int,
+        lines: SkuLines,
     ) -> None:
         self.records = records
         self.backend = backend
@@ -50,9 +55,10 @@ class _Run:
         self.report = report
         self.mapper = Mapper(spec)
         self.validator = Validator(spec.rules, {name: ch.rules for name, ch in channels.items()})
-        self.assembler = Assembler(report, chunk_size=chunk_size, job_id=report.job_id)
-        self.rejected_skus: set[str] = set()
+        self.lines = lines
+        self.assembler = Assembler(report, lines, chunk_size=chunk_size, job_id=report.job_id)
         self.fatal = False
+        self.unknown_skus = False  # some rejected row's SKU could not be read (see `withdraw_absent`)
 
     # -- rows ------------------------------------------------------------------------
 
@@ -80,8 +86,6 @@ class _Run:
         return Reject(line=mapped.line, field=column, reason=reason, sku=mapped.product.sku)
 
     def _reject(self, item: Reject) -> None:
-        if item.sku:
-            self.rejected_skus.add(item.sku)
         self.report.reject(item)
 
     # -- batches ---------------------------------------------------------------------
@@ -179,29 +183,34 @@ class _Run:
         return {s: updated[s] for s in written}
 
     def _count_index(self, bulk: BulkReport, batch: Batch | None, changed: set[str]) -> None:
-        """`indexed` counts the file's products written now, each once (a SKU repeated in
-        a later batch was counted with the earlier one)."""
+        """`indexed` counts the file's products that changed and were written to the index."""
         for outcome in bulk.outcomes:
             sku = outcome.id.removeprefix("product:")
             if not outcome.ok:
                 self.report.index_failed += 1
                 self.report.dead_letters.append({"sku": sku, "reason": outcome.error or "index write failed"})
-            elif batch is not None and sku in changed and sku not in batch.repeats:
+            elif batch is not None and sku in changed:
                 self.report.indexed += 1
 
     # -- full mode -------------------------------------------------------------------
 
     def withdraw_absent(self, chunk_size: int) -> None:
-        """`full` mode: products stored but absent from the file become `withdrawn`."""
-        if self.fatal or self.report.products == 0:
-            self.report.notes.append(
-                "full mode: nothing withdrawn, because "
-                + ("the file could not be read to its end" if self.fatal else "the file held no valid product")
-            )
+        """`full` mode: products stored but absent from the file become `withdrawn`. A SKU
+        on a rejected row counts as present (its stored record stays as it was); when some
+        row could not be read far enough to know its SKU, nothing is withdrawn."""
+        why = None
+        if self.fatal:
+            why = "the file could not be read to its end"
+        elif self.unknown_skus:
+            why = "some rejected rows could not be read far enough to know their SKU"
+        elif self.report.products == 0:
+            why = "the file held no valid product"
+        if why:
+            self.report.notes.append(f"full mode: nothing withdrawn, because {why}")
             return
         for stored in self.records.iter_products(batch=chunk_size):
-            candidates = {p.sku: p for p in stored if p.status != "withdrawn" and p.sku not in self.rejected_skus}
-            present = self.assembler.seen.among(candidates)
+            candidates = {p.sku: p for p in stored if p.status != "withdrawn"}
+            present = self.lines.last_lines(candidates)
             gone = [p for sku, p in candidates.items() if sku not in present]
             if gone:
                 self._withdraw(gone)
@@ -235,37 +244,98 @@ def import_products(
     """Import one product export; returns the report (also passed to `progress` after each
     batch). `mapping` is a stored mapping's name (user mappings under `data_dir/mappings`
     first), a parsed mapping, or None for canonical headers. `channels` default to
-    `data_dir/channels.yaml` or the shipped sample channels."""
+    `data_dir/channels.yaml` or the shipped sample channels. The file is read twice: a
+    quick survey of each SKU's last row, then the import (a stream that cannot seek is
+    spooled to a temporary file first)."""
     if mode not in ("partial", "full"):
         raise ValueError(f"mode must be partial or full, not {mode!r}")
-    spec = (
-        mapping
-        if isinstance(mapping, MappingSpec)
-        else (load_mapping(mapping, data_dir=data_dir) if mapping else MappingSpec(name="canonical"))
+    spec = mapping if isinstance(mapping, MappingSpec) else None
+    spec = spec or (
+        load_mapping(mapping, data_dir=data_dir) if isinstance(mapping, str) else MappingSpec(name="canonical")
     )
-    report = ImportReport(file=filename, job_id=job_id, mode=mode)
     channels = channels if channels is not None else load_channels(data_dir=data_dir)
-    rows, stream = open_rows(source, filename, limits=limits, delimiter=spec.delimiter, sheet=spec.sheet)
-    run = _Run(records=records, backend=backend, spec=spec, report=report, chunk_size=chunk_size, channels=channels)
+    report = ImportReport(file=filename, job_id=job_id, mode=mode)
+    lines = SkuLines()
     try:
-        for item in rows:
-            batch = run.row(item)
-            if batch is not None:
-                run.batch(batch)
-                _tell(progress, report, rows.fraction())
-        batch = run.assembler.finish()
-        if batch is not None:
-            run.batch(batch)
-        if mode == "full":
-            run.withdraw_absent(chunk_size)
+        with _rewindable(source) as stream:
+            start = stream.tell()
+
+            def rows_from_start() -> RowSource:
+                stream.seek(start)
+                return RowSource.over(
+                    stream, filename=filename, limits=limits, delimiter=spec.delimiter, sheet=spec.sheet
+                )
+
+            unknown = survey(rows_from_start(), Mapper(spec), lines)
+            rows = rows_from_start()
+            run = _Run(
+                records=records, backend=backend, spec=spec, report=report, chunk_size=chunk_size,
+                channels=channels, lines=lines,
+            )  # fmt: skip
+            run.unknown_skus = unknown
+            _import_rows(run, rows, progress)
+            if mode == "full":
+                run.withdraw_absent(chunk_size)
     finally:
-        run.assembler.close()
-        if isinstance(source, Path):
-            stream.close()
+        lines.close()
     report.rejects.sort(key=lambda r: (r.line is None, r.line or 0))
+    report.duplicate_rows.sort(key=lambda d: d["line"] if isinstance(d["line"], int) else 0)
     report.finished = True
     _tell(progress, report, 1.0)
     return report
+
+
+def _import_rows(run: _Run, rows: RowSource, progress: Progress | None) -> None:
+    for item in rows:
+        batch = run.row(item)
+        if batch is not None:
+            run.batch(batch)
+            _tell(progress, run.report, rows.fraction())
+    batch = run.assembler.finish()
+    if batch is not None:
+        run.batch(batch)
+
+
+def survey(rows: Iterable[Row | Reject], mapper: Mapper, lines: SkuLines) -> bool:
+    """Record each SKU's last line in `lines` (a group's key at the first line of its run).
+    True when some row was unreadable before its SKU could be known."""
+    unknown = False
+    pending: list[tuple[str, int]] = []
+    group: str | None = None
+    for item in rows:
+        if isinstance(item, Reject):
+            if item.row is None or item.line is None:
+                unknown = True
+                continue
+            line, row = item.line, item.row
+        else:
+            line, row = item
+        sku, key = mapper.survey(row)
+        if key is not None and key != group:
+            pending.append((key, line))
+        group = key
+        if sku:
+            pending.append((sku, line))
+        if len(pending) >= 5000:
+            lines.record(pending)
+            pending = []
+    lines.record(pending)
+    return unknown
+
+
+@contextmanager
+def _rewindable(source: Path | BinaryIO) -> Iterator[BinaryIO]:
+    """A stream that can be read twice."""
+    if isinstance(source, Path):
+        with source.open("rb") as stream:
+            yield stream
+    elif source.seekable():
+        yield source
+    else:
+        with tempfile.TemporaryFile() as spool:
+            shutil.copyfileobj(source, spool)
+            spool.seek(0)
+            yield spool
 
 
 def _tell(progress: Progress | None, report: ImportReport, fraction: float | None) -> None:

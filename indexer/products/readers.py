@@ -104,6 +104,19 @@ class RowSource:
         self._head = head
         self.encoding: str | None = None
 
+    @classmethod
+    def over(
+        cls,
+        stream: BinaryIO,
+        *,
+        filename: str,
+        limits: ReadLimits | None = None,
+        delimiter: str | None = None,
+        sheet: str | None = None,
+    ) -> RowSource:
+        """Rows of an open stream, from where it stands (progress counts from there)."""
+        return cls(stream, filename, limits=limits, delimiter=delimiter, sheet=sheet, total_bytes=_remaining(stream))
+
     def fraction(self) -> float | None:
         if not self._total:
             return None
@@ -228,7 +241,11 @@ def duplicate_header(header: list[str]) -> str | None:
 def check_cells(line: int, header: list[str], cells: list[str], limits: ReadLimits) -> Row | Reject:
     """A row dict, or a reject for a row with too many cells or an over-long one."""
     if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
-        return Reject(line=line, reason=f"row has {len(cells)} fields, the header has {len(header)}")
+        return Reject(
+            line=line,
+            reason=f"row has {len(cells)} fields, the header has {len(header)}",
+            row=dict(zip(header, cells, strict=False)),
+        )
     if cells and max(map(len, cells)) > limits.max_field_chars:
         for name, cell in zip(header, cells, strict=False):
             if len(cell) > limits.max_field_chars:
@@ -236,5 +253,6 @@ def check_cells(line: int, header: list[str], cells: list[str], limits: ReadLimi
                     line=line,
                     field=name,
                     reason=f"field is {len(cell):,} characters, over the limit of {limits.max_field_chars:,}",
+                    row={k: v for k, v in zip(header, cells, strict=False) if len(v) <= limits.max_field_chars},
                 )
     return line, dict(zip(header, cells, strict=False))

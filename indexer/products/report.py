@@ -19,6 +19,7 @@ class Reject:
     file: str | None = None
     sku: str | None = None  # when the row named one (kept so `full` mode never withdraws it)
     fatal: bool = False  # the rest of the file could not be read
+    row: dict[str, JSONValue] | None = None  # what could be read of the row, to learn its SKU
 
     def to_json(self) -> JSONObject:
         return {"line": self.line, "file": self.file, "field": self.field, "reason": self.reason}

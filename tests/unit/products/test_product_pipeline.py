@@ -71,9 +71,41 @@ def test_a_duplicate_sku_keeps_the_last_row_and_is_reported(records: Records, ch
     data = csv_bytes(["A", "", "First", "10", "EUR"], ["B", "", "Other", "1", "EUR"], ["A", "", "Second", "12", "EUR"])
     report = run(records, backend, data, chunk_size=chunk_size)
     assert (report.received, report.duplicates, report.products, report.indexed) == (3, 1, 2, 2)
-    assert report.duplicate_rows[0]["sku"] == "A" and report.duplicate_rows[0]["line"] == 4
+    assert report.duplicate_rows == [{"sku": "A", "line": 2, "kept_line": 4}]
     product = records.get_product("A")
     assert product is not None and (product.name, product.price, product.source["line"]) == ("Second", 12.0, 4)
+    assert backend.writes.count("product:A") == 1  # the superseded row was never written
+    again = run(records, RecordingBackend(), data, chunk_size=chunk_size)
+    assert (again.changed, again.indexed, again.duplicates) == (0, 0, 1)
+
+
+def test_when_the_last_row_for_a_sku_is_rejected_the_stored_product_is_left_alone(records: Records) -> None:
+    run(records, RecordingBackend(), csv_bytes(["A", "", "Stored", "10", "EUR"]))
+    report = run(records, RecordingBackend(), csv_bytes(["A", "", "Newer", "11", "EUR"], ["A", "", "Newest", "twelve"]))
+    assert (report.duplicates, report.rejected, report.products, report.changed) == (1, 1, 0, 0)
+    assert records.get_product("A").name == "Stored"  # type: ignore[union-attr]
+
+
+def test_a_stream_that_cannot_seek_is_read_twice_all_the_same(records: Records) -> None:
+    class OneWay(io.RawIOBase):
+        def __init__(self, data: bytes) -> None:
+            self._inner = io.BytesIO(data)
+
+        def readable(self) -> bool:
+            return True
+
+        def seekable(self) -> bool:
+            return False
+
+        def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+            data = self._inner.read(len(buffer))
+            buffer[: len(data)] = data
+            return len(data)
+
+    data = csv_bytes(["A", "", "One"], ["A", "", "Two"])
+    report = import_products(records=records, backend=RecordingBackend(), source=OneWay(data), filename="p.csv")  # type: ignore[arg-type]
+    assert (report.products, report.duplicates) == (1, 1)
+    assert records.get_product("A").name == "Two"  # type: ignore[union-attr]
 
 
 def test_failed_index_writes_are_reported_not_counted(records: Records) -> None:
@@ -100,6 +132,23 @@ def test_full_mode_keeps_a_product_whose_row_was_rejected(records: Records) -> N
     report = run(records, RecordingBackend(), csv_bytes(["A", "", "Tee"], ["B", "", "Mug", "n/a"]), mode="full")
     assert (report.rejected, report.withdrawn) == (1, 0)
     assert records.get_product("B").status == "draft"  # type: ignore[union-attr]
+
+
+def test_full_mode_reads_the_sku_of_an_undecodable_row_and_keeps_that_product(records: Records) -> None:
+    run(records, RecordingBackend(), csv_bytes(["A", "", "Café"], ["B", "", "Mug"], ["C", "", "Cap"]))
+    data = csv_bytes(["A", "", "Café"], ["B", "", "Mug"]).replace(b"Mug", b"M\xffg")
+    report = run(records, RecordingBackend(), data, mode="full")
+    assert (report.rejected, report.withdrawn) == (1, 1)
+    assert {s: p.status for s, p in records.get_products(["B", "C"]).items()} == {"B": "draft", "C": "withdrawn"}
+
+
+def test_full_mode_withdraws_nothing_when_a_rejected_row_hides_its_sku(records: Records) -> None:
+    run(records, RecordingBackend(), csv_bytes(["A", "", "Tee"], ["B", "", "Mug"]))
+    data = b'{"sku": "A", "name": "Tee"}\n{"sku": "B", "name": oops}\n'
+    report = import_products(
+        records=records, backend=RecordingBackend(), source=io.BytesIO(data), filename="p.jsonl", mode="full"
+    )
+    assert report.withdrawn == 0 and "know their SKU" in report.notes[0]
 
 
 def test_full_mode_withdraws_nothing_when_the_file_is_cut_short(records: Records) -> None:
