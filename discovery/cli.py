@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from discovery.config import get_settings
+from discovery.domain import JSONObject
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Product-content discovery service.")
 ingest_app = typer.Typer(no_args_is_help=True, help="Import product exports or asset files.")
@@ -91,22 +92,22 @@ def ingest_assets(
     """Ingest image and PDF files."""
     from discovery.services.ingest import ingest_asset_paths
 
-    report = ingest_asset_paths(
-        get_settings(), paths, manifest=manifest, collection=collection, progress=_progress()
-    )
+    report = ingest_asset_paths(get_settings(), paths, manifest=manifest, collection=collection, progress=_progress())
     _print_report(report)
 
 
-def _print_report(report: dict[str, object]) -> None:
-    counts = report.get("counts", {})
-    console.print(f"[bold]{report.get('state', 'done')}[/] {counts}")
-    rejects = report.get("rejects") or []
-    for reject in list(rejects)[:50]:  # type: ignore[call-overload]
+def _print_report(report: JSONObject) -> None:
+    console.print(f"[bold]{report.get('state', 'done')}[/] {report.get('counts', {})}")
+    rejects = report.get("rejects")
+    rejects = rejects if isinstance(rejects, list) else []
+    for reject in rejects[:50]:
+        if not isinstance(reject, dict):
+            continue
         where = ":".join(str(reject.get(k)) for k in ("file", "line") if reject.get(k) is not None)
         field = f" [{reject.get('field')}]" if reject.get("field") else ""
         console.print(f"  rejected {where}{field}: {reject.get('reason')}")
-    if len(rejects) > 50:  # type: ignore[arg-type]
-        console.print(f"  ... and {len(rejects) - 50} more (GET /api/jobs/<id> for all)")  # type: ignore[arg-type]
+    if len(rejects) > 50:
+        console.print(f"  ... and {len(rejects) - 50} more (GET /api/jobs/<id> for all)")
 
 
 @app.command()
@@ -164,7 +165,7 @@ def keys_create(
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}")
     records = Records.open(get_settings().records_url)
     try:
-        typer.echo(create_key(records, role=role, name=name))  # type: ignore[arg-type]
+        typer.echo(create_key(records, role=role, name=name))
     finally:
         records.close()
 
@@ -183,7 +184,6 @@ def bench(ctx: typer.Context, name: Annotated[str, typer.Argument(help="a script
 
 def main() -> None:
     app()
-
 
 
 if __name__ == "__main__":

@@ -21,11 +21,17 @@ PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "xxx"}
 class ClipSettings(BaseModel):
     """The image/text model behind similarity search and tag suggestions."""
 
-    model: str = Field("tiny", description="open_clip architecture, e.g. ViT-B-32, or `tiny` (random weights, tests and demo)")
-    pretrained: str = Field("", description="open_clip pretrained tag or a local checkpoint path; empty for random weights")
+    model: str = Field(
+        "tiny", description="open_clip architecture, e.g. ViT-B-32, or `tiny` (random weights, tests and demo)"
+    )
+    pretrained: str = Field(
+        "", description="open_clip pretrained tag or a local checkpoint path; empty for random weights"
+    )
     device: str = Field("auto", description="`auto` (cuda when present), `cuda` or `cpu`")
     batch_size: int = Field(32, ge=1, description="images per forward pass")
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field("auto", description="bf16 on CUDA when `auto`, fp32 on CPU")
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        "auto", description="bf16 on CUDA when `auto`, fp32 on CPU"
+    )
 
 
 class TextSettings(BaseModel):
@@ -42,7 +48,9 @@ class SearchSettings(BaseModel):
     rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
     semantic_floor: float = Field(0.25, description="minimum cosine for a vector-only match to count as a hit")
     max_size: int = Field(100, ge=1, description="largest page size a caller may ask for")
-    exact_knn_limit: int = Field(200_000, ge=0, description="embedded engine: exact vector search up to this many vectors, HNSW beyond")
+    exact_knn_limit: int = Field(
+        200_000, ge=0, description="embedded engine: exact vector search up to this many vectors, HNSW beyond"
+    )
     facet_size: int = Field(10, ge=1, description="default number of values returned per facet")
     track_total_limit: int = Field(10_000, ge=1, description="totals are exact up to this and a lower bound beyond")
 
@@ -57,11 +65,17 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    backend: Literal["embedded", "opensearch"] = Field("embedded", description="search engine: embedded (tantivy + numpy/FAISS) or opensearch")
+    backend: Literal["embedded", "opensearch"] = Field(
+        "embedded", description="search engine: embedded (tantivy + numpy/FAISS) or opensearch"
+    )
     data_dir: Path = Field(Path("var"), description="where the embedded index, SQLite database and blobs live")
-    database_url: str = Field("", description="SQLAlchemy URL of the records database; empty means SQLite under data_dir")
+    database_url: str = Field(
+        "", description="SQLAlchemy URL of the records database; empty means SQLite under data_dir"
+    )
     opensearch_url: str = Field("http://127.0.0.1:9200", description="OpenSearch endpoint when backend=opensearch")
-    index_prefix: str = Field("discovery", description="prefix of every index name (OpenSearch) or directory (embedded)")
+    index_prefix: str = Field(
+        "discovery", description="prefix of every index name (OpenSearch) or directory (embedded)"
+    )
     redis_url: str = Field("", description="Redis URL for the Celery broker; empty runs jobs in-process")
     host: str = Field("127.0.0.1", description="address `discovery serve` binds")
     port: int = Field(8000, description="port `discovery serve` binds")

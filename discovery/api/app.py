@@ -6,8 +6,8 @@ The service context (stores, models, thread pool) is built in the lifespan and h
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -59,7 +59,9 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
     problems.install(app)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["X-API-Key", "Content-Type"],
         )
 

@@ -14,7 +14,7 @@ from discovery.services.search import similar_assets
 from discovery.store.index.base import ScoredId
 from discovery.store.index.documents import asset_doc_id
 
-DUPLICATE_THRESHOLD = 10  # pHash bits that may differ between near-duplicates
+DUPLICATE_THRESHOLD = 6  # pHash bits that may differ between near-duplicates (10 over-merges simple silhouettes)
 
 
 def load_asset(ctx: Context, asset_id: str, *, public: bool, channel: str | None = None) -> Asset:
@@ -61,15 +61,25 @@ def _group_by_product(ctx: Context, hits: list[JSONObject]) -> list[JSONObject]:
             root = product.parent_sku or product.sku
             if root not in best:
                 best[root] = {
-                    "sku": root, "matched_sku": product.sku, "name": product.name,
-                    "score": hit["score"], "image": hit.get("id"), "thumbnail": hit.get("thumbnail"),
+                    "sku": root,
+                    "matched_sku": product.sku,
+                    "name": product.name,
+                    "score": hit["score"],
+                    "image": hit.get("id"),
+                    "thumbnail": hit.get("thumbnail"),
                 }
     return list(best.values())
 
 
 def similar(
-    ctx: Context, asset_id: str, *, k: int, public: bool, channel: str | None = None,
-    filters: Mapping[str, tuple[str, ...]] | None = None, group_by_product: bool = False,
+    ctx: Context,
+    asset_id: str,
+    *,
+    k: int,
+    public: bool,
+    channel: str | None = None,
+    filters: Mapping[str, tuple[str, ...]] | None = None,
+    group_by_product: bool = False,
 ) -> JSONObject:
     """Nearest neighbours of a stored asset's image vector (same model only)."""
     asset = load_asset(ctx, asset_id, public=public, channel=channel)
@@ -86,8 +96,14 @@ def similar(
 
 
 def search_by_image(
-    ctx: Context, data: bytes, *, k: int, public: bool, channel: str | None = None,
-    filters: Mapping[str, tuple[str, ...]] | None = None, group_by_product: bool = True,
+    ctx: Context,
+    data: bytes,
+    *,
+    k: int,
+    public: bool,
+    channel: str | None = None,
+    filters: Mapping[str, tuple[str, ...]] | None = None,
+    group_by_product: bool = True,
 ) -> JSONObject:
     """Assets (and their products) that look like an uploaded image."""
     from indexer.assets.safe_image import UnsafeImage, decode
@@ -125,8 +141,12 @@ def duplicates(ctx: Context, asset_id: str, *, public: bool, threshold: int = DU
             distance = hamming(asset.phash, other.phash)
             if distance <= threshold and (not public or asset_allowed(other, channel=None)):
                 items.append(
-                    {"id": other.id, "filename": other.filename, "distance": distance,
-                     "thumbnail": f"/api/assets/{other.id}/renditions/thumbnail"}
+                    {
+                        "id": other.id,
+                        "filename": other.filename,
+                        "distance": distance,
+                        "thumbnail": f"/api/assets/{other.id}/renditions/thumbnail",
+                    }
                 )
     items.sort(key=lambda i: (i["distance"], i["id"]))
     return {"items": items, "threshold": threshold}  # type: ignore[dict-item]

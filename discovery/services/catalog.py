@@ -39,8 +39,11 @@ def product_json(product: Product, *, public: bool) -> JSONObject:
 def asset_json(asset: Asset, *, public: bool) -> JSONObject:
     data = asset.to_json()
     data["rights_status"] = rights_status(asset.rights)
+    data["renditions"] = {k: v for k, v in asset.renditions.items() if not k.endswith(".stamp")}
     data["file"] = f"/api/assets/{asset.id}/file"
-    data["thumbnail"] = f"/api/assets/{asset.id}/renditions/thumbnail" if asset.media_type.startswith("image/") else None
+    data["thumbnail"] = (
+        f"/api/assets/{asset.id}/renditions/thumbnail" if asset.media_type.startswith("image/") else None
+    )
     if public:
         data["tags"] = _public_tags(asset.tags)
         metadata = data.get("metadata") or {}
@@ -57,7 +60,9 @@ def product_view(ctx: Context, sku: str, *, public: bool, channel: str | None = 
         raise NotFound(f"no product with SKU {sku!r}")
     variants = ctx.records.variants_of([product.sku]).get(product.sku, [])
     parent = ctx.records.get_product(product.parent_sku) if product.parent_sku else None
-    asset_ids = list(dict.fromkeys([*product.asset_ids, *(a for v in variants for a in v.asset_ids)]))
+    linked = ctx.records.links.assets_for_skus([product.sku, *(v.sku for v in variants)])
+    family = (product, *variants)
+    asset_ids = list(dict.fromkeys(a for p in family for a in (*p.asset_ids, *linked.get(p.sku, []))))
     assets = [a for a in (ctx.records.get_asset(i) for i in asset_ids) if a is not None]
     if public:
         assets = [a for a in assets if asset_allowed(a, channel=channel)]

@@ -94,7 +94,9 @@ def decide_one(ctx: Context, item: DecisionIn, *, actor: str) -> None:
     tags = [t for t in tags if t.name != item.tag] + [updated]
     ctx.records.tags.replace_tags(target, tags)
     ctx.records.audit(
-        actor=actor, action=f"tag.{item.decision}", target=_key(target),
+        actor=actor,
+        action=f"tag.{item.decision}",
+        target=_key(target),
         detail={"tag": item.tag, "before": before, "after": updated.to_json()},
     )
     _reindex(ctx, target)
@@ -134,7 +136,9 @@ def undo(ctx: Context, *, actor: str, entry_id: int | None = None) -> JSONObject
         tags.append(Tag.from_json(detail["before"]))  # type: ignore[arg-type]
     ctx.records.tags.replace_tags(target, tags)
     ctx.records.audit(
-        actor=actor, action="tag.undo", target=str(entry["target"]),
+        actor=actor,
+        action="tag.undo",
+        target=str(entry["target"]),
         detail={"tag": tag_name, "undoes": entry["id"], "restored": detail.get("before")},
     )
     _reindex(ctx, target)
@@ -142,12 +146,25 @@ def undo(ctx: Context, *, actor: str, entry_id: int | None = None) -> JSONObject
 
 
 def queue(
-    ctx: Context, *, tag: str | None, source: str | None, min_confidence: float | None,
-    max_confidence: float | None, collection: str | None, limit: int, offset: int, group: bool,
+    ctx: Context,
+    *,
+    tag: str | None,
+    source: str | None,
+    min_confidence: float | None,
+    max_confidence: float | None,
+    collection: str | None,
+    limit: int,
+    offset: int,
+    group: bool,
 ) -> JSONObject:
     items, total = ctx.records.tags.queue(
-        tag=tag, source=source, min_confidence=min_confidence, max_confidence=max_confidence,
-        collection=collection, limit=limit, offset=offset,
+        tag=tag,
+        source=source,
+        min_confidence=min_confidence,
+        max_confidence=max_confidence,
+        collection=collection,
+        limit=limit,
+        offset=offset,
     )
     out: list[JSONObject] = []
     for item in items:

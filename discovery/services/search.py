@@ -131,7 +131,11 @@ def _view_filters(req: SearchRequest, *, public: bool) -> tuple[dict[str, tuple[
 
 
 def _vector_candidates(
-    ctx: Context, req: SearchRequest, types: tuple[DocType, ...], filters: dict[str, tuple[str, ...]], ranges: dict[str, Range]
+    ctx: Context,
+    req: SearchRequest,
+    types: tuple[DocType, ...],
+    filters: dict[str, tuple[str, ...]],
+    ranges: dict[str, Range],
 ) -> tuple[list[str], dict[str, str]]:
     """Ids of vector neighbours above the relevance floor (fused across types), and the
     models used. Products use the text model, assets the CLIP text tower."""
@@ -144,18 +148,32 @@ def _vector_candidates(
             vec = text_model.encode([req.q])[0]
             model = f"{text_model.name}@{text_model.version}"
             hits = ctx.backend.knn(
-                vec.tolist(), field="text_vector", model=model, k=HYBRID_WINDOW,
-                types=("product",), filters=filters, ranges=ranges, min_score=floor,
+                vec.tolist(),
+                field="text_vector",
+                model=model,
+                k=HYBRID_WINDOW,
+                types=("product",),
+                filters=filters,
+                ranges=ranges,
+                min_score=floor,
             )
             rankings.append([h.id for h in hits])
             used["text"] = model
-    if "asset" in types:
+    # The tiny random-weight CLIP ranks noise: in hybrid mode it would pad every asset
+    # search with unrelated images, so only an explicit semantic request uses it.
+    if "asset" in types and (req.mode == "semantic" or not getattr(ctx.clip(), "is_tiny", False)):
         clip = ctx.clip()
         vec = clip.encode_texts([req.q])[0]
         model = f"{clip.name}@{clip.version}"
         hits = ctx.backend.knn(
-            vec.tolist(), field="image_vector", model=model, k=HYBRID_WINDOW,
-            types=("asset",), filters=filters, ranges=ranges, min_score=_clip_floor(ctx, floor),
+            vec.tolist(),
+            field="image_vector",
+            model=model,
+            k=HYBRID_WINDOW,
+            types=("asset",),
+            filters=filters,
+            ranges=ranges,
+            min_score=_clip_floor(ctx, floor),
         )
         rankings.append([h.id for h in hits])
         used["clip"] = model
@@ -302,16 +320,27 @@ def _response(
     return body
 
 
-
-
 def similar_assets(
-    ctx: Context, vector: np.ndarray, *, model: str, k: int = 20, exclude: Sequence[str] = (),
-    filters: Mapping[str, tuple[str, ...]] | None = None, public: bool = False, channel: str | None = None,
+    ctx: Context,
+    vector: np.ndarray,
+    *,
+    model: str,
+    k: int = 20,
+    exclude: Sequence[str] = (),
+    filters: Mapping[str, tuple[str, ...]] | None = None,
+    public: bool = False,
+    channel: str | None = None,
 ) -> list[ScoredId]:
     """Nearest assets to an image vector, under the same view rules as search."""
     req = SearchRequest(filters=dict(filters or {}), channel=channel)
     view_filters, ranges = _view_filters(req, public=public)
     return ctx.backend.knn(
-        vector.tolist(), field="image_vector", model=model, k=k, types=("asset",),
-        filters=view_filters, ranges=ranges, exclude_ids=list(exclude),
+        vector.tolist(),
+        field="image_vector",
+        model=model,
+        k=k,
+        types=("asset",),
+        filters=view_filters,
+        ranges=ranges,
+        exclude_ids=list(exclude),
     )

@@ -26,25 +26,31 @@ def product_docs(records: Records, root_skus: Iterable[str]) -> tuple[list[Index
     roots = list(dict.fromkeys(root_skus))
     found = records.get_products(roots)
     families = records.variants_of(roots)
+    linked = records.links.assets_for_skus([*roots, *(v.sku for vs in families.values() for v in vs)])
     docs: list[IndexDoc] = []
     gone: list[str] = []
     for sku in roots:
         product = found.get(sku)
         if product is None:
             gone.append(product_doc_id(sku))
-            docs.extend(_doc(records, v, []) for v in families.get(sku, []))
+            docs.extend(_doc(records, v, [], linked) for v in families.get(sku, []))
         elif product.parent_sku and records.get_product(product.parent_sku) is not None:
             gone.append(product_doc_id(sku))
         else:
-            docs.append(_doc(records, product, families.get(sku, [])))
+            docs.append(_doc(records, product, families.get(sku, []), linked))
     return docs, gone
 
 
-def _doc(records: Records, product: Product, variants: list[Product]) -> IndexDoc:
+def _doc(records: Records, product: Product, variants: list[Product], linked: dict[str, list[str]]) -> IndexDoc:
     doc_id = product_doc_id(product.sku)
     vec = records.get_vectors("text_vector", [doc_id]).get(doc_id)
+    images = [a for p in (product, *variants) for a in (*p.asset_ids, *linked.get(p.sku, []))]
     return product_to_doc(
-        product, variants=variants, text_vector=vec[1].tolist() if vec else None, vector_model=vec[0] if vec else None
+        product,
+        variants=variants,
+        text_vector=vec[1].tolist() if vec else None,
+        vector_model=vec[0] if vec else None,
+        thumbnail=f"/api/assets/{images[0]}/renditions/thumbnail" if images else None,
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from discovery.domain import Asset, JSONObject, Product
 from discovery.store import tables as t
+from discovery.store.link_records import LinkRecords, mirror_links
 from discovery.store.tag_records import TagRecords, mirror
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -88,6 +89,7 @@ class Records:
         self.engine = engine
         self._dialect = engine.dialect.name
         self.tags = TagRecords(engine)
+        self.links = LinkRecords(engine)
 
     @classmethod
     def open(cls, url: str, *, run_migrations: bool = True) -> Records:
@@ -108,17 +110,18 @@ class Records:
         return None
 
     def _upsert(
-        self, table: t.Table, rows: list[dict[str, object]], key: str, *, tagged: Sequence[Product | Asset] | None = None
+        self,
+        table: t.Table,
+        rows: list[dict[str, object]],
+        key: str,
+        *,
+        tagged: Sequence[Product | Asset] | None = None,
     ) -> None:
         """Insert-or-replace rows; `tagged` targets get their tag index rows rewritten in the
         same transaction."""
         if not rows:
             return
-        stmt: postgresql.Insert | sqlite.Insert
-        if self._dialect == "postgresql":
-            stmt = postgresql.insert(table)
-        else:
-            stmt = sqlite.insert(table)
+        stmt = postgresql.insert(table) if self._dialect == "postgresql" else sqlite.insert(table)
         keys = [c.name for c in table.primary_key.columns]
         stmt = stmt.on_conflict_do_update(
             index_elements=keys,
@@ -128,6 +131,8 @@ class Records:
             conn.execute(stmt, rows)
             if tagged:
                 mirror(conn, tagged)
+            if table is t.assets:
+                mirror_links(conn, [a for a in tagged or [] if isinstance(a, Asset)])
 
     # --- products -------------------------------------------------------------------
 
@@ -141,9 +146,7 @@ class Records:
         with self.engine.connect() as conn:
             existing = dict(
                 conn.execute(
-                    select(t.products.c.sku, t.products.c.content_hash).where(
-                        t.products.c.sku.in_(list(by_sku))
-                    )
+                    select(t.products.c.sku, t.products.c.content_hash).where(t.products.c.sku.in_(list(by_sku)))
                 ).all()
             )
         now = _now()
@@ -279,9 +282,7 @@ class Records:
 
     # --- vectors --------------------------------------------------------------------
 
-    def put_vectors(
-        self, field: str, model: str, items: Sequence[tuple[str, np.ndarray, str]]
-    ) -> None:
+    def put_vectors(self, field: str, model: str, items: Sequence[tuple[str, np.ndarray, str]]) -> None:
         """Store vectors as float32 blobs: (global doc id, vector, hash of what was embedded)."""
         rows: list[dict[str, object]] = [
             {
@@ -303,9 +304,7 @@ class Records:
         with self.engine.connect() as conn:
             for i in range(0, len(wanted), 500):
                 chunk = wanted[i : i + 500]
-                rows = conn.execute(
-                    select(t.vectors).where(t.vectors.c.field == field, t.vectors.c.target.in_(chunk))
-                )
+                rows = conn.execute(select(t.vectors).where(t.vectors.c.field == field, t.vectors.c.target.in_(chunk)))
                 for row in rows:
                     out[row.target] = (row.model, np.frombuffer(row.vector, dtype="<f4"), row.content_hash)
         return out
@@ -368,9 +367,7 @@ class Records:
         if target:
             stmt = stmt.where(t.audit_log.c.target == target)
         with self.engine.connect() as conn:
-            return [
-                {**dict(r), "at": r["at"].isoformat()} for r in conn.execute(stmt).mappings()
-            ]
+            return [{**dict(r), "at": r["at"].isoformat()} for r in conn.execute(stmt).mappings()]
 
     # --- API keys -------------------------------------------------------------------
 

@@ -11,7 +11,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Connection, DateTime, Engine, Float, Index, Integer, String, Table, delete, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from discovery.domain import Asset, Product, Tag
 from discovery.store import tables as t
@@ -64,9 +79,15 @@ def mirror(conn: Connection, targets: Sequence[Product | Asset]) -> None:
         for tag in {tag.name: tag for tag in target.tags}.values():
             rows.append(
                 {
-                    "target": key, "tag": tag.name, "source": tag.source, "status": tag.status,
-                    "confidence": float(tag.confidence), "model": tag.model, "impact": _impact(target),
-                    "collections": collections, "decided_at": None,
+                    "target": key,
+                    "tag": tag.name,
+                    "source": tag.source,
+                    "status": tag.status,
+                    "confidence": float(tag.confidence),
+                    "model": tag.model,
+                    "impact": _impact(target),
+                    "collections": collections,
+                    "decided_at": None,
                 }
             )
     if rows:
@@ -94,8 +115,15 @@ class TagRecords:
         self.replace_tags(target, list(target.tags))
 
     def queue(
-        self, *, tag: str | None = None, source: str | None = None, min_confidence: float | None = None,
-        max_confidence: float | None = None, collection: str | None = None, limit: int = 50, offset: int = 0,
+        self,
+        *,
+        tag: str | None = None,
+        source: str | None = None,
+        min_confidence: float | None = None,
+        max_confidence: float | None = None,
+        collection: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
     ) -> tuple[list[QueueItem], int]:
         """Suggested tags, most useful first: the most uncertain (confidence nearest 0.5), then
         the highest impact. Returns the page and the total."""
@@ -112,9 +140,11 @@ class TagRecords:
             conds.append(tag_index.c.collections.contains(f"|{collection}|", autoescape=True))
         uncertainty = func.abs(tag_index.c.confidence - 0.5)
         stmt = (
-            select(tag_index).where(*conds)
+            select(tag_index)
+            .where(*conds)
             .order_by(uncertainty, tag_index.c.impact.desc(), tag_index.c.tag, tag_index.c.target)
-            .limit(limit).offset(offset)
+            .limit(limit)
+            .offset(offset)
         )
         with self.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(tag_index).where(*conds)).scalar_one()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from functools import partial
 from typing import Annotated
 
@@ -10,7 +11,6 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from discovery.api.deps import CallerDep, CtxDep
-from discovery.domain import JSONObject
 from discovery.errors import InvalidQuery
 from discovery.services import assets as service
 
@@ -20,7 +20,7 @@ INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", 
 
 
 @router.get("/assets/{asset_id}")
-def get_asset(asset_id: str, ctx: CtxDep, caller: CallerDep, channel: str | None = None) -> JSONObject:
+def get_asset(asset_id: str, ctx: CtxDep, caller: CallerDep, channel: str | None = None) -> Mapping[str, object]:
     """An asset with its tags, rights, links and versions."""
     return service.asset_view(ctx, asset_id, public=caller.public, channel=channel)
 
@@ -64,21 +64,29 @@ def get_rendition(asset_id: str, name: str, request: Request, ctx: CtxDep, calle
     preset = presets[name]
     stem = asset.filename.rsplit(".", 1)[0] or asset.id
     return _file_response(
-        request, str(ctx.blobs.path(key)), etag=key, media_type=preset.media_type, filename=f"{stem}-{name}.{preset.format}"
+        request,
+        str(ctx.blobs.path(key)),
+        etag=key,
+        media_type=preset.media_type,
+        filename=f"{stem}-{name}.{preset.format}",
     )
 
 
 @router.get("/assets/{asset_id}/similar")
 def get_similar(
-    asset_id: str, ctx: CtxDep, caller: CallerDep, k: Annotated[int, Query(ge=1, le=200)] = 20,
-    channel: str | None = None, group: bool = False,
-) -> JSONObject:
+    asset_id: str,
+    ctx: CtxDep,
+    caller: CallerDep,
+    k: Annotated[int, Query(ge=1, le=200)] = 20,
+    channel: str | None = None,
+    group: bool = False,
+) -> Mapping[str, object]:
     """Near neighbours of a stored asset by image vector."""
     return service.similar(ctx, asset_id, k=k, public=caller.public, channel=channel, group_by_product=group)
 
 
 @router.get("/assets/{asset_id}/duplicates")
-def get_duplicates(asset_id: str, ctx: CtxDep, caller: CallerDep) -> JSONObject:
+def get_duplicates(asset_id: str, ctx: CtxDep, caller: CallerDep) -> Mapping[str, object]:
     """Near-duplicates of an asset by perceptual hash."""
     return service.duplicates(ctx, asset_id, public=caller.public)
 
@@ -91,7 +99,7 @@ async def search_image(
     file: Annotated[UploadFile, File(description="the image to match")],
     k: Annotated[int, Form(ge=1, le=200)] = 24,
     channel: Annotated[str | None, Form()] = None,
-) -> JSONObject:
+) -> Mapping[str, object]:
     """Assets (and their products) that look like an uploaded image."""
     data = await file.read(IMAGE_SEARCH_MAX + 1)
     if len(data) > IMAGE_SEARCH_MAX:

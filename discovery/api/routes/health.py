@@ -67,7 +67,10 @@ def metrics(request: Request, ctx: CtxDep) -> PlainTextResponse:
         docs = float("nan")
     gauges = {
         "discovery_jobs": ("jobs by state", jobs),
-        "discovery_index_documents": ("documents in the current index version", {(("engine", ctx.backend.name),): docs}),
+        "discovery_index_documents": (
+            "documents in the current index version",
+            {(("engine", ctx.backend.name),): docs},
+        ),
         "discovery_products": ("product records", {(): float(ctx.records.count_products())}),
     }
     text = request.app.state.metrics.render(gauges)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from discovery.api.deps import Caller, CtxDep, require
-from discovery.domain import JSONObject
 from discovery.services import review
 
 router = APIRouter(prefix="/api/review", tags=["review"])
@@ -51,11 +51,18 @@ def get_queue(
     group: Annotated[str | None, Query(description="`tag` to also list tags with counts")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> JSONObject:
+) -> Mapping[str, object]:
     """Suggested tags to review, most useful first (uncertain first, then high impact)."""
     return review.queue(
-        ctx, tag=tag, source=source, min_confidence=min_confidence, max_confidence=max_confidence,
-        collection=collection, limit=limit, offset=offset, group=group == "tag",
+        ctx,
+        tag=tag,
+        source=source,
+        min_confidence=min_confidence,
+        max_confidence=max_confidence,
+        collection=collection,
+        limit=limit,
+        offset=offset,
+        group=group == "tag",
     )
 
 
@@ -72,14 +79,16 @@ def post_decisions(
 
 @router.get("/log")
 def get_log(
-    ctx: CtxDep, _caller: Annotated[Caller, require("reviewer")], target: str | None = None,
+    ctx: CtxDep,
+    _caller: Annotated[Caller, require("reviewer")],
+    target: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> JSONObject:
+) -> Mapping[str, object]:
     """The audit log of decisions, newest first."""
-    return {"entries": ctx.records.audit_entries(target=target, limit=limit)}  # type: ignore[dict-item]
+    return {"entries": ctx.records.audit_entries(target=target, limit=limit)}
 
 
 @router.post("/undo")
-def post_undo(body: UndoBody, ctx: CtxDep, caller: Annotated[Caller, require("reviewer")]) -> JSONObject:
+def post_undo(body: UndoBody, ctx: CtxDep, caller: Annotated[Caller, require("reviewer")]) -> Mapping[str, object]:
     """Undo a decision: the tag returns to its state before it; the undo is audited too."""
     return review.undo(ctx, actor=caller.actor, entry_id=body.entry_id)

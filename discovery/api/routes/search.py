@@ -85,7 +85,7 @@ def _to_request(body: SearchBody, filters: dict[str, tuple[str, ...]], ranges: d
         mode=body.mode,
         filters=filters,
         ranges={name: service.parse_range(name, text) for name, text in ranges.items()},
-        facets=body.facets and _split(body.facets) or (),
+        facets=(body.facets and _split(body.facets)) or (),
         facet_size=body.facet_size,
         sort=body.sort,
         page=body.page,
@@ -96,7 +96,7 @@ def _to_request(body: SearchBody, filters: dict[str, tuple[str, ...]], ranges: d
     )
 
 
-@router.get("/search", response_model=SearchOut, response_model_exclude_none=True)
+@router.get("/search", response_model=SearchOut)
 def search_get(
     request: Request,
     ctx: CtxDep,
@@ -117,13 +117,22 @@ def search_get(
     AND across fields); ranges: `range.<field>=lo..hi`; facets are disjunctive."""
     filters, ranges = _dynamic_params(request)
     body = SearchBody(
-        q=q, type=type, mode=mode, facets=[facets] if facets else [], facet_size=facet_size, sort=sort,
-        page=page, size=size, cursor=cursor, channel=channel, locale=locale,
+        q=q,
+        type=type,
+        mode=mode,
+        facets=[facets] if facets else [],
+        facet_size=facet_size,
+        sort=sort,
+        page=page,
+        size=size,
+        cursor=cursor,
+        channel=channel,
+        locale=locale,
     )
     return _run(request, ctx, _to_request(body, filters, ranges), public=caller.public)
 
 
-@router.post("/search", response_model=SearchOut, response_model_exclude_none=True)
+@router.post("/search", response_model=SearchOut)
 def search_post(request: Request, body: SearchBody, ctx: CtxDep, caller: CallerDep) -> dict[str, object]:
     """The same search with a JSON body."""
     filters = {k: tuple(v) for k, v in body.filters.items()}

@@ -12,9 +12,7 @@ def make_backend(settings: Settings) -> SearchBackend:
     if settings.backend == "opensearch":
         from discovery.store.index.opensearch import OpenSearchBackend
 
-        return OpenSearchBackend(
-            url=settings.opensearch_url, prefix=settings.index_prefix, search=settings.search
-        )
+        return OpenSearchBackend(url=settings.opensearch_url, prefix=settings.index_prefix, search=settings.search)
     from discovery.store.index.embedded import EmbeddedBackend
 
     return EmbeddedBackend(path=settings.index_dir / settings.index_prefix, search=settings.search)

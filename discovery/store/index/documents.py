@@ -130,9 +130,7 @@ def product_to_doc(
         "channels": list(product.channels),
         "status": [product.status] if product.status else [],
         "currency": [product.currency] if product.currency else [],
-        "ready_for": sorted(
-            ch for ch, c in product.completeness.items() if isinstance(c, dict) and c.get("ready")
-        ),
+        "ready_for": sorted(ch for ch, c in product.completeness.items() if isinstance(c, dict) and c.get("ready")),
         "rights_channels": ["*"],
     }
     if product.parent_sku:
@@ -157,7 +155,11 @@ def product_to_doc(
         "thumbnail": thumbnail,
         "parent_sku": product.parent_sku,
         "variants": [
-            {"sku": v.sku, "name": v.name, "attributes": {a: v.attributes.get(a) for a in FACET_ATTRIBUTES if a in v.attributes}}
+            {
+                "sku": v.sku,
+                "name": v.name,
+                "attributes": {a: v.attributes.get(a) for a in FACET_ATTRIBUTES if a in v.attributes},
+            }
             for v in variants
         ],
     }
@@ -178,12 +180,25 @@ def product_to_doc(
         locale_text={loc: dict(fields) for loc, fields in product.locales.items()},
         keywords={k: v for k, v in keywords.items() if v},
         numbers=numbers,
-        dates={"rights_expires_at": NEVER_EXPIRES, **({"updated_at": product.updated_at} if product.updated_at else {})},
+        dates={
+            "rights_expires_at": NEVER_EXPIRES,
+            **({"updated_at": product.updated_at} if product.updated_at else {}),
+        },
         sort_name=product.name.casefold(),
         text_vector=text_vector,
         vector_model=vector_model,
         stored=stored,
     )
+
+
+def resolution_class(width: int | None, height: int | None) -> str | None:
+    """By the longest side: `small` (< 800 px), `medium`, `large` (>= 2000 px)."""
+    if not width or not height:
+        return None
+    longest = max(width, height)
+    if longest < 800:
+        return "small"
+    return "large" if longest >= 2000 else "medium"
 
 
 def rights_status(rights: JSONObject, *, now: datetime | None = None, expiring_days: int = 30) -> str:
@@ -218,9 +233,7 @@ def asset_to_doc(
     """The document for one asset (current version)."""
     accepted = [t.name for t in asset.tags if t.status == "accepted"]
     suggested = [t.name for t in asset.tags if t.status == "suggested"]
-    meta_text = " ".join(
-        s for k, v in asset.metadata.items() if not k.startswith("gps") for s in _flatten_text(v)
-    )
+    meta_text = " ".join(s for k, v in asset.metadata.items() if not k.startswith("gps") for s in _flatten_text(v))
     dates: dict[str, str] = {"rights_expires_at": NEVER_EXPIRES}
     if asset.updated_at:
         dates["updated_at"] = asset.updated_at
@@ -238,6 +251,7 @@ def asset_to_doc(
         "media_type": [asset.media_type],
         "background": [asset.background] if asset.background else [],
         "orientation": [asset.orientation] if asset.orientation else [],
+        "resolution": [r] if (r := resolution_class(asset.width, asset.height)) else [],
         "colors": [str(c.get("name")) for c in asset.colors if isinstance(c, dict) and c.get("name")],
         "tags": _unique(accepted),
         "tags_suggested": _unique(suggested),
