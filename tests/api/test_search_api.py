@@ -1,0 +1,94 @@
+"""Search through HTTP on both engines: the end-to-end slice of products from records to
+ranked hits with facet counts."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from tests.api.conftest import Catalog
+
+
+def test_a_word_from_a_product_name_returns_ranked_hits_and_brand_counts(catalog: Catalog) -> None:
+    word = str(catalog.info["sample_word"])
+    params = {"q": word, "facets": "brand", "facet_size": 50, "size": 100, "mode": "keyword"}
+    body = catalog.client.get("/api/search", params=params).json()
+    assert 0 < body["total"] <= 100
+    assert all(h["highlights"] for h in body["hits"])
+    counted = Counter(h["brand"] for h in body["hits"])
+    assert {f["value"]: f["count"] for f in body["facets"]["brand"]} == dict(counted)
+    scores = [h["score"] for h in body["hits"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_response_carries_every_contract_key(catalog: Catalog) -> None:
+    body = catalog.client.get("/api/search", params={"q": "", "size": 1}).json()
+    assert set(body) >= {"total", "total_is_lower_bound", "hits", "facets", "cursor", "model"}
+    hit = body["hits"][0]
+    assert set(hit) >= {"type", "id", "score", "title", "thumbnail", "highlights"}
+
+
+def test_brand_filter_narrows_hits_but_brand_facet_stays_disjunctive(catalog: Catalog) -> None:
+    client = catalog.client
+    everything = client.get("/api/search", params={"facets": "brand", "size": 1}).json()
+    brand = everything["facets"]["brand"][0]["value"]
+    narrowed = client.get("/api/search", params={"facets": "brand", "filter.brand": brand, "size": 100}).json()
+    assert narrowed["total"] == everything["facets"]["brand"][0]["count"]
+    assert {h["brand"] for h in narrowed["hits"]} == {brand}
+    assert narrowed["facets"]["brand"] == [
+        {**f, "selected": f["value"] == brand} for f in everything["facets"]["brand"]
+    ]
+
+
+def test_cursor_paging_visits_every_product_once(catalog: Catalog) -> None:
+    client = catalog.client
+    total = client.get("/api/search", params={"size": 1}).json()["total"]
+    seen: list[str] = []
+    cursor = None
+    for _ in range(100):
+        params = {"size": 7, "sort": "name", **({"cursor": cursor} if cursor else {})}
+        body = client.get("/api/search", params=params).json()
+        seen += [h["id"] for h in body["hits"]]
+        cursor = body["cursor"]
+        if not cursor:
+            break
+    assert len(seen) == total == len(set(seen))
+
+
+def test_post_search_answers_like_get(catalog: Catalog) -> None:
+    client = catalog.client
+    word = str(catalog.info["sample_word"])
+    got = client.get("/api/search", params={"q": word, "mode": "keyword", "facets": "brand"}).json()
+    posted = client.post("/api/search", json={"q": word, "mode": "keyword", "facets": ["brand"]}).json()
+    assert [h["id"] for h in got["hits"]] == [h["id"] for h in posted["hits"]]
+    assert got["facets"] == posted["facets"]
+
+
+def test_unknown_filter_field_is_a_clear_problem(catalog: Catalog) -> None:
+    response = catalog.client.get("/api/search", params={"filter.cost": "1"})
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "cost" in response.json()["detail"]
+
+
+def test_price_range_and_sort(catalog: Catalog) -> None:
+    body = catalog.client.get("/api/search", params={"range.price": "20..60", "sort": "price", "size": 100}).json()
+    prices = [h["price"] for h in body["hits"]]
+    assert prices == sorted(prices)
+    assert body["total"] > 0
+
+
+def test_default_hybrid_search_puts_keyword_matches_first_and_counts_its_own_hits(catalog: Catalog) -> None:
+    word = str(catalog.info["sample_word"])
+    keyword = catalog.client.get("/api/search", params={"q": word, "mode": "keyword", "size": 100}).json()
+    body = catalog.client.get("/api/search", params={"q": word, "facets": "brand", "facet_size": 50, "size": 100}).json()
+    assert body["model"]["text"].startswith("all-MiniLM-L6-v2@")
+    assert body["total"] >= keyword["total"]
+    assert sum(f["count"] for f in body["facets"]["brand"]) == body["total"]
+    top = {h["id"] for h in body["hits"][:3]}
+    assert top <= {h["id"] for h in keyword["hits"]}
+
+
+def test_asset_search_facets_colours_and_background(catalog: Catalog) -> None:
+    body = catalog.client.get("/api/search", params={"type": "asset", "facets": "colors,background"}).json()
+    assert body["total"] > 0
+    assert {f["value"] for f in body["facets"]["background"]} <= {"white", "transparent", "other"}
