@@ -48,7 +48,9 @@ def catalog(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     with TestClient(app) as client:
         ctx = app.state.ctx
         ctx.backend.refresh()
-        keys = {role: create_key(ctx.records, role=role) for role in ("public", "viewer", "reviewer", "editor", "admin")}
+        keys = {
+            role: create_key(ctx.records, role=role) for role in ("public", "viewer", "reviewer", "editor", "admin")
+        }
         yield Catalog(client=client, settings=settings, info=dict(info), keys=keys)
         if engine == "opensearch":
             ctx.backend.drop()  # type: ignore[attr-defined]

@@ -80,7 +80,9 @@ def test_price_range_and_sort(catalog: Catalog) -> None:
 def test_default_hybrid_search_puts_keyword_matches_first_and_counts_its_own_hits(catalog: Catalog) -> None:
     word = str(catalog.info["sample_word"])
     keyword = catalog.client.get("/api/search", params={"q": word, "mode": "keyword", "size": 100}).json()
-    body = catalog.client.get("/api/search", params={"q": word, "facets": "brand", "facet_size": 50, "size": 100}).json()
+    body = catalog.client.get(
+        "/api/search", params={"q": word, "facets": "brand", "facet_size": 50, "size": 100}
+    ).json()
     assert body["model"]["text"].startswith("all-MiniLM-L6-v2@")
     assert body["total"] >= keyword["total"]
     assert sum(f["count"] for f in body["facets"]["brand"]) == body["total"]
