@@ -1,0 +1,100 @@
+"""Who may write what, and what a public (shopper) caller never sees."""
+
+from __future__ import annotations
+
+import pytest
+
+from discovery.store.index.documents import asset_to_doc
+from tests.api.conftest import Catalog
+
+ROLES = ("public", "viewer", "reviewer", "editor", "admin")
+# (method, path, body kind, least role allowed)
+WRITES = [
+    ("GET", "/api/review/queue", None, "reviewer"),
+    ("POST", "/api/review/decisions", "json", "reviewer"),
+    ("POST", "/api/review/undo", "undo", "reviewer"),
+    ("POST", "/api/ingest/products", "product_file", "editor"),
+    ("POST", "/api/ingest/assets", "asset_file", "editor"),
+]
+
+
+def _call(catalog: Catalog, method: str, path: str, body: str | None, key: str | None) -> int:
+    headers = {"X-API-Key": key} if key else {}
+    kwargs: dict[str, object] = {}
+    if body == "json":
+        kwargs["json"] = [{"target": {"type": "asset", "id": "nope"}, "tag": "x", "decision": "accept"}]
+    elif body == "undo":
+        kwargs["json"] = {}
+    elif body == "product_file":
+        kwargs["files"] = {"file": ("p.jsonl", b'{"sku": "AUTH-1", "name": "Auth test"}\n', "application/json")}
+    elif body == "asset_file":
+        kwargs["files"] = {"files": ("x.txt", b"not an image", "text/plain")}
+    return catalog.client.request(method, path, headers=headers, **kwargs).status_code  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "least"), WRITES)
+def test_each_role_against_each_write_endpoint(catalog: Catalog, method: str, path: str, body: str, least: str) -> None:
+    for role in ROLES:
+        status = _call(catalog, method, path, body, catalog.keys[role])
+        allowed = ROLES.index(role) >= ROLES.index(least) and role != "public"
+        if allowed:
+            assert status not in (401, 403), f"{role} refused on {method} {path}"
+        else:
+            assert status == 403, f"{role} got {status} on {method} {path}"
+    assert _call(catalog, method, path, body, "dk_bogus_key") == 401
+
+
+def test_anonymous_caller_may_read_but_not_write(catalog: Catalog) -> None:
+    assert catalog.client.get("/api/search").status_code == 200
+    assert _call(catalog, "POST", "/api/review/decisions", "json", None) == 403
+
+
+def _expire_one_asset(catalog: Catalog) -> str:
+    ctx = catalog.client.app.state.ctx  # type: ignore[attr-defined]
+    batch = next(ctx.records.iter_assets(batch=1))
+    asset = batch[0]
+    asset.rights = {"license": "agency", "expires_at": "2020-01-01"}
+    ctx.records.upsert_assets([asset])
+    ctx.backend.upsert([asset_to_doc(asset)], refresh=True)
+    return str(asset.id)
+
+
+def test_expired_asset_is_hidden_from_public_callers_but_found_internally(catalog: Catalog) -> None:
+    asset_id = _expire_one_asset(catalog)
+    public = {"X-API-Key": catalog.keys["public"]}
+    client = catalog.client
+    public_ids = [
+        h["id"] for h in client.get("/api/search", params={"type": "asset", "size": 100}, headers=public).json()["hits"]
+    ]
+    assert asset_id not in public_ids
+    assert client.get(f"/api/assets/{asset_id}", headers=public).status_code == 404
+    assert client.get(f"/api/assets/{asset_id}/file", headers=public).status_code == 404
+    internal = client.get(
+        "/api/search", params={"type": "asset", "filter.rights_status": "expired", "size": 100}
+    ).json()
+    assert asset_id in [h["id"] for h in internal["hits"]]
+
+
+def test_public_caller_cannot_filter_or_facet_on_suggested_tags(catalog: Catalog) -> None:
+    public = {"X-API-Key": catalog.keys["public"]}
+    response = catalog.client.get("/api/search", params={"facets": "tags_suggested"}, headers=public)
+    assert response.status_code == 400
+    viewer = {"X-API-Key": catalog.keys["viewer"]}
+    assert catalog.client.get("/api/search", params={"facets": "tags_suggested"}, headers=viewer).status_code == 200
+
+
+def test_public_asset_view_has_no_gps_versions_or_suggested_tags(catalog: Catalog) -> None:
+    ctx = catalog.client.app.state.ctx  # type: ignore[attr-defined]
+    from discovery.domain import Tag
+
+    asset = next(a for batch in ctx.records.iter_assets() for a in batch if not a.rights.get("expires_at"))
+    asset.metadata["gps_latitude"] = 52.1
+    ctx.records.upsert_assets([asset])
+    ctx.records.tags.replace_tags(asset, [*asset.tags, Tag("secret-suggestion", "clip", "suggested", 0.5, "m@1")])
+    body = catalog.client.get(f"/api/assets/{asset.id}", headers={"X-API-Key": catalog.keys["public"]}).json()
+    assert "gps_latitude" not in body["metadata"]
+    assert "versions" not in body
+    assert all(set(t) == {"name"} for t in body["tags"])
+    assert "secret-suggestion" not in str(body)
+    internal = catalog.client.get(f"/api/assets/{asset.id}").json()
+    assert internal["metadata"]["gps_latitude"] == 52.1
