@@ -36,7 +36,9 @@ Progress = Callable[[ImportReport], None]
 
 
 class _Run:
-    """The state of one import across its batches."""
+    """The state of one import across its batches: `row()` takes each read row and may
+    return a full batch, `batch()` writes one, `withdraw_absent()` ends a `full` import.
+    (The jobs layer drives these steps itself; see `ImportRun`.)"""
 
     def __init__(
         self,
@@ -224,6 +226,9 @@ class _Run:
         self.report.withdrawn += counts.changed
         bulk = index_products(self.records, self.backend, changed, known={p.sku: p for p in gone})
         self._count_index(bulk, None, set())
+
+
+ImportRun = _Run  # the public name of an import's step-by-step state, for job runners
 
 
 def import_products(

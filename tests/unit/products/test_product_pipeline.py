@@ -347,3 +347,33 @@ def test_completeness_is_recomputed_and_reindexed_when_channel_rules_change(reco
 def test_the_shipped_channels_are_used_when_none_are_given(records: Records) -> None:
     run(records, RecordingBackend(), csv_bytes(["A", "", "Tee"]))
     assert set(records.get_product("A").completeness) == set(load_channels())  # type: ignore[union-attr]
+
+
+def _in_every_format() -> list[tuple[str, bytes]]:
+    import json
+
+    import openpyxl
+
+    rows = [{"sku": "A", "name": "Café", "price": "9.5"}, {"sku": "B", "name": "Tee", "price": "12"}]
+    as_csv = csv_bytes(*[list(r.values()) for r in rows], header=list(rows[0]))
+    book = openpyxl.Workbook()
+    book.active.append(list(rows[0]))
+    for row in rows:
+        book.active.append(list(row.values()))
+    xlsx = io.BytesIO()
+    book.save(xlsx)
+    return [
+        ("p.csv", as_csv),
+        ("p.tsv", as_csv.replace(b",", b"\t")),
+        ("p.jsonl", b"".join(json.dumps(r).encode() + b"\n" for r in rows)),
+        ("p.json", json.dumps(rows).encode()),
+        ("p.xlsx", xlsx.getvalue()),
+    ]
+
+
+@pytest.mark.parametrize(("filename", "data"), _in_every_format())
+def test_every_format_imports_the_same_products(records: Records, filename: str, data: bytes) -> None:
+    report = import_products(records=records, backend=RecordingBackend(), source=io.BytesIO(data), filename=filename)
+    assert (report.received, report.rejected, report.products) == (2, 0, 2)
+    stored = records.get_products(["A", "B"])
+    assert {s: (p.name, p.price) for s, p in stored.items()} == {"A": ("Café", 9.5), "B": ("Tee", 12.0)}
