@@ -13,15 +13,17 @@ stored. Several imports still run side by side.
 
 Re-running a chunk (its worker died) rewrites the same products: the records upsert finds
 them unchanged, so on a re-run the whole batch is written to the index again instead of
-only what changed, and `indexed` counts the batch's products that the index holds, as
-the first run would have.
+only what changed, and `indexed` counts the products this job changed (their records name
+the job), as the first run would have.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 from discovery.domain import JSONObject, Product
@@ -49,56 +51,55 @@ class ProductImport:
         self._after_write = after_write
 
     def plan(self, env: JobEnv, chunk: ChunkContext) -> PlanResult:
-        from indexer.products.readers import open_rows
-
-        run, spec = _new_run(env, chunk)
-        file = _file(chunk.params)
-        try:
-            path = env.blobs.path(str(file["blob"]))
-        except KeyError as exc:
-            raise RejectedInput(f"the uploaded file is gone from the blob store: {exc}", field="file") from exc
         payloads: list[JSONObject] = []
-        rows, stream = open_rows(path, str(file["name"]), delimiter=spec.delimiter, sheet=spec.sheet)
-        try:
-            for item in rows:
+        with _pipeline(env, chunk, survey_file=True) as (run, rows_from_start):
+            for item in rows_from_start():
                 batch = run.row(item)
                 if batch is not None:
                     payloads.append(_store_batch(env, batch, len(payloads) + 1))
             batch = run.assembler.finish()
             if batch is not None:
                 payloads.append(_store_batch(env, batch, len(payloads) + 1))
-        finally:
-            stream.close()
-        if chunk.params.get("mode") == "full":
-            payloads.append(_store_withdrawal(env, run))
-        return PlanResult(payloads, _result(run.report))
+            if chunk.params.get("mode") == "full":
+                payloads.append(
+                    {"withdraw": True, "label": "withdraw products absent from the file",
+                     "fatal": run.fatal, "products": run.report.products}
+                )
+            return PlanResult(payloads, _result(run.report))
 
     def run(self, env: JobEnv, chunk: ChunkContext) -> ChunkResult:
-        from indexer.products.indexing import index_products
-
-        run, _ = _new_run(env, chunk)
         payload = chunk.payload
-        stored = json.loads(env.blobs.path(str(payload["blob"])).read_bytes())
-        if payload.get("withdraw"):
-            run.assembler.seen = set(stored["seen"])
-            run.rejected_skus = set(stored["rejected"])
-            run.fatal = bool(stored["fatal"])
-            run.report.products = int(stored["products"])
-            run.withdraw_absent(chunk.tuning.chunk_size)
-            run.report.products = 0  # counted by the plan
-        else:
-            batch = _load_batch(stored)
-            run.batch(batch)
-            if chunk.attempt > 1:  # an earlier attempt may have stored products it never indexed
-                mine = set(batch.products)
-                counted = mine - batch.repeats  # a SKU an earlier batch carried was counted there
-                bulk = index_products(env.records, env.backend, sorted(mine), known=batch.products)
-                run.report.indexed = sum(1 for o in bulk.outcomes if o.ok and o.id.removeprefix("product:") in counted)
-            if self._after_write is not None:
-                self._after_write(env, sorted(batch.products))
-        _raise_if_overloaded(run.report.dead_letters)
-        env.backend.refresh()  # durable before the chunk is recorded done
-        return _result(run.report)
+        withdraw = bool(payload.get("withdraw"))
+        with _pipeline(env, chunk, survey_file=withdraw) as (run, _):
+            if withdraw:  # `full` mode, after every batch: needs the file's SKUs, surveyed again
+                run.fatal = bool(payload.get("fatal"))
+                run.report.products = int(payload.get("products") or 0)  # type: ignore[arg-type]
+                run.withdraw_absent(chunk.tuning.chunk_size)
+                run.report.products = 0  # counted by the plan
+            else:
+                batch = _load_batch(json.loads(_blob(env, str(payload["blob"])).read_bytes()))
+                run.batch(batch)
+                if chunk.attempt > 1:
+                    run.report.indexed = _index_again(env, chunk, batch)
+                if self._after_write is not None:
+                    self._after_write(env, sorted(batch.products))
+            _raise_if_overloaded(run.report.dead_letters)
+            env.backend.refresh()  # durable before the chunk is recorded done
+            return _result(run.report)
+
+
+def _index_again(env: JobEnv, chunk: ChunkContext, batch: Any) -> int:
+    """An earlier attempt may have stored products and died before indexing them; this one
+    found them unchanged and left them out. Index the whole batch, and count as indexed what
+    this job wrote (a stored record names the job that last changed it), as a first run
+    counts what it changed."""
+    from indexer.products.indexing import index_products
+
+    mine = set(batch.products) - set(getattr(batch, "repeats", ()))
+    bulk = index_products(env.records, env.backend, sorted(batch.products), known=batch.products)
+    ok = {o.id.removeprefix("product:") for o in bulk.outcomes if o.ok}
+    stored = env.records.get_products(sorted(mine & ok))
+    return sum(1 for p in stored.values() if p.source.get("job") == chunk.job_id)
 
 
 def _file(params: JSONObject) -> JSONObject:
@@ -108,12 +109,25 @@ def _file(params: JSONObject) -> JSONObject:
     return file
 
 
-def _new_run(env: JobEnv, chunk: ChunkContext) -> tuple[Any, Any]:
-    # The pipeline's batch state machine, shared so a job imports exactly as `import_products` does.
+def _blob(env: JobEnv, key: str) -> Path:
+    try:
+        return env.blobs.path(key)
+    except KeyError as exc:
+        raise RejectedInput(f"the uploaded file is gone from the blob store: {exc}", field="file") from exc
+
+
+@contextmanager
+def _pipeline(env: JobEnv, chunk: ChunkContext, *, survey_file: bool) -> Iterator[tuple[Any, Callable[[], Any]]]:
+    """The pipeline's batch state machine for this job, shared so that a job imports exactly
+    as `import_products` does; with `survey_file`, after the pipeline's survey of the file
+    (each SKU's last row). Yields it with a function that reads the file from its start."""
     from indexer.products.completeness import load_channels
+    from indexer.products.mapping import Mapper
     from indexer.products.mapping_spec import MappingSpec, load_mapping
-    from indexer.products.pipeline import _Run
+    from indexer.products.pipeline import _Run, survey
+    from indexer.products.readers import RowSource
     from indexer.products.report import ImportReport
+    from indexer.products.skulines import SkuLines
 
     mapping = chunk.params.get("mapping")
     data_dir = env.settings.data_dir
@@ -121,11 +135,23 @@ def _new_run(env: JobEnv, chunk: ChunkContext) -> tuple[Any, Any]:
     file = _file(chunk.params)
     mode = "full" if chunk.params.get("mode") == "full" else "partial"
     report = ImportReport(file=str(file["name"]), job_id=chunk.job_id, mode=mode)
-    run = _Run(
-        records=env.records, backend=env.backend, spec=spec, report=report,
-        chunk_size=chunk.tuning.chunk_size, channels=load_channels(data_dir=data_dir),
-    )
-    return run, spec
+    lines = SkuLines()
+    try:
+        with _blob(env, str(file["blob"])).open("rb") as stream:
+
+            def rows_from_start() -> RowSource:
+                stream.seek(0)
+                return RowSource.over(stream, filename=str(file["name"]), delimiter=spec.delimiter, sheet=spec.sheet)
+
+            unknown = survey(rows_from_start(), Mapper(spec), lines) if survey_file else False
+            run = _Run(
+                records=env.records, backend=env.backend, spec=spec, report=report, lines=lines,
+                chunk_size=chunk.tuning.chunk_size, channels=load_channels(data_dir=data_dir),
+            )
+            run.unknown_skus = unknown
+            yield run, rows_from_start
+    finally:
+        lines.close()
 
 
 def _result(report: Any) -> ChunkResult:
@@ -182,14 +208,3 @@ def _load_batch(body: dict[str, Any]) -> Any:
         else:
             values[f.name] = value
     return Batch(**values)
-
-
-def _store_withdrawal(env: JobEnv, run: Any) -> JSONObject:
-    body = {
-        "seen": sorted(run.assembler.seen),
-        "rejected": sorted(run.rejected_skus),
-        "fatal": run.fatal,
-        "products": run.report.products,
-    }
-    key, _ = env.blobs.put_bytes(json.dumps(body).encode())
-    return {"blob": key, "label": "withdraw products absent from the file", "withdraw": True}
