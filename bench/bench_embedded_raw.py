@@ -26,8 +26,17 @@ COLORS = ["red", "blue", "green", "black", "white", "yellow", "grey", "navy", "b
 SIZES = ["xs", "s", "m", "l", "xl", "xxl", "38", "42"]
 
 
+def _vocabulary(rnd: random.Random, size: int = 5000) -> list[str]:
+    letters = "abcdefghijklmnoprstuvwy"
+    return ["".join(rnd.choice(letters) for _ in range(rnd.randint(3, 10))) for _ in range(size)]
+
+
 def synthetic(n: int, seed: int = 7) -> Iterator[IndexDoc]:
+    """Names from a small product vocabulary (so `trail` is in ~1 in 5 documents);
+    descriptions mostly from a long-tailed vocabulary of 5000 words, as real text is."""
     rnd = random.Random(seed)
+    vocab = _vocabulary(rnd)
+    weights = [1 / (rank + 1) for rank in range(len(vocab))]
     brands = [f"Brand{i:03d}" for i in range(200)]
     cats = [f"{a}/{b}/{c}" for a in ("Men", "Women", "Kids") for b in ("Tops", "Shoes", "Outerwear") for c in "ABCDEF"]
     for i in range(n):
@@ -37,7 +46,7 @@ def synthetic(n: int, seed: int = 7) -> Iterator[IndexDoc]:
         yield IndexDoc(
             id=f"product:P{i:07d}", type="product", key=f"P{i:07d}",
             text={"name": name, "brand": rnd.choice(brands), "categories": " ".join(parts),
-                  "description": " ".join(rnd.choice(NOUNS + ADJECTIVES) for _ in range(25))},
+                  "description": " ".join(rnd.choices(vocab, weights, k=22) + rnd.sample(NOUNS + ADJECTIVES, 3))},
             keywords={"brand": [rnd.choice(brands)], "category": ["/".join(parts[:k]) for k in (1, 2, 3)],
                       "color": rnd.sample(COLORS, rnd.randint(1, 3)), "size": rnd.sample(SIZES, rnd.randint(1, 4))},
             numbers={"price": round(rnd.uniform(5, 300), 2)},
@@ -70,6 +79,7 @@ def main() -> None:
         facets = ("brand", "category", "color", "size")
         shapes: dict[str, SearchQuery] = {
             "keyword + 4 facets": SearchQuery(text="hoodie", facets=facets),
+            "common keyword + 4 facets": SearchQuery(text="trail", facets=facets),
             "two words + 4 facets": SearchQuery(text="trail hoodie", facets=facets),
             "typo + 4 facets": SearchQuery(text="hodie", facets=facets),
             "keyword, no facets, no highlight": SearchQuery(text="hoodie", highlight=False),

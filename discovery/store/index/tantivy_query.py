@@ -9,6 +9,7 @@ index's own analyzer and every word becomes term, fuzzy and prefix queries, so `
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import tantivy
@@ -27,6 +28,12 @@ FUZZY_BOOST = 0.5
 LOCALE_BOOST = 1.2  # a match in the reader's language beats the same match in the default
 PHRASE_BOOST = 2.0
 EXACT_NAME_BOOST = 25.0  # "an exact name match ranks first"
+
+
+@dataclass(frozen=True, slots=True)
+class TextQuery:
+    scored: Query  # ranks hits
+    matching: Query  # the same documents, unscored and cheaper: counts, facets, field sorts
 
 
 def check_fields(
@@ -73,41 +80,52 @@ class QueryBuilder:
     def words(self, text: str) -> list[str]:
         return ts.words_of(ts.analyzer(), text)[:MAX_QUERY_WORDS]
 
-    def text(self, words: Sequence[str], locale: str | None) -> Query:
+    def text(self, words: Sequence[str], locale: str | None) -> TextQuery:
         """Every word must match (any weighted field); the last also as a prefix; each
         within its typo distance; the whole phrase and an exact name score extra."""
         if not words:
-            return Query.empty_query()
+            return TextQuery(Query.empty_query(), Query.empty_query())
         loc = ts.locale_key(locale) if locale else None
-        musts = [self._word(w, last=i == len(words) - 1, locale=loc) for i, w in enumerate(words)]
-        shoulds = self._phrase_boosts(words, loc)
-        clauses = [(Occur.Must, q) for q in musts] + [(Occur.Should, q) for q in shoulds]
-        return Query.boolean_query(clauses)
+        matches = [self._word_match(w, last=i == len(words) - 1, locale=loc) for i, w in enumerate(words)]
+        scores = [q for w in words for q in self._word_scores(w, loc)] + self._phrase_boosts(words, loc)
+        scored = Query.boolean_query([(Occur.Must, q) for q in matches] + [(Occur.Should, q) for q in scores])
+        return TextQuery(scored, unscored(all_of(matches)))
 
-    def _word(self, word: str, *, last: bool, locale: str | None) -> Query:
+    def _word_match(self, word: str, *, last: bool, locale: str | None) -> Query:
+        """Whether a document matches `word`: run on the catch-all field (every weighted
+        field's text), so fuzzy and prefix automata run once, not once per field. Both
+        automata also match the word as typed, so no plain term is added: each clause
+        of a union costs time on every matching document."""
         s = self.schema
-        options = [
-            Query.boost_query(Query.term_query(s, ts.text_field(name), word), weight)
-            for name, weight in TEXT_WEIGHTS.items()
-        ]
-        catch_alls = [ts.ALL_TEXT]
-        if locale:
-            options += [
-                Query.boost_query(
-                    Query.term_query(s, f"{ts.LOCALE_TEXT}.{locale}.{name}", word), weight * LOCALE_BOOST
-                )
-                for name, weight in TEXT_WEIGHTS.items()
-            ]
-            catch_alls.append(f"{ts.LOCALE_TEXT}.{locale}.{ts.LOCALE_ALL}")
+        fields = [ts.ALL_TEXT] + ([f"{ts.LOCALE_TEXT}.{locale}.{ts.LOCALE_ALL}"] if locale else [])
         distance = fuzzy_distance(word)
-        for field in catch_alls:
+        options = []
+        for field in fields:
             if last:
                 prefix = Query.fuzzy_term_query(s, field, word, distance=0, prefix=True)
                 options.append(Query.boost_query(prefix, PREFIX_BOOST))
             if distance:
                 fuzzy = Query.fuzzy_term_query(s, field, word, distance=distance, transposition_cost_one=True)
                 options.append(Query.boost_query(fuzzy, FUZZY_BOOST))
+            if not last and not distance:
+                options.append(Query.term_query(s, field, word))
         return any_of(options)
+
+    def _word_scores(self, word: str, locale: str | None) -> list[Query]:
+        """How much a match of `word` is worth, by the field it is in."""
+        s = self.schema
+        scores = [
+            Query.boost_query(Query.term_query(s, ts.text_field(name), word), weight)
+            for name, weight in TEXT_WEIGHTS.items()
+        ]
+        if locale:
+            scores += [
+                Query.boost_query(
+                    Query.term_query(s, f"{ts.LOCALE_TEXT}.{locale}.{name}", word), weight * LOCALE_BOOST
+                )
+                for name, weight in TEXT_WEIGHTS.items()
+            ]
+        return scores
 
     def _phrase_boosts(self, words: Sequence[str], locale: str | None) -> list[Query]:
         s = self.schema

@@ -22,14 +22,14 @@ from discovery.store.index import tantivy_schema as ts
 from discovery.store.index.base import Hit, IndexDoc, SearchQuery, SearchResult
 from discovery.store.index.highlights import WordMatcher, highlight_fields
 from discovery.store.index.tantivy_facets import FacetRequest, start_facets
-from discovery.store.index.tantivy_query import QueryBuilder, all_of, any_of, check_fields
+from discovery.store.index.tantivy_query import QueryBuilder, TextQuery, all_of, any_of, check_fields
 from discovery.store.index.tantivy_ranking import cursor_address, ranked_window
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
     words: list[str]
-    text: Query | None  # scored text query, when text is matched
+    text: TextQuery | None  # when text is matched
     ids: Query | None
     everything: bool  # no text, no ids: every document of the types
     scope: list[Query]  # types and ranges
@@ -37,9 +37,10 @@ class Plan:
 
     @property
     def match(self) -> Query:
+        """The match set, unscored (for counts, facets and field sorts)."""
         if self.everything:
             return Query.all_query()
-        return any_of([q for q in (self.text, self.ids) if q is not None])
+        return any_of([q for q in (self.text.matching if self.text else None, self.ids) if q is not None])
 
     def narrowed(self, match: Query) -> Query:
         return all_of([match, *self.scope, *self.filters.values()])
@@ -122,7 +123,7 @@ def _text_matched(searcher: tantivy.Searcher, builder: QueryBuilder, p: Plan, do
         return {d.id for d in docs}
     if p.text is None or not docs:
         return set()
-    query = all_of([p.text, builder.ids([d.id for d in docs])])
+    query = all_of([p.text.matching, builder.ids([d.id for d in docs])])
     return {ts.stored_id(searcher, a) for _, a in searcher.search(query, limit=len(docs)).hits}
 
 
@@ -132,9 +133,9 @@ def _relevance_page(searcher: tantivy.Searcher, builder: QueryBuilder, p: Plan, 
     out: list[tuple[IndexDoc, float, tuple[JSONScalar, ...], bool]] = []
     skip, count_text = q.offset, 0
     if p.text is not None:
-        text_query = p.narrowed(p.text)
+        text_query = p.narrowed(p.text.scored)
         if after is not None and after[0] is None:
-            count_text = _count(searcher, text_query)  # the cursor is past every text hit
+            count_text = _count(searcher, p.narrowed(p.text.matching))  # the cursor is past every text hit
         else:
             cursor = None
             if after is not None and after[0] is not None:
@@ -162,7 +163,7 @@ def _include_only(searcher: tantivy.Searcher, p: Plan, q: SearchQuery) -> list[t
         return []
     query = p.narrowed(p.ids)
     if p.text is not None:
-        query = Query.boolean_query([(Occur.Must, query), (Occur.MustNot, p.text)])
+        query = Query.boolean_query([(Occur.Must, query), (Occur.MustNot, p.text.matching)])
     found = searcher.search(query, limit=max(1, len(q.include_ids))).hits
     rank = {doc_id: i for i, doc_id in reversed(list(enumerate(q.include_ids)))}
     pairs = [(ts.stored_id(searcher, a), a) for _, a in found]
