@@ -2,8 +2,9 @@
 validation and per-channel completeness. `import_products` runs the whole pipeline."""
 
 from indexer.products.completeness import ChannelSpec, completeness, load_channels, parse_channels
+from indexer.products.importrun import ImportRun
 from indexer.products.mapping_spec import MappingError, list_mappings, load_mapping, parse_mapping, save_mapping
-from indexer.products.pipeline import import_products
+from indexer.products.pipeline import import_products, survey
 from indexer.products.readers import ReadLimits
 from indexer.products.refresh import recompute_completeness, refresh_completeness_if_stale
 from indexer.products.report import ImportReport, Reject
@@ -11,6 +12,7 @@ from indexer.products.report import ImportReport, Reject
 __all__ = [
     "ChannelSpec",
     "ImportReport",
+    "ImportRun",
     "MappingError",
     "ReadLimits",
     "Reject",
@@ -24,4 +26,5 @@ __all__ = [
     "recompute_completeness",
     "refresh_completeness_if_stale",
     "save_mapping",
+    "survey",
 ]

@@ -56,61 +56,75 @@ def _type_ok(kind: str, value: JSONValue) -> bool:
 ValueCheck = Callable[[JSONValue, list[JSONValue]], str | None]
 
 
+def _type_check(kind: str) -> ValueCheck:
+    def check(value: JSONValue, items: list[JSONValue]) -> str | None:
+        bad = [v for v in items if not _type_ok(kind, v)]
+        return f"is not a {kind}: {bad[0]!r}" if bad else None
+
+    return check
+
+
+def _options_check(options: list[str]) -> ValueCheck:
+    allowed = {o.casefold() for o in options}
+    shown = ", ".join(options)
+
+    def check(value: JSONValue, items: list[JSONValue]) -> str | None:
+        bad = [v for v in items if str(v).casefold() not in allowed]
+        return f"{bad[0]!r} is not one of {shown}" if bad else None
+
+    return check
+
+
+def _range_check(low: float | None, high: float | None) -> ValueCheck:
+    def check(value: JSONValue, items: list[JSONValue]) -> str | None:
+        for v in items:
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                if low is not None and v < low:
+                    return f"{v} is below the minimum {low:g}"
+                if high is not None and v > high:
+                    return f"{v} is above the maximum {high:g}"
+        return None
+
+    return check
+
+
+def _regex_check(regex: str) -> ValueCheck:
+    pattern = re.compile(regex)
+
+    def check(value: JSONValue, items: list[JSONValue]) -> str | None:
+        bad = [v for v in items if isinstance(v, str) and not pattern.fullmatch(v)]
+        return f"{bad[0]!r} does not match {pattern.pattern}" if bad else None
+
+    return check
+
+
+def _length_check(shortest: int | None, longest: int | None) -> ValueCheck:
+    def check(value: JSONValue, items: list[JSONValue]) -> str | None:
+        size = len(value) if isinstance(value, list | str) else None
+        if size is None:
+            return None
+        if shortest is not None and size < shortest:
+            return f"is {size} long, shorter than {shortest}"
+        if longest is not None and size > longest:
+            return f"is {size} long, longer than {longest}"
+        return None
+
+    return check
+
+
 def _value_checks(rule: RuleSpec) -> list[ValueCheck]:
     """One small check per aspect the rule sets, so a rule costs only what it asks for."""
     checks: list[ValueCheck] = []
-    kind = rule.type
-    if kind and kind not in ("enum", "multi-enum"):
-
-        def type_check(value: JSONValue, items: list[JSONValue]) -> str | None:
-            bad = [v for v in items if not _type_ok(kind, v)]
-            return f"is not a {kind}: {bad[0]!r}" if bad else None
-
-        checks.append(type_check)
+    if rule.type and rule.type not in ("enum", "multi-enum"):
+        checks.append(_type_check(rule.type))
     if rule.options is not None:
-        allowed = {o.casefold() for o in rule.options}
-        shown = ", ".join(rule.options)
-
-        def options_check(value: JSONValue, items: list[JSONValue]) -> str | None:
-            bad = [v for v in items if str(v).casefold() not in allowed]
-            return f"{bad[0]!r} is not one of {shown}" if bad else None
-
-        checks.append(options_check)
+        checks.append(_options_check(rule.options))
     if rule.min is not None or rule.max is not None:
-        low, high = rule.min, rule.max
-
-        def range_check(value: JSONValue, items: list[JSONValue]) -> str | None:
-            for v in items:
-                if isinstance(v, int | float) and not isinstance(v, bool):
-                    if low is not None and v < low:
-                        return f"{v} is below the minimum {low:g}"
-                    if high is not None and v > high:
-                        return f"{v} is above the maximum {high:g}"
-            return None
-
-        checks.append(range_check)
+        checks.append(_range_check(rule.min, rule.max))
     if rule.regex:
-        pattern = re.compile(rule.regex)
-
-        def regex_check(value: JSONValue, items: list[JSONValue]) -> str | None:
-            bad = [v for v in items if isinstance(v, str) and not pattern.fullmatch(v)]
-            return f"{bad[0]!r} does not match {pattern.pattern}" if bad else None
-
-        checks.append(regex_check)
+        checks.append(_regex_check(rule.regex))
     if rule.min_length is not None or rule.max_length is not None:
-        shortest, longest = rule.min_length, rule.max_length
-
-        def length_check(value: JSONValue, items: list[JSONValue]) -> str | None:
-            size = len(value) if isinstance(value, list | str) else None
-            if size is None:
-                return None
-            if shortest is not None and size < shortest:
-                return f"is {size} long, shorter than {shortest}"
-            if longest is not None and size > longest:
-                return f"is {size} long, longer than {longest}"
-            return None
-
-        checks.append(length_check)
+        checks.append(_length_check(rule.min_length, rule.max_length))
     return checks
 
 
