@@ -1,8 +1,11 @@
 """The embedded engine's vector store: staged writes, snapshots, files next to the index.
 
 Writes are staged and applied at refresh, together with the tantivy commit, so a kNN
-answer and a text search see the same documents. Each (field, model) block is saved
-as one `.npz` (live rows only) listed in `manifest.json`, which is replaced atomically.
+answer and a text search see the same documents. On disk each (field, model) block is a
+list of `.npz` segments replayed in order: a save appends one segment holding the rows
+added and the ids removed since the last save (a refresh after a small batch writes a
+small file, not the whole matrix), and a block is rewritten whole once it has many
+segments or was compacted. `manifest.json` lists the segments and is replaced atomically.
 """
 
 from __future__ import annotations
@@ -22,6 +25,17 @@ from discovery.store.index.vectors import TYPE_CODES, BlockView, VectorBlock, no
 FIELDS: tuple[VectorField, ...] = ("text_vector", "image_vector")
 TYPE_NAMES = {code: name for name, code in TYPE_CODES.items()}
 BlockKey = tuple[str, str]  # (field, model)
+MAX_SEGMENTS = 16
+
+
+@dataclass(slots=True)
+class _Saved:
+    """What of a block is on disk: its segments, rows `[:rows]`, and ids removed since."""
+
+    files: list[str] = field(default_factory=list)
+    rows: int = 0
+    removed: list[str] = field(default_factory=list)
+    whole: bool = False  # the next save must rewrite the block (it was compacted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +62,7 @@ class VectorStore:
         self._dims: dict[BlockKey, int] = {}
         self._staged: list[tuple[str, IndexDoc | str, dict[str, np.ndarray], int]] = []
         self._dirty: set[BlockKey] = set()
+        self._saved: dict[BlockKey, _Saved] = {}
 
     def stage_put(self, doc: IndexDoc, hashed: int) -> None:
         """Stage `doc`'s vectors (replacing any it had); ValueError if one doesn't fit."""
@@ -84,14 +99,20 @@ class VectorStore:
             block = self._blocks[key]
             if block.n > 1024 and block.live < block.n // 2:
                 self._blocks[key] = block.compacted()
+                self._saved.setdefault(key, _Saved()).whole = True
         return bool(staged)
 
     def _remove(self, doc_id: str) -> None:
         for name in FIELDS:
             model = self._where.pop((name, doc_id), None)
             if model is not None:
-                self._blocks[(name, model)].remove(doc_id)
-                self._dirty.add((name, model))
+                key = (name, model)
+                block = self._blocks[key]
+                saved = self._saved.get(key)
+                if saved is not None and block.row_of.get(doc_id, saved.rows) < saved.rows:
+                    saved.removed.append(doc_id)
+                block.remove(doc_id)
+                self._dirty.add(key)
 
     def _put(self, name: str, doc: IndexDoc, vec: np.ndarray, hashed: int) -> None:
         model = doc.vector_model or ""
@@ -110,31 +131,47 @@ class VectorStore:
         folder.mkdir(parents=True, exist_ok=True)
         manifest_path = folder / "manifest.json"
         old = _read_manifest(manifest_path)
-        files: dict[str, str] = {}
+        files: dict[str, list[str]] = {}
         for key, block in self._blocks.items():
-            key_json = json.dumps(key)
-            fresh = key in self._dirty or key_json not in old
-            files[key_json] = _write_block(folder, block) if fresh else old[key_json]
+            saved = self._saved.setdefault(key, _Saved())
+            if key in self._dirty or not saved.files:
+                if saved.whole or not saved.files or len(saved.files) >= MAX_SEGMENTS:
+                    saved.files = [_write_segment(folder, block, 0, [])]
+                else:
+                    saved.files.append(_write_segment(folder, block, saved.rows, saved.removed))
+                saved.rows, saved.removed, saved.whole = block.n, [], False
+            files[json.dumps(key)] = list(saved.files)
         tmp = folder / f".manifest.{os.getpid()}.tmp"
         tmp.write_text(json.dumps(files))
         os.replace(tmp, manifest_path)
-        for stale in set(old.values()) - set(files.values()):
+        kept = {name for names in files.values() for name in names}
+        for stale in {name for names in old.values() for name in names} - kept:
             (folder / stale).unlink(missing_ok=True)
         self._dirty.clear()
 
     @classmethod
     def load(cls, folder: Path) -> VectorStore:
         store = cls()
-        for key_json, name in _read_manifest(folder / "manifest.json").items():
+        for key_json, names in _read_manifest(folder / "manifest.json").items():
             field_name, model = json.loads(key_json)
-            with np.load(folder / name, allow_pickle=False) as data:
-                ids, types, mat, hashes = data["ids"], data["types"], data["mat"], data["hashes"]
-            block = VectorBlock(field_name, model, mat.shape[1], capacity=max(256, len(ids)))
-            for doc_id, code, vec, hashed in zip(ids, types, mat, hashes, strict=True):
-                block.put(str(doc_id), TYPE_NAMES[int(code)], vec, int(hashed))
-                store._where[(field_name, str(doc_id))] = model
-            store._blocks[(field_name, model)] = block
-            store._dims[(field_name, model)] = mat.shape[1]
+            block: VectorBlock | None = None
+            for name in names:
+                with np.load(folder / name, allow_pickle=False) as data:
+                    ids, types, mat = data["ids"], data["types"], data["mat"]
+                    hashes, removed = data["hashes"], data["removed"]
+                if block is None:
+                    block = VectorBlock(field_name, model, mat.shape[1], capacity=max(256, len(ids)))
+                for doc_id in removed:
+                    block.remove(str(doc_id))
+                    store._where.pop((field_name, str(doc_id)), None)
+                for doc_id, code, vec, hashed in zip(ids, types, mat, hashes, strict=True):
+                    block.put(str(doc_id), TYPE_NAMES[int(code)], vec, int(hashed))
+                    store._where[(field_name, str(doc_id))] = model
+            if block is not None:
+                key = (field_name, model)
+                store._blocks[key] = block
+                store._dims[key] = block.dim
+                store._saved[key] = _Saved(list(names), block.n)
         return store
 
 
@@ -142,24 +179,26 @@ def _file_name(key: BlockKey) -> str:
     return f"{key[0]}-{hashlib.sha1(key[1].encode()).hexdigest()[:16]}"
 
 
-def _write_block(folder: Path, block: VectorBlock) -> str:
-    live = block.compacted()
+def _write_segment(folder: Path, block: VectorBlock, start: int, removed: list[str]) -> str:
+    """The live rows from `start` on, and the ids removed before them."""
+    rows = start + np.flatnonzero(block.alive[start : block.n])
     generation = hashlib.sha1(os.urandom(8)).hexdigest()[:8]
     name = f"{_file_name((block.field, block.model))}-{generation}.npz"
     tmp = folder / f".{name}.tmp.npz"
     np.savez(
         tmp,
-        ids=np.array(live.ids, dtype=str),
-        types=live.types[: live.n],
-        mat=live.mat[: live.n],
-        hashes=live.hashes[: live.n],
+        ids=np.array([block.ids[r] for r in rows], dtype=str),
+        types=block.types[rows],
+        mat=block.mat[rows],
+        hashes=block.hashes[rows],
+        removed=np.array(removed, dtype=str),
     )
     os.replace(tmp, folder / name)
     return name
 
 
-def _read_manifest(path: Path) -> dict[str, str]:
+def _read_manifest(path: Path) -> dict[str, list[str]]:
     if not path.exists():
         return {}
     data = json.loads(path.read_text())
-    return {str(k): str(v) for k, v in data.items()}
+    return {str(k): [str(n) for n in v] for k, v in data.items()}

@@ -1,0 +1,66 @@
+"""The vector store's files: saves append small segments, a reload replays them to the
+same vectors, and old segments are folded away."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from discovery.store.index import vector_store
+from discovery.store.index.base import IndexDoc
+from discovery.store.index.vector_store import VectorStore
+
+
+def _doc(n: int, vector: list[float], model: str = "m@1") -> IndexDoc:
+    return IndexDoc(id=f"asset:{n}", type="asset", key=str(n), image_vector=vector, vector_model=model)
+
+
+def _live(store: VectorStore) -> dict[str, list[float]]:
+    out = {}
+    for (field, model), view in store.snapshot().views.items():
+        for row in np.flatnonzero(view.alive):
+            out[f"{field}/{model}/{view.ids[row]}"] = [round(float(x), 5) for x in view.mat[row]]
+    return out
+
+
+def _save(store: VectorStore, folder: Path) -> None:
+    store.apply()
+    store.save(folder)
+
+
+def test_a_reload_replays_puts_replacements_and_deletes(tmp_path: Path) -> None:
+    store = VectorStore()
+    for n in range(5):
+        store.stage_put(_doc(n, [1.0, float(n)]), n)
+    _save(store, tmp_path)
+    store.stage_put(_doc(1, [0.0, 1.0]), 1)  # replaced
+    store.stage_delete("asset:2")
+    store.stage_put(_doc(3, [1.0, 0.0], model="m@2"), 3)  # moved to another model
+    _save(store, tmp_path)
+    store.stage_put(_doc(2, [1.0, 1.0]), 2)  # back again
+    _save(store, tmp_path)
+    assert _live(VectorStore.load(tmp_path)) == _live(store)
+
+
+def test_a_small_batch_writes_a_small_segment(tmp_path: Path) -> None:
+    store = VectorStore()
+    for n in range(500):
+        store.stage_put(_doc(n, list(np.random.default_rng(n).standard_normal(64))), n)
+    _save(store, tmp_path)
+    first = {p.name: p.stat().st_size for p in tmp_path.glob("*.npz")}
+    store.stage_put(_doc(999, [1.0] * 64), 999)
+    _save(store, tmp_path)
+    added = [p.stat().st_size for p in tmp_path.glob("*.npz") if p.name not in first]
+    assert len(added) == 1 and added[0] < min(first.values()) / 10
+
+
+def test_segments_are_folded_into_one_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vector_store, "MAX_SEGMENTS", 3)
+    store = VectorStore()
+    for n in range(7):
+        store.stage_put(_doc(n, [1.0, float(n)]), n)
+        _save(store, tmp_path)
+    assert len(list(tmp_path.glob("*.npz"))) <= 3
+    assert _live(VectorStore.load(tmp_path)) == _live(store)
