@@ -36,7 +36,7 @@ async function errorFrom(response) {
 export async function api(path, { method = "GET", json, form, signal, auth = false } = {}) {
   for (let attempt = 0; attempt < 2; attempt += 1) {
     const headers = { Accept: "application/json, application/problem+json" };
-    let key = getKey();
+    let key = attempt === 0 || auth ? getKey() : "";
     if (auth && !key) key = await askKey("This action needs an API key.");
     if (key) headers["X-API-Key"] = key;
     let body;
@@ -55,6 +55,7 @@ export async function api(path, { method = "GET", json, form, signal, auth = fal
     }
     if (response.ok) return response.status === 204 ? null : response.json();
     const error = await errorFrom(response);
+    if (!auth && attempt === 0 && key && response.status === 401) continue; // a stale key must not break reading: try without
     if (auth && attempt === 0 && (response.status === 401 || response.status === 403)) {
       clearKey();
       await askKey(`${error.detail}. Enter another key.`);

@@ -111,14 +111,14 @@ function valueGroup(field, values, state, handlers, expanded) {
   const list = h("ul", { class: "facet-values" }, visible.map((item, i) => {
     const id = `facet-${field}-${i}`;
     const checked = selected.has(item.value) || item.selected === true;
-    return h("li", { class: item.depth ? `depth-${Math.min(item.depth, 4)}` : null },
+    return h("li", { class: item.depth ? `depth-${Math.min(item.depth, 4)}` : null, dataset: { value: item.value, count: String(item.count) } },
       h("input", {
         type: "checkbox", id, checked, dataset: { focusKey: `facet:${field}:${item.value}`, value: item.value },
         on: { change: () => handlers.toggle(field, item.value) },
       }),
       h("label", { htmlFor: id, class: "facet-label", title: item.label ? item.value : null },
         h("span", { class: "facet-value", text: item.label || item.value }),
-        h("span", { class: "count", text: String(item.count), attrs: { "aria-label": `${item.count} results` } })));
+        h("span", { class: "count" }, String(item.count), h("span", { class: "visually-hidden", text: " results" }))));
   }));
   const more = shown.length > visible.length || open
     ? h("button", {

@@ -72,7 +72,7 @@ export class ReviewView {
             h("h2", { id: `g-${this.items.length}` }, "Are these all ", h("q", { class: "tag-name", text: group.tag }), "?"),
             h("p", { class: "muted", text: `${items.length} shown here · ${group.total} open in all` })),
           h("button", { type: "button", class: "small", text: `Accept all ${items.length} (Shift+A)`, on: { click: () => this.decide(items.filter((i) => i.status === "pending"), "accept") } })),
-        h("ul", { class: "review-items", attrs: { role: "listbox", "aria-label": `Suggested ${group.tag}`, "aria-multiselectable": "false" } }, items.map((i) => i.el)));
+        h("ul", { class: "review-items", attrs: { "aria-label": `Suggested “${group.tag}”` } }, items.map((i) => i.el)));
     });
     this.root.replaceChildren(
       h("div", { class: "review-head" },
@@ -97,7 +97,7 @@ export class ReviewView {
     const el = h("li", {
       class: "review-item", tabIndex: -1,
       dataset: { targetType: type || "", targetId: id, tag: item.tag },
-      attrs: { role: "option", "aria-selected": "false", "aria-label": `${label}: ${item.tag}?` },
+      attrs: { "aria-label": `${label}: ${item.tag}? open` },
       on: { click: (e) => { if (!(e.target instanceof HTMLButtonElement) && !(e.target.closest && e.target.closest("a"))) this.move(this.items.indexOf(item), { focus: true }); } },
     },
     h("div", { class: "review-thumb" }, thumbnail(thumb, type || "", "review-img")),
@@ -109,6 +109,7 @@ export class ReviewView {
       h("button", { type: "button", class: "small accept", tabIndex: -1, text: "Accept", attrs: { "aria-label": `Accept ${item.tag}` }, on: { click: () => this.decide([item], "accept") } }),
       h("button", { type: "button", class: "small reject", tabIndex: -1, text: "Reject", attrs: { "aria-label": `Reject ${item.tag}` }, on: { click: () => this.decide([item], "reject") } })));
   item.stateEl = state;
+  item.label = label;
   return el;
   }
 
@@ -118,6 +119,7 @@ export class ReviewView {
     item.el.classList.toggle("is-saving", Boolean(item.saving));
     item.el.dataset.status = item.status;
     item.stateEl.textContent = item.status === "pending" ? "open" : `${WORDS[item.status]}${item.saving ? " (saving…)" : ""}`;
+    item.el.setAttribute("aria-label", `${item.label}: ${item.tag}? ${item.stateEl.textContent}`);
   }
 
   updateCounter() {
@@ -130,7 +132,7 @@ export class ReviewView {
     this.current = Math.max(0, Math.min(this.items.length - 1, index));
     this.items.forEach((item, i) => {
       item.el.tabIndex = i === this.current ? 0 : -1;
-      item.el.setAttribute("aria-selected", String(i === this.current));
+      if (i === this.current) item.el.setAttribute("aria-current", "true"); else item.el.removeAttribute("aria-current");
       item.el.classList.toggle("is-current", i === this.current);
     });
     const el = this.items[this.current].el;

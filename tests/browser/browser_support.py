@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 from discovery.config import Settings
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, ViewportSize
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 HOSTILE_TITLE = "<img src=x onerror=alert(1)>"
 
 # Runs in every page before the app: counts alert() calls and CSP violations, so a test can
@@ -73,14 +73,14 @@ def hostile_png(title: str) -> bytes:
     return out.getvalue()
 
 
-def screenshot(page: Page, name: str) -> None:
+def screenshot(page: Page, name: str, *, full_page: bool = False) -> None:
     """Save the page at desktop and phone widths under tests/screenshots/ (git-ignored)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size or DESKTOP
     for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(size)
         page.wait_for_timeout(150)  # let layout and lazy thumbnails settle
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=False)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=full_page)
     page.set_viewport_size(original)
 
 

@@ -35,7 +35,7 @@ def test_the_asset_page_shows_tags_rights_links_and_duplicates(page: Page, demo_
     expect(page.locator(".duplicates-body .state-loading")).to_have_count(0)
     sku = str(asset["product_skus"][0])
     expect(page.get_by_role("link", name=re.compile(re.escape(sku))).first).to_be_visible()
-    screenshot(page, "asset")
+    screenshot(page, "asset", full_page=True)
 
     page.get_by_role("link", name=re.compile(re.escape(sku))).first.click()
     expect(page).to_have_url(re.compile(rf"product={re.escape(sku)}"))
@@ -57,7 +57,7 @@ def test_choosing_a_variant_swaps_the_product_image(page: Page, demo_server: Dem
         if len(hit.get("variants") or []) < 2:
             continue
         product = demo_server.get(f"/api/products/{hit['id']}")
-        images = {tuple(v.get("asset_ids") or []) for v in product["variants"]}
+        images = {_pictures_of(variant, product["assets"]) for variant in product["variants"]}
         if len(images) > 1 and all(images):
             family = product
             break

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import DemoServer, drop_file
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 pytestmark = pytest.mark.browser
 
@@ -74,6 +74,6 @@ def test_more_like_this_lists_neighbours_of_a_stored_asset(page: Page, demo_serv
 
 def test_a_file_that_is_not_an_image_is_refused_with_a_reason(page: Page) -> None:
     page.goto("/")
-    page.set_input_files("#image-input", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}])
+    page.set_input_files("#image-input", files=[FilePayload(name="notes.txt", mimeType="text/plain", buffer=b"hello")])
     expect(page.locator("#toast")).to_contain_text("image")
     expect(page).not_to_have_url(re.compile(r"view=image"))

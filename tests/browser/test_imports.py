@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from browser_support import DemoServer
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +19,7 @@ def test_a_product_file_is_imported_and_its_bad_row_reported(page: Page, demo_se
     page.goto("/?view=imports")
     form = page.locator("#products-form")
     form.get_by_label("Product export").set_input_files(
-        files=[{"name": "upload.csv", "mimeType": "text/csv", "buffer": PRODUCTS_CSV.encode()}]
+        files=[FilePayload(name="upload.csv", mimeType="text/csv", buffer=PRODUCTS_CSV.encode())]
     )
     form.get_by_role("button", name="Upload").click()
     page.locator("#key-input").fill(demo_server.key)  # uploads need an editor key: asked once
