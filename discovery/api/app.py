@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from discovery.api import problems
 from discovery.api.metrics import Metrics
-from discovery.api.routes import assets, health, ingest, products, review, search
+from discovery.api.routes import assets, channels, health, ingest, products, review, search
 from discovery.config import Settings, get_settings
 from discovery.services.context import Context
 
@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         )
         return response
 
-    for module in (health, search, products, assets, review, ingest):
+    for module in (health, search, products, assets, review, ingest, channels):
         app.include_router(module.router)
     if UI_DIR.is_dir():
         app.mount("/", StaticFiles(directory=UI_DIR, html=True), name="ui")

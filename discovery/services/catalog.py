@@ -27,6 +27,8 @@ def asset_allowed(asset: Asset, *, channel: str | None, now: datetime | None = N
 
 def product_json(product: Product, *, public: bool) -> JSONObject:
     data = product.to_json()
+    # Attributes starting with "_" are bookkeeping (e.g. what a variant inherited).
+    data["attributes"] = {k: v for k, v in product.attributes.items() if not k.startswith("_")}
     if public:
         data["tags"] = _public_tags(product.tags)
         attributes = data.get("attributes") or {}

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from discovery.domain import Asset, Product
-from discovery.store.index.base import BulkReport, SearchBackend
-from discovery.store.index.documents import product_doc_id, product_to_doc
+from discovery.store.derive import family_roots, product_docs
+from discovery.store.index.base import BulkReport, ItemOutcome, SearchBackend
+from discovery.store.index.documents import product_doc_id
 from discovery.store.records import Records, UpsertCounts
 
 
@@ -29,31 +30,34 @@ def index_products(
     *,
     known: Mapping[str, Product] | None = None,
 ) -> BulkReport:
-    """Index `skus` and their parents from the records (or `known`, when fresher)."""
-    known = dict(known or {})
-    wanted = set(skus)
-    missing = [s for s in wanted if s not in known]
-    known.update(records.get_products(missing))
-    wanted = with_parents(wanted, known)
-    missing = [s for s in wanted if s not in known]
-    known.update(records.get_products(missing))
-    present = sorted(s for s in wanted if s in known)
-    if not present:
+    """Index the families of `skus` from the records (saved before this is called).
+
+    A family is one document under its parent's SKU (`discovery.store.derive`); a variant
+    is never a hit of its own. The report has one outcome per SKU asked for: a variant's
+    is its family document's, so callers count per product as before."""
+    wanted = list(dict.fromkeys(skus))
+    if not wanted:
         return BulkReport()
-    variants = records.variants_of(present)
-    vectors = records.get_vectors("text_vector", [product_doc_id(s) for s in present])
-    docs = []
-    for sku in present:
-        stored = vectors.get(product_doc_id(sku))
-        docs.append(
-            product_to_doc(
-                known[sku],
-                variants=variants.get(sku, ()),
-                text_vector=[float(x) for x in stored[1]] if stored else None,
-                vector_model=stored[0] if stored else None,
-            )
-        )
-    return backend.upsert(docs)
+    products = {**records.get_products([s for s in wanted if s not in (known or {})]), **(known or {})}
+    roots = family_roots(products[s] for s in wanted if s in products)
+    docs, gone = product_docs(records, roots)
+    written = backend.upsert(docs)
+    # Variants indexed alone before their parent arrived, and families that vanished.
+    stale = [*gone, *(product_doc_id(s) for s in wanted if s in products and products[s].parent_sku)]
+    stale = [d for d in dict.fromkeys(stale) if d not in {doc.id for doc in docs}]
+    if stale:
+        backend.delete(stale)
+    by_doc = {o.id: o for o in written.outcomes}
+    report = BulkReport()
+    for sku in wanted:
+        product = products.get(sku)
+        if product is None:
+            continue
+        root_doc = product_doc_id(product.parent_sku or sku)
+        outcome = by_doc.get(root_doc) or by_doc.get(product_doc_id(sku))
+        if outcome is not None:
+            report.outcomes.append(ItemOutcome(product_doc_id(sku), outcome.ok, outcome.error))
+    return report
 
 
 def save_products(records: Records, products: list[Product]) -> tuple[UpsertCounts, list[str]]:

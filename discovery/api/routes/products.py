@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Annotated
 
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
 
-from discovery.api.deps import CallerDep, CtxDep
-from discovery.services import catalog
+from discovery.api.deps import Caller, CallerDep, CtxDep, require
+from discovery.services import catalog, workflow
 
 router = APIRouter(prefix="/api", tags=["products"])
 
@@ -16,3 +18,16 @@ router = APIRouter(prefix="/api", tags=["products"])
 def get_product(sku: str, ctx: CtxDep, caller: CallerDep) -> Mapping[str, object]:
     """A product with its variants and linked assets (public callers get the shopper view)."""
     return catalog.product_view(ctx, sku, public=caller.public)
+
+
+class StatusBody(BaseModel):
+    status: str = Field(description="draft, in_review or approved")
+    note: str | None = Field(None, max_length=2000)
+
+
+@router.post("/products/{sku}/status")
+def set_status(
+    sku: str, body: StatusBody, ctx: CtxDep, caller: Annotated[Caller, require("editor")]
+) -> Mapping[str, object]:
+    """Move a product through the workflow (draft -> in_review -> approved); audited."""
+    return workflow.set_status(ctx, sku, body.status, actor=caller.actor, note=body.note)

@@ -177,7 +177,9 @@ def product_to_doc(
         type="product",
         key=product.sku,
         text={k: v for k, v in text.items() if v},
-        locale_text={loc: dict(fields) for loc, fields in product.locales.items()},
+        locale_text={
+            loc: {k: v for k, v in fields.items() if not k.endswith("_html")} for loc, fields in product.locales.items()
+        },
         keywords={k: v for k, v in keywords.items() if v},
         numbers=numbers,
         dates={

@@ -1,0 +1,66 @@
+"""Channels: a product as a channel gets it, and the channel's streamed feed; the taxonomy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from discovery.api.deps import CallerDep, CtxDep
+from discovery.services import channels as service
+
+router = APIRouter(prefix="/api", tags=["channels"])
+
+
+@router.get("/channels/{channel}/products/{sku}")
+def channel_product(
+    channel: str, sku: str, ctx: CtxDep, _caller: CallerDep, locale: str | None = None
+) -> Mapping[str, object]:
+    """The product in the channel's locale and fields, with only the images that fit the
+    channel's rules and whose rights allow it, as rendition URLs."""
+    return service.channel_product(ctx, channel, sku, locale=locale)
+
+
+@router.get("/channels/{channel}/feed")
+def channel_feed(
+    channel: str,
+    ctx: CtxDep,
+    _caller: CallerDep,
+    format: Annotated[Literal["jsonl", "csv"], Query(description="jsonl or csv")] = "jsonl",
+    report: Annotated[bool, Query(description="the products NOT ready, with what they miss")] = False,
+) -> StreamingResponse:
+    """Stream the channel's ready products (or, with `report=true`, those not ready and why)."""
+    service.feed_check(ctx, channel)
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+    name = f"{channel}-{'not-ready' if report else 'feed'}.{format}"
+    return StreamingResponse(
+        service.feed(ctx, channel, fmt=format, ready=not report),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/taxonomy")
+def taxonomy(locale: str | None = None) -> Mapping[str, object]:
+    """Categories and the tag vocabulary, with labels in `locale` when known."""
+    from models.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+    tags = []
+    for tag in tax.tags.values():
+        labels = dict(getattr(tag, "labels", {}) or {})
+        tags.append(
+            {
+                "name": tag.name,
+                "label": labels.get(locale or "", labels.get("en", tag.name)),
+                "group": getattr(tag, "group", None),
+                "synonyms": list(getattr(tag, "synonyms", ()) or ()),
+            }
+        )
+    categories = [
+        {"path": path, "tag": getattr(node, "tag", None), "labels": dict(getattr(node, "labels", {}) or {})}
+        for path, node in tax.categories.items()
+    ]
+    return {"tags": tags, "categories": categories, "groups": sorted(tax.groups)}
