@@ -36,14 +36,25 @@ Upload = Path | BinaryIO | bytes
 def job_kinds() -> dict[str, JobKind]:
     """The job kinds with this layer's hooks: text embedding of imported products, CLIP for
     ingested images. Workers and in-process runners use the same mapping."""
-    return default_kinds(after_product_write=_embed_products, embedder=_clip_embedder)
+    return default_kinds(
+        after_product_write=_embed_products, embedder=_clip_embedder, after_asset_ingest=_after_asset_ingest
+    )
 
 
 def _embed_products(env: JobEnv, skus: list[str]) -> BulkReport:
     from discovery.services.embedding import embed_products
+    from discovery.services.links import after_product_import
 
     assert isinstance(env, Context)
+    after_product_import(env, skus)
     return embed_products(env, skus)
+
+
+def _after_asset_ingest(env: JobEnv, asset_ids: list[str]) -> None:
+    from discovery.services.links import after_asset_ingest
+
+    assert isinstance(env, Context)
+    after_asset_ingest(env, asset_ids)
 
 
 def _clip_embedder(env: JobEnv) -> Callable[[list[Any]], tuple[Any, str]]:

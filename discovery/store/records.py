@@ -233,6 +233,10 @@ class Records:
         with self.engine.connect() as conn:
             return set(conn.execute(select(t.products.c.sku)).scalars())
 
+    def count_assets(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(t.assets)).scalar_one())
+
     def count_products(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(t.products)).scalar_one())

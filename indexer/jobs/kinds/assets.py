@@ -30,6 +30,7 @@ CRASHED = "could not process:"
 COUNTED = ("received", "indexed", "rejected", "duplicates")
 
 Embedder = Callable[[JobEnv], Any]  # env -> the pipeline's `embed` callable, or None
+AfterIngest = Callable[[JobEnv, list[str]], None]  # env, ids of assets stored or updated
 
 
 class AssetIngest:
@@ -39,8 +40,9 @@ class AssetIngest:
     name = "ingest_assets"
     ordered = False
 
-    def __init__(self, *, embedder: Embedder | None = None) -> None:
+    def __init__(self, *, embedder: Embedder | None = None, after_ingest: AfterIngest | None = None) -> None:
         self._embedder = embedder
+        self._after_ingest = after_ingest
 
     def plan(self, env: JobEnv, chunk: ChunkContext) -> PlanResult:
         files = _load_json(env, chunk.params.get("files"), what="file list")
@@ -79,6 +81,10 @@ class AssetIngest:
             result.counts["duplicates"] -= len(redone)
             result.counts["indexed"] += len(redone)
             _reindex(env, [i["blob"] for i in redone])
+        if self._after_ingest is not None:
+            # Tag suggestions and product links are derived again from the records, so a
+            # chunk that runs twice does this twice with the same outcome.
+            self._after_ingest(env, list(report.asset_ids))
         if env.backend is not None:
             env.backend.refresh()  # durable before the chunk is recorded done
         return result

@@ -1,0 +1,67 @@
+"""Keep products and their assets in step, whichever arrives first.
+
+After an import, stored assets are linked to the new products (by image references and
+file-name rules); after an asset ingest, the products the new assets link to are
+updated. Either way each touched product gets its `asset_ids` from the links, its
+completeness recomputed against the linked, analysed images, and its family document
+rewritten (which also gives it a thumbnail).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from discovery.domain import Product
+from discovery.services.context import Context
+
+
+def sync_products(ctx: Context, skus: Iterable[str]) -> list[str]:
+    """Refresh asset ids and completeness of these products; returns the SKUs that changed."""
+    from indexer.products.completeness import completeness, load_channels
+    from indexer.products.indexing import index_products, save_products
+
+    wanted = list(dict.fromkeys(skus))
+    if not wanted:
+        return []
+    products = ctx.records.get_products(wanted)
+    linked = ctx.records.links.assets_for_skus(wanted)
+    channels = load_channels(data_dir=ctx.settings.data_dir)
+    touched: list[Product] = []
+    for sku, product in products.items():
+        ids = list(dict.fromkeys([*linked.get(sku, []), *(i for i in product.asset_ids if i in linked.get(sku, []))]))
+        assets = {i: a for i in ids if (a := ctx.records.get_asset(i)) is not None}
+        before = (list(product.asset_ids), product.completeness)
+        product.asset_ids = ids
+        product.completeness = completeness(product, channels, assets)
+        if (product.asset_ids, product.completeness) != before:
+            touched.append(product)
+    if not touched:
+        return []
+    _, changed = save_products(ctx.records, touched)
+    index_products(ctx.records, ctx.backend, changed, known={p.sku: p for p in touched})
+    return changed
+
+
+def after_product_import(ctx: Context, skus: list[str]) -> None:
+    """Link stored assets to these products, then sync the products."""
+    from indexer.assets.indexing import save_assets
+    from indexer.assets.linking import link_products
+
+    if ctx.records.count_assets() == 0:
+        return
+    products = list(ctx.records.get_products(skus).values())
+    changed_assets, _ambiguous = link_products(ctx.records, products)
+    if changed_assets:
+        save_assets(ctx.records, ctx.backend, changed_assets)
+    sync_products(ctx, skus)
+
+
+def after_asset_ingest(ctx: Context, asset_ids: list[str]) -> None:
+    """Suggest tags for new assets and sync the products they link to."""
+    from discovery.services.tagging import suggest_for_assets
+
+    if not asset_ids:
+        return
+    suggest_for_assets(ctx, asset_ids)
+    skus = [str(link.get("sku")) for i in asset_ids if (a := ctx.records.get_asset(i)) for link in a.product_skus]
+    sync_products(ctx, skus)
