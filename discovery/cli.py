@@ -114,27 +114,19 @@ def _print_report(report: JSONObject) -> None:
 def reindex() -> None:
     """Build a new index version from the records, then swap it in atomically."""
     from discovery.services.context import Context
-    from discovery.store.derive import all_docs
+    from discovery.services.reindex import reindex as rebuild
 
     ctx = Context.open(get_settings())
     try:
         with _progress() as progress:
             task = progress.add_task("reindex", total=None)
-            counted = 0
-
-            def docs():  # type: ignore[no-untyped-def]
-                nonlocal counted
-                for doc in all_docs(ctx.records):
-                    counted += 1
-                    progress.update(task, completed=counted)
-                    yield doc
-
-            report = ctx.backend.rebuild(docs())
-        failed = report.failed
-        console.print(f"reindexed {report.indexed} documents, {len(failed)} failed")
-        for item in failed[:20]:
-            console.print(f"  {item.id}: {item.error}")
-        if failed:
+            result = rebuild(ctx, progress=lambda n: progress.update(task, completed=n))
+        console.print(f"reindexed {result['indexed']} documents, {result['failed']} failed")
+        failures = result["failures"]
+        for item in failures if isinstance(failures, list) else []:
+            if isinstance(item, dict):
+                console.print(f"  {item.get('id')}: {item.get('error')}")
+        if result["failed"]:
             raise typer.Exit(1)
     finally:
         ctx.close()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from discovery.api.deps import CtxDep
+from discovery.api.deps import Caller, CtxDep, require
 
 router = APIRouter(tags=["health"])
 
@@ -75,3 +77,12 @@ def metrics(request: Request, ctx: CtxDep) -> PlainTextResponse:
     }
     text = request.app.state.metrics.render(gauges)
     return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+
+
+@router.post("/api/admin/reindex")
+def admin_reindex(ctx: CtxDep, _caller: Annotated[Caller, require("admin")]) -> dict[str, object]:
+    """Rebuild the index from the records inside the serving process (the embedded engine
+    allows one writer, which the server holds); searches keep answering during it."""
+    from discovery.services.reindex import reindex
+
+    return dict(reindex(ctx))
