@@ -42,9 +42,13 @@ def index_products(
     roots = family_roots(products[s] for s in wanted if s in products)
     docs, gone = product_docs(records, roots)
     written = backend.upsert(docs)
-    # Variants indexed alone before their parent arrived, and families that vanished.
-    stale = [*gone, *(product_doc_id(s) for s in wanted if s in products and products[s].parent_sku)]
-    stale = [d for d in dict.fromkeys(stale) if d not in {doc.id for doc in docs}]
+    # Families that vanished, and variants indexed alone before their parent arrived: a
+    # family document lists all its SKUs, and a variant left unchanged by its parent's
+    # arrival is not among `skus`, yet its lone document must go all the same.
+    members = (s for doc in docs for s in doc.keywords.get("sku", ()))
+    variants = (s for s in wanted if s in products and products[s].parent_sku)
+    kept = {doc.id for doc in docs}
+    stale = [d for d in dict.fromkeys([*gone, *map(product_doc_id, [*members, *variants])]) if d not in kept]
     if stale:
         backend.delete(stale)
     by_doc = {o.id: o for o in written.outcomes}

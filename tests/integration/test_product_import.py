@@ -2,7 +2,8 @@
 
 A generated 1,000-row CSV holds 17 bad rows and one SKU on two valid rows: it imports 983
 rows as 982 distinct products, rejects the 17 with their lines and reasons and reports the
-duplicate. Locale columns, units, variants and HTML are normalised; a facet over a parent
+duplicate. The index holds one document per product family (a parent with its variants,
+682 of them). Locale columns, units, variants and HTML are normalised; a facet over a parent
 includes its variants' colours and sizes; completeness is filterable and follows the
 channel rules. The same tests run on the embedded engine and on real OpenSearch.
 """
@@ -177,8 +178,11 @@ class ImportOnAnEngine:
             assert reason in reject.reason, reject
         assert report.duplicate_rows == [{"sku": "DUP-1", "line": DUPLICATE[0] + 2, "kept_line": DUPLICATE[1] + 2}]
         assert records.count_products() == 982
-        assert backend.count() == _families(records)
-        assert backend.search(SearchQuery(size=1)).total == 982
+        # One document per family: the 100 parents hold their 300 variants, 582 stand alone.
+        families = _families(records)
+        assert backend.count() == backend.search(SearchQuery(size=1)).total == len(families) == 682
+        indexed = backend.get([f"product:{root}" for root in families])
+        assert {doc.key: set(doc.keywords["sku"]) for doc in indexed.values()} == families
         assert report.to_csv().count("\n") == 18
         kept = records.get_product("DUP-1")
         assert kept is not None and kept.source["line"] == DUPLICATE[1] + 2
@@ -217,8 +221,18 @@ class ImportOnAnEngine:
         assert [h.key for h in result.hits] == ["P0010"]
         assert {f.value for f in result.facets["color"]} == {"green", "black", "white"}
         assert {f.value for f in result.facets["size"]} == {"s", "m", "l"}
-        variants = backend.search(SearchQuery(filters={"parent_sku": ("P0010",), "color": ("black",)}))
-        assert [h.key for h in variants.hits] == ["P0012"]
+        # A variant is no hit of its own: its SKU and colour find its family, whose stored
+        # variants say which one is black.
+        assert backend.get(["product:P0012"]) == {}
+        black = backend.search(SearchQuery(filters={"sku": ("P0012",), "color": ("black",)}))
+        assert [h.key for h in black.hits] == ["P0010"]
+        variants = cast(list[dict[str, Any]], black.hits[0].stored["variants"])
+        assert {v["sku"]: v["attributes"]["color"] for v in variants} == {
+            "P0011": "Green",
+            "P0012": "Black",
+            "P0013": "White",
+        }
+        assert backend.search(SearchQuery(filters={"sku": ("P0012",), "color": ("red",)})).total == 0
 
     def test_reimporting_changes_nothing_and_full_mode_withdraws_what_the_file_lacks(
         self, records: Records, backend: SearchBackend, settings: Settings, export: Path, tmp_path: Path
@@ -226,14 +240,22 @@ class ImportOnAnEngine:
         _import(records, backend, settings, export)
         again = _import(records, backend, settings, export)
         assert (again.changed, again.indexed, again.unchanged) == (0, 0, 982)
-        assert backend.count() == _families(records)
+        assert backend.count() == len(_families(records))
         short = tmp_path / "short.csv"
         short.write_bytes(b"".join(export.read_bytes().splitlines(keepends=True)[:501]))
         report = _import(records, backend, settings, short, mode="full")
-        withdrawn = backend.search(SearchQuery(filters={"status": ("withdrawn",)}, size=1)).total
+        withdrawn = {p.sku for batch in records.iter_products() for p in batch if p.status == "withdrawn"}
         # Rows 500-999 are absent, but for row 705 whose SKU (DUP-1) row 205 still holds.
-        assert report.withdrawn == withdrawn == 499
+        assert report.withdrawn == len(withdrawn) == 499
         assert records.count_products() == 982
+        # The index holds families, withdrawn with their parent: 50 parents (their 150
+        # variants withdrawn alongside) and 299 standalone products.
+        families = {root: skus for root, skus in _families(records).items() if root in withdrawn}
+        assert all(skus <= withdrawn for skus in families.values())
+        in_index = backend.search(SearchQuery(filters={"status": ("withdrawn",)}, size=1)).total
+        assert in_index == len(families) == 349
+        by_variant = backend.search(SearchQuery(filters={"status": ("withdrawn",), "sku": ("P0601",)}))
+        assert [h.key for h in by_variant.hits] == ["P0600"]
         gone = records.get_product("P0600")
         assert gone is not None and gone.status == "withdrawn"
 
@@ -242,16 +264,22 @@ class ImportOnAnEngine:
     ) -> None:
         _import(records, backend, settings, export)
         ready = {p.sku for batch in records.iter_products() for p in batch if _web(p.completeness)["ready"]}
-        hits = backend.search(SearchQuery(filters={"ready_for": ("web",)}, size=1))
         # Not ready for web: the 97 valid rows without a brand (i % 10 == 9) and the 97 without
         # a French description (i % 10 == 8); variants inherit all their parent has.
-        assert hits.total == len(ready) == 982 - 97 - 97
+        assert len(ready) == 982 - 97 - 97
+        families = _families(records)
+        assert all((root in ready) == (sku in ready) for root, skus in families.items() for sku in skus)
+        # A family document carries its parent's completeness: one hit per ready family.
+        hits = backend.search(SearchQuery(filters={"ready_for": ("web",)}, size=1))
+        assert hits.total == len([root for root in families if root in ready]) == 682 - 97 - 97
+        by_variant = backend.search(SearchQuery(filters={"ready_for": ("web",), "sku": ("P0012",)}))
+        assert [h.key for h in by_variant.hits] == ["P0010"]
         channels = dict(load_channels(CHANNELS))
         channels["web"] = channels["web"].model_copy(update={"required": ["name", "price"], "locales": ["en_US"]})
         refresh = recompute_completeness(records=records, backend=backend, channels=channels)
         backend.refresh()
         assert refresh.index_failed == 0 and refresh.changed > 0
-        assert backend.search(SearchQuery(filters={"ready_for": ("web",)}, size=1)).total == 982
+        assert backend.search(SearchQuery(filters={"ready_for": ("web",)}, size=1)).total == len(families)
 
 
 class TestOnTheEmbeddedEngine(ImportOnAnEngine):
@@ -275,8 +303,14 @@ class TestOnOpenSearch(ImportOnAnEngine):
         engine.drop()
 
 
-def _families(records: Records) -> int:
-    """Index documents expected: one per product family (a parent with its variants)."""
+def _families(records: Records) -> dict[str, set[str]]:
+    """The index documents expected, from the records: one per product family, keyed by the
+    parent's SKU, holding the SKUs of the parent and its variants (a variant whose parent is
+    missing is a family of its own)."""
     products = [p for batch in records.iter_products() for p in batch]
-    skus = {p.sku for p in products}
-    return len({p.parent_sku if p.parent_sku in skus else p.sku for p in products})
+    stored = {p.sku for p in products}
+    families: dict[str, set[str]] = {}
+    for product in products:
+        root = product.parent_sku if product.parent_sku in stored else product.sku
+        families.setdefault(root, set()).add(product.sku)
+    return families

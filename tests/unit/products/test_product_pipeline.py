@@ -189,11 +189,27 @@ def test_a_variant_read_before_its_parent_inherits_once_the_parent_arrives(recor
     data = csv_bytes(
         ["H-R", "H", "", "", "", "red", "S"], ["X", "", "Filler", "1", "EUR"], ["H", "", "Hoodie", "40", "EUR"]
     )
-    run(records, backend, data, chunk_size=1)
+    report = run(records, backend, data, chunk_size=1)
     variant = records.get_product("H-R")
     assert variant is not None and (variant.name, variant.price, variant.currency) == ("Hoodie", 40.0, "EUR")
-    assert backend.docs["product:H"].keywords["color"] == ["red"]
-    assert backend.docs["product:H-R"].stored["title"] == "Hoodie"
+    # Indexed alone while its parent was missing, then folded into the family document.
+    assert backend.writes.index("product:H-R") < backend.writes.index("product:H")
+    assert set(backend.docs) == {"product:H", "product:X"}
+    family = backend.docs["product:H"]
+    assert (family.keywords["sku"], family.keywords["color"], family.keywords["size"]) == (["H", "H-R"], ["red"], ["s"])
+    assert family.stored["variants"] == [{"sku": "H-R", "name": "Hoodie", "attributes": {"color": "red", "size": "S"}}]
+    assert report.indexed == 3
+
+
+def test_a_variant_with_values_of_its_own_leaves_no_lone_document_once_its_parent_arrives(records: Records) -> None:
+    backend = RecordingBackend()
+    run(records, backend, csv_bytes(["H-R", "H", "Red hoodie", "41", "EUR", "red", "S", "draft"]))
+    assert set(backend.docs) == {"product:H-R"}  # never lost while the parent is missing
+    run(records, backend, csv_bytes(["H", "", "Hoodie", "40", "EUR", "", "", "draft"]))
+    assert set(backend.docs) == {"product:H"}
+    assert backend.docs["product:H"].stored["variants"] == [
+        {"sku": "H-R", "name": "Red hoodie", "attributes": {"color": "red", "size": "S"}}
+    ]
 
 
 def test_stored_variants_follow_a_parent_that_changes(records: Records) -> None:
@@ -202,7 +218,12 @@ def test_stored_variants_follow_a_parent_that_changes(records: Records) -> None:
     report = run(records, backend, csv_bytes(["H", "", "Zip Hoodie", "45", "EUR"]))
     variant = records.get_product("H-R")
     assert variant is not None and (variant.name, variant.price) == ("Zip Hoodie", 45.0)
-    assert {"product:H", "product:H-R"} <= set(backend.docs)
+    # The family document is rewritten with the variant as it now is.
+    assert set(backend.docs) == {"product:H"}
+    family = backend.docs["product:H"]
+    assert (family.keywords["sku"], family.numbers["price"]) == (["H", "H-R"], 45.0)
+    variants = cast(list[dict[str, Any]], family.stored["variants"])
+    assert [(v["sku"], v["name"]) for v in variants] == [("H-R", "Zip Hoodie")]
     assert report.indexed == 1  # the file's one product; its variant was reindexed with it
 
 
