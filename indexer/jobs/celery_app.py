@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import redis
 from celery import Celery, Task
+from kombu.transport import redis as kombu_redis
 
 from discovery.config import Settings
 from indexer.jobs.executor import execute_chunk
@@ -36,6 +37,45 @@ QUEUE = "discovery.jobs"
 RUN_CHUNK = "discovery.run_chunk"
 EPOCH_KEY = "discovery:jobs:epoch:"  # + queue; lives and dies with the queue (same Redis db)
 VISIBILITY_TIMEOUT_S = 3600
+
+
+class _QoS(kombu_redis.QoS):
+    """kombu 5.7's Redis QoS, made to survive a Redis restart. When the connection is lost,
+    acknowledging, rejecting or handing back a message of the old connection raises
+    AttributeError (the channel has lost its connection), which stops the whole worker.
+    Those messages lived in the Redis that went away; nothing is lost by dropping them:
+    the reconciler re-sends whatever the records say is unfinished."""
+
+    def restore_unacked(self, client: object = None) -> None:
+        try:
+            super().restore_unacked(client)
+        except AttributeError as exc:
+            log.warning("could not hand unacked messages back to Redis (%r); the reconciler will", exc)
+            self._delivered.clear()
+
+    def ack(self, delivery_tag: object) -> None:
+        try:
+            super().ack(delivery_tag)
+        except AttributeError as exc:
+            log.warning("could not acknowledge a message of a lost connection (%r)", exc)
+            kombu_redis.virtual.QoS.ack(self, delivery_tag)
+
+    def reject(self, delivery_tag: object, requeue: bool = False) -> None:
+        try:
+            super().reject(delivery_tag, requeue=requeue)
+        except AttributeError as exc:
+            log.warning("could not reject a message of a lost connection (%r)", exc)
+            kombu_redis.virtual.QoS.reject(self, delivery_tag, requeue=False)
+
+
+class _Channel(kombu_redis.Channel):
+    QoS = _QoS
+
+
+class RedisTransport(kombu_redis.Transport):
+    """kombu's Redis transport, surviving a Redis restart (see `_QoS`)."""
+
+    Channel = _Channel
 
 
 class _TaskHost:
@@ -105,6 +145,7 @@ def make_celery(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        broker_transport=f"{__name__}:RedisTransport",
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
         broker_connection_retry_on_startup=True,
         task_default_queue=queue,

@@ -18,6 +18,8 @@ def default_kinds(
     product chunk is stored; the CLIP embed function for assets). Kinds import their
     pipelines lazily, so building this mapping loads no model and no reader."""
     kinds: list[JobKind] = [
-        ProductImport(after_write=after_product_write), AssetIngest(embedder=embedder, after_ingest=after_asset_ingest), IndexCheck()
+        ProductImport(after_write=after_product_write),
+        AssetIngest(embedder=embedder, after_ingest=after_asset_ingest),
+        IndexCheck(),
     ]
     return {kind.name: kind for kind in kinds}

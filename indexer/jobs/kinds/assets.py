@@ -83,8 +83,11 @@ class AssetIngest:
             _reindex(env, [i["blob"] for i in redone])
         if self._after_ingest is not None:
             # Tag suggestions and product links are derived again from the records, so a
-            # chunk that runs twice does this twice with the same outcome.
-            self._after_ingest(env, list(report.asset_ids))
+            # chunk that runs twice does this twice with the same outcome. A re-run also
+            # names the assets its dead attempt stored (the pipeline saw them as duplicates).
+            ids = list(report.asset_ids)
+            ids += [a.id for i in redone for a in env.records.assets_by_sha256(i["blob"]) if a.id not in ids]
+            self._after_ingest(env, ids)
         if env.backend is not None:
             env.backend.refresh()  # durable before the chunk is recorded done
         return result
