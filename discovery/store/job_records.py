@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Column, Connection, Engine, and_, delete, func, insert, or_, select, update
 
 from discovery.domain import JSONObject, JSONValue
 from discovery.store import tables as t
@@ -138,6 +138,11 @@ class JobStore:
             ).first()
             if job is None or job.state not in (*ACTIVE_JOB_STATES, "cancelled"):
                 return None
+            # The job row before the chunk row, in the order `cancel` takes them (no deadlock).
+            conn.execute(
+                update(t.jobs).where(t.jobs.c.id == job_id, t.jobs.c.state == "queued")
+                .values(state="running", started_at=now)
+            )
             claimed = conn.execute(
                 update(t.job_chunks)
                 .where(
@@ -158,10 +163,6 @@ class JobStore:
             row = conn.execute(
                 select(c.payload, c.attempts).where(c.job_id == job_id, c.chunk_no == chunk_no)
             ).one()
-            conn.execute(
-                update(t.jobs).where(t.jobs.c.id == job_id, t.jobs.c.state == "queued")
-                .values(state="running", started_at=now)
-            )
         return ChunkClaim(
             job_id=job_id, chunk_no=chunk_no, kind=job.kind, params=job.params or {},
             payload=row.payload, attempts=row.attempts, owner=owner,
@@ -347,8 +348,10 @@ class JobStore:
         return done.rowcount == 1
 
     def beat_queue(self, queue_id: str) -> None:
+        """An in-process runner is alive; runners silent for a day are forgotten."""
         row = {"id": queue_id, "heartbeat_at": now_utc()}
         with self.engine.begin() as conn:
+            conn.execute(delete(t.job_queues).where(t.job_queues.c.heartbeat_at < now_utc() - timedelta(days=1)))
             updated = conn.execute(
                 update(t.job_queues).where(t.job_queues.c.id == queue_id).values(heartbeat_at=row["heartbeat_at"])
             )
