@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     admin_key: str = Field("", description="bootstrap admin API key; empty for none")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS")
     max_upload_mb: int = Field(512, ge=1, description="largest request body accepted by upload endpoints")
+    webhook_allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="hosts webhooks may reach even on loopback or private addresses (JSON list)",
+    )
     workers: int = Field(2, ge=1, description="threads for decoding and inference, and for in-process jobs")
     clip: ClipSettings = Field(default_factory=ClipSettings, description="CLIP model group")
     text: TextSettings = Field(default_factory=TextSettings, description="text embedding group")
