@@ -5,18 +5,19 @@ import { assetHref, productHref, similarHref, thumbnail } from "./cards.js";
 import { formatBytes, formatDate, h, safeUrl, valueText } from "./dom.js";
 import { definitionList, previewUrl } from "./product.js";
 import { errorBox, loadingBox } from "./status.js";
+import { tagLabels } from "./taxonomy.js";
 
 function section(title, ...body) {
   return h("section", { class: "panel" }, h("h2", { text: title }), ...body);
 }
 
-function tagList(tags) {
+function tagList(tags, labels) {
   if (!tags.length) return h("p", { class: "muted", text: "No tags yet." });
   const cell = (label, ...content) => h("td", { dataset: { label } }, ...content);
   return h("table", { class: "table stack" },
     h("thead", {}, h("tr", {}, ["Tag", "Status", "Source", "Confidence", "Decided"].map((t) => h("th", { scope: "col", text: t })))),
     h("tbody", {}, tags.map((t) => h("tr", { class: "tag-row", dataset: { status: t.status || "accepted" } },
-      h("th", { scope: "row", text: t.name }),
+      h("th", { scope: "row", title: t.name, text: labels.get(t.name) || t.name }),
       cell("Status", h("span", { class: `badge badge-${t.status === "accepted" ? "ok" : t.status === "rejected" ? "bad" : "warn"}`, text: t.status || "accepted" })),
       cell("Source", [t.source, t.model].filter(Boolean).join(" · ") || "—"),
       cell("Confidence", typeof t.confidence === "number" ? `${Math.round(t.confidence * 100)}%` : "—"),
@@ -92,8 +93,8 @@ export class AssetView {
     const id = encodeURIComponent(state.asset);
     this.root.replaceChildren(loadingBox("Loading asset…"));
     try {
-      const asset = await api(`/api/assets/${id}`, { signal: controller.signal });
-      this.render(asset);
+      const [asset, labels] = await Promise.all([api(`/api/assets/${id}`, { signal: controller.signal }), tagLabels()]);
+      this.render(asset, labels);
       this.loadDuplicates(asset, controller.signal);
     } catch (err) {
       if (!isAbort(err)) this.root.replaceChildren(h("h1", { text: state.asset }), errorBox(err, () => this.update(state)));
@@ -116,7 +117,7 @@ export class AssetView {
     }
   }
 
-  render(asset) {
+  render(asset, labels) {
     const url = previewUrl(asset);
     const title = asset.title || asset.filename || asset.id;
     this.root.replaceChildren(
@@ -133,7 +134,7 @@ export class AssetView {
             ["Updated", formatDate(asset.updated_at)],
           ]),
           h("p", {}, h("a", { class: "button", href: similarHref(asset.id), text: "More like this" })))),
-      section("Tags", tagList(Array.isArray(asset.tags) ? asset.tags : [])),
+      section("Tags", tagList(Array.isArray(asset.tags) ? asset.tags : [], labels)),
       section("Rights", rights(asset)),
       section("Linked products", links(asset)),
       section("Renditions", renditions(asset)),

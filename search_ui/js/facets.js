@@ -29,15 +29,16 @@ export function label(field) {
   return LABELS[field] || field.replace(/_/g, " ");
 }
 
-function chips(state, handlers) {
+function chips(state, handlers, labels) {
   const items = [];
   for (const [field, values] of Object.entries(state.filters)) {
     for (const value of values) {
+      const shown = (field === "tags" && labels.get(value)) || value;
       items.push(h("li", {}, h("button", {
         type: "button", class: "chip", dataset: { focusKey: `chip:${field}:${value}` },
-        attrs: { "aria-label": `Remove filter ${label(field)}: ${value}` },
+        attrs: { "aria-label": `Remove filter ${label(field)}: ${shown}` },
         on: { click: () => handlers.toggle(field, value) },
-      }, h("span", { text: `${label(field)}: ${value}` }), h("span", { class: "chip-x", attrs: { "aria-hidden": "true" }, text: "×" }))));
+      }, h("span", { text: `${label(field)}: ${shown}` }), h("span", { class: "chip-x", attrs: { "aria-hidden": "true" }, text: "×" }))));
     }
   }
   for (const [field, text] of Object.entries(state.ranges)) {
@@ -99,12 +100,13 @@ function categoryTree(values, selected) {
   return out;
 }
 
-function valueGroup(field, values, state, handlers, expanded) {
+function valueGroup(field, values, state, handlers, expanded, labels) {
   const selected = new Set(state.filters[field] || []);
   // A selected value the server did not count (0 hits under the other filters) still shows, so it can be removed.
   let shown = [...values];
   for (const v of selected) if (!shown.some((x) => x.value === v)) shown.push({ value: v, count: 0, selected: true });
   if (field === "category") shown = categoryTree(shown, selected);
+  if (field === "tags") shown = shown.map((v) => (labels.has(v.value) ? { ...v, label: labels.get(v.value) } : v));
   if (!shown.length) return null;
   const open = expanded.has(field);
   const visible = open ? shown : shown.slice(0, Math.max(COLLAPSED, shown.findLastIndex((v) => selected.has(v.value)) + 1));
@@ -132,12 +134,12 @@ function valueGroup(field, values, state, handlers, expanded) {
 }
 
 /** Render the sidebar content into `root`, keeping focus on the control the user was on. */
-export function renderFacets(root, state, facets, handlers, expanded) {
+export function renderFacets(root, state, facets, handlers, expanded, labels = new Map()) {
   const focusKey = document.activeElement && root.contains(document.activeElement) ? document.activeElement.dataset.focusKey : null;
-  const groups = (FACETS[state.type] || []).map((field) => valueGroup(field, (facets && facets[field]) || [], state, handlers, expanded));
+  const groups = (FACETS[state.type] || []).map((field) => valueGroup(field, (facets && facets[field]) || [], state, handlers, expanded, labels));
   root.replaceChildren(...[
     h("h2", { class: "sidebar-title", text: "Filters", tabIndex: -1 }),
-    chips(state, handlers),
+    chips(state, handlers, labels),
     ...(RANGES[state.type] || []).map((spec) => rangeGroup(state, spec, handlers)),
     ...groups,
     groups.every((g) => !g) ? h("p", { class: "muted", text: "No filters for these results." }) : null,

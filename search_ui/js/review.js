@@ -5,6 +5,7 @@ import { api, isAbort, query } from "./api.js";
 import { assetHref, productHref, thumbnail } from "./cards.js";
 import { h } from "./dom.js";
 import { emptyBox, errorBox, loadingBox, toast } from "./status.js";
+import { tagLabels } from "./taxonomy.js";
 
 const PAGE = 120;
 const WORDS = { accept: "accepted", reject: "rejected" };
@@ -33,6 +34,7 @@ export class ReviewView {
     this.items = []; // flat, in display order: { target, tag, ..., status, el }
     this.current = 0;
     this.undoStack = [];
+    this.labels = new Map();
     this.chain = Promise.resolve();
     this.decided = 0;
     this.total = 0;
@@ -44,7 +46,8 @@ export class ReviewView {
     this.state = state;
     this.root.replaceChildren(h("h1", { text: "Review queue" }), loadingBox("Loading suggestions…"));
     try {
-      const body = await api(`/api/review/queue${query({ group: "tag", tag: state.tag, limit: PAGE })}`, { auth: true });
+      const [body, labels] = await Promise.all([api(`/api/review/queue${query({ group: "tag", tag: state.tag, limit: PAGE })}`, { auth: true }), tagLabels()]);
+      this.labels = labels;
       this.render(body);
     } catch (err) {
       if (!isAbort(err)) this.root.replaceChildren(h("h1", { text: "Review queue" }), errorBox(err, () => this.update(state)));
@@ -69,10 +72,10 @@ export class ReviewView {
       return h("section", { class: "review-group", attrs: { "aria-labelledby": `g-${this.items.length}` } },
         h("div", { class: "group-head" },
           h("div", {},
-            h("h2", { id: `g-${this.items.length}` }, "Are these all ", h("q", { class: "tag-name", text: group.tag }), "?"),
+            h("h2", { id: `g-${this.items.length}`, title: group.tag }, "Are these all ", h("q", { class: "tag-name", text: this.labels.get(group.tag) || group.tag }), "?"),
             h("p", { class: "muted", text: `${items.length} shown here · ${group.total} open in all` })),
           h("button", { type: "button", class: "small", text: `Accept all ${items.length} (Shift+A)`, on: { click: () => this.decide(items.filter((i) => i.status === "pending"), "accept") } })),
-        h("ul", { class: "review-items", attrs: { "aria-label": `Suggested “${group.tag}”` } }, items.map((i) => i.el)));
+        h("ul", { class: "review-items", attrs: { "aria-label": `Suggested “${this.labels.get(group.tag) || group.tag}”` } }, items.map((i) => i.el)));
     });
     this.root.replaceChildren(
       h("div", { class: "review-head" },
@@ -97,7 +100,7 @@ export class ReviewView {
     const el = h("li", {
       class: "review-item", tabIndex: -1,
       dataset: { targetType: type || "", targetId: id, tag: item.tag },
-      attrs: { "aria-label": `${label}: ${item.tag}? open` },
+      attrs: { "aria-label": `${label}: ${this.labels.get(item.tag) || item.tag}? open` },
       on: { click: (e) => { if (!(e.target instanceof HTMLButtonElement) && !(e.target.closest && e.target.closest("a"))) this.move(this.items.indexOf(item), { focus: true }); } },
     },
     h("div", { class: "review-thumb" }, thumbnail(thumb, type || "", "review-img")),
@@ -106,8 +109,8 @@ export class ReviewView {
       h("p", { class: "muted", text: [item.source, typeof item.confidence === "number" ? `${Math.round(item.confidence * 100)}%` : null].filter(Boolean).join(" · ") }),
       state),
     h("div", { class: "review-actions" },
-      h("button", { type: "button", class: "small accept", tabIndex: -1, text: "Accept", attrs: { "aria-label": `Accept ${item.tag}` }, on: { click: () => this.decide([item], "accept") } }),
-      h("button", { type: "button", class: "small reject", tabIndex: -1, text: "Reject", attrs: { "aria-label": `Reject ${item.tag}` }, on: { click: () => this.decide([item], "reject") } })));
+      h("button", { type: "button", class: "small accept", tabIndex: -1, text: "Accept", attrs: { "aria-label": `Accept ${this.labels.get(item.tag) || item.tag}` }, on: { click: () => this.decide([item], "accept") } }),
+      h("button", { type: "button", class: "small reject", tabIndex: -1, text: "Reject", attrs: { "aria-label": `Reject ${this.labels.get(item.tag) || item.tag}` }, on: { click: () => this.decide([item], "reject") } })));
   item.stateEl = state;
   item.label = label;
   return el;
@@ -119,7 +122,7 @@ export class ReviewView {
     item.el.classList.toggle("is-saving", Boolean(item.saving));
     item.el.dataset.status = item.status;
     item.stateEl.textContent = item.status === "pending" ? "open" : `${WORDS[item.status]}${item.saving ? " (saving…)" : ""}`;
-    item.el.setAttribute("aria-label", `${item.label}: ${item.tag}? ${item.stateEl.textContent}`);
+    item.el.setAttribute("aria-label", `${item.label}: ${this.labels.get(item.tag) || item.tag}? ${item.stateEl.textContent}`);
   }
 
   updateCounter() {
@@ -216,7 +219,8 @@ export class ReviewView {
     if (failed.length) {
       toast(`${failed.length} decision${failed.length === 1 ? "" : "s"} not saved: ${failed[0].error || "refused"}`, { error: true });
     } else {
-      toast(entries.length === 1 ? `“${entries[0].item.tag}” ${WORDS[decision]}` : `${entries.length} tags ${WORDS[decision]}`);
+      const tag = entries[0].item.tag;
+      toast(entries.length === 1 ? `“${this.labels.get(tag) || tag}” ${WORDS[decision]}` : `${entries.length} tags ${WORDS[decision]}`);
     }
   }
 

@@ -7,6 +7,7 @@ import { clear, h } from "./dom.js";
 import { FACETS, renderFacets } from "./facets.js";
 import { PAGE_SIZE, setRange, toggleFilter } from "./state.js";
 import { errorBox, emptyBox } from "./status.js";
+import { tagLabels } from "./taxonomy.js";
 
 const DEBOUNCE_MS = 220;
 const TYPE_LABELS = { product: "Products", asset: "Assets", all: "All" };
@@ -133,8 +134,9 @@ export class SearchView {
     this.status.textContent = "Searching…";
     this.status.dataset.state = "loading";
     try {
-      const body = await api(searchRequest(state), { signal: controller.signal });
+      const [body, labels] = await Promise.all([api(searchRequest(state), { signal: controller.signal }), tagLabels()]);
       if (controller.signal.aborted) return;
+      this.labels = labels;
       this.render(state, body);
     } catch (err) {
       if (isAbort(err)) return;
@@ -163,7 +165,7 @@ export class SearchView {
         if (this.expanded.has(field)) this.expanded.delete(field); else this.expanded.add(field);
         this.render(this.state, body);
       },
-    }, this.expanded);
+    }, this.expanded, this.labels);
     if (body.facet_errors && Object.keys(body.facet_errors).length) {
       this.sidebar.append(h("p", { class: "muted", text: `Some filters could not be counted: ${Object.keys(body.facet_errors).join(", ")}.` }));
     }

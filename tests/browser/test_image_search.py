@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -72,8 +73,23 @@ def test_more_like_this_lists_neighbours_of_a_stored_asset(page: Page, demo_serv
     expect(page.locator(f'.card[data-id="{asset_id}"]')).to_have_count(0)  # not itself
 
 
-def test_a_file_that_is_not_an_image_is_refused_with_a_reason(page: Page) -> None:
+def test_a_file_that_is_not_an_image_is_refused_and_a_pasted_image_is_searched(
+    page: Page, demo_server: DemoServer
+) -> None:
     page.goto("/")
     page.set_input_files("#image-input", files=[FilePayload(name="notes.txt", mimeType="text/plain", buffer=b"hello")])
     expect(page.locator("#toast")).to_contain_text("image")
     expect(page).not_to_have_url(re.compile(r"view=image"))
+
+    original, _ = _near_duplicate_pair(demo_server)
+    page.evaluate(
+        """(b64) => {
+          const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+          const data = new DataTransfer();
+          data.items.add(new File([bytes], "clipboard.jpg", { type: "image/jpeg" }));
+          document.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+        }""",
+        base64.b64encode(_reencoded(original)).decode(),
+    )
+    expect(page).to_have_url(re.compile(r"view=image"))
+    expect(page.locator(".card").first).to_be_visible()
