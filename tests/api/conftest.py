@@ -36,7 +36,7 @@ def _settings(engine: str, tmp: Path, request: pytest.FixtureRequest) -> Setting
     return Settings(data_dir=tmp / "var", backend="embedded")
 
 
-@pytest.fixture(scope="module", params=["embedded", "opensearch"])
+@pytest.fixture(scope="session", params=["embedded", "opensearch"])
 def catalog(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Catalog]:
     engine = request.param
     if engine == "opensearch":

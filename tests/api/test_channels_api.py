@@ -20,6 +20,7 @@ def test_channel_view_keeps_only_fitting_images_with_valid_rights(catalog: Catal
     sku, asset_ids = _product_with_images(catalog)
     big_white, expired = ctx.records.get_asset(asset_ids[0]), ctx.records.get_asset(asset_ids[1])
     big_white.width, big_white.height, big_white.background = 1200, 1200, "white"
+    big_white.rights = {}
     expired.width, expired.height, expired.background = 1200, 1200, "white"
     expired.rights = {"license": "agency", "expires_at": "2021-06-30"}
     ctx.records.upsert_assets([big_white, expired])
