@@ -12,6 +12,7 @@ from typing import Literal
 
 from discovery.domain import Asset, JSONObject, Product, Tag, TagStatus, utcnow
 from discovery.errors import InvalidQuery, NotFound
+from discovery.services import webhooks
 from discovery.services.context import Context
 from discovery.store.derive import family_roots, product_docs
 from discovery.store.index.documents import asset_to_doc
@@ -99,6 +100,7 @@ def decide_one(ctx: Context, item: DecisionIn, *, actor: str) -> None:
         target=_key(target),
         detail={"tag": item.tag, "before": before, "after": updated.to_json()},
     )
+    webhooks.emit(ctx, "review.decision", {"target": _key(target), "tag": item.tag, "decision": item.decision})
     _reindex(ctx, target)
 
 
@@ -167,6 +169,7 @@ def queue(
         offset=offset,
     )
     out: list[JSONObject] = []
+    titles = _titles(ctx, [i.target for i in items])
     for item in items:
         target_type, _, target_id = item.target.partition(":")
         out.append(
@@ -177,9 +180,23 @@ def queue(
                 "confidence": round(item.confidence, 4),
                 "model": item.model or "",
                 "thumbnail": f"/api/assets/{target_id}/renditions/thumbnail" if target_type == "asset" else None,
+                "title": titles.get(item.target, target_id),
             }
         )
     body: JSONObject = {"items": out, "total": total}  # type: ignore[dict-item]
     if group:
         body["groups"] = [{"tag": t, "count": n} for t, n in ctx.records.tags.queue_groups()]
     return body
+
+
+def _titles(ctx: Context, targets: list[str]) -> dict[str, str]:
+    """A readable name per queue target: the asset's title or file name, the product's name."""
+    out: dict[str, str] = {}
+    skus = [t.partition(":")[2] for t in targets if t.startswith("product:")]
+    for sku, product in ctx.records.get_products(skus).items():
+        out[f"product:{sku}"] = product.name or sku
+    for target in dict.fromkeys(t for t in targets if t.startswith("asset:")):
+        asset = ctx.records.get_asset(target.partition(":")[2])
+        if asset is not None:
+            out[target] = asset.title or asset.filename
+    return out

@@ -48,19 +48,18 @@ def taxonomy(locale: str | None = None) -> Mapping[str, object]:
     from models.taxonomy import load_taxonomy
 
     tax = load_taxonomy()
-    tags = []
-    for tag in tax.tags.values():
-        labels = dict(getattr(tag, "labels", {}) or {})
-        tags.append(
-            {
-                "name": tag.name,
-                "label": labels.get(locale or "", labels.get("en", tag.name)),
-                "group": getattr(tag, "group", None),
-                "synonyms": list(getattr(tag, "synonyms", ()) or ()),
-            }
-        )
+    tags = [
+        {
+            "name": tag.name,
+            "label": tag.label_in(locale),
+            "group": tag.group,
+            "synonyms": list(tag.synonyms),
+            "parents": list(tag.parents),
+        }
+        for tag in tax.tags.values()
+    ]
     categories = [
-        {"path": path, "tag": getattr(node, "tag", None), "labels": dict(getattr(node, "labels", {}) or {})}
-        for path, node in tax.categories.items()
+        {"path": node.path, "name": node.labels.get(locale or "", node.name), "tag": node.tag, "leaf": node.is_leaf}
+        for node in tax.categories.values()
     ]
     return {"tags": tags, "categories": categories, "groups": sorted(tax.groups)}
