@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -34,6 +35,9 @@ SORTS: tuple[SortKey, ...] = ("relevance", "price", "-price", "newest", "name", 
 # Fields a shopper-facing (public) caller may never filter or facet on.
 INTERNAL_FIELDS = frozenset({"tags_suggested", "phash", "status"})
 HYBRID_WINDOW = 200  # how deep the text and vector rankings are fused
+# How deep page/size may reach; beyond it the cursor pages on. OpenSearch refuses a
+# from + size over its max_result_window (10,000), so both engines stop here alike.
+MAX_PAGE_WINDOW = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,9 @@ def parse_range(field_name: str, text: str) -> Range:
             hi = float(hi_text) if hi_text.strip() else None
         except ValueError as exc:
             raise InvalidQuery(f"range.{field_name} needs numbers, got {text!r}", field=field_name) from exc
+        # `nan`, `inf` and `1e999` parse as floats but bound nothing an engine can compare.
+        if any(bound is not None and not math.isfinite(bound) for bound in (lo, hi)):
+            raise InvalidQuery(f"range.{field_name} needs finite numbers, got {text!r}", field=field_name)
         return Range(lo, hi)
     if field_name in DATE_FIELDS:
         for part in (lo_text, hi_text):
@@ -91,8 +98,10 @@ def _validate(req: SearchRequest, *, public: bool, max_size: int) -> None:
         raise InvalidQuery("mode must be keyword, semantic or hybrid", field="mode")
     if not 1 <= req.size <= max_size:
         raise InvalidQuery(f"size must be between 1 and {max_size}", field="size")
-    if req.page < 1 or req.page > 10_000:
-        raise InvalidQuery("page must be between 1 and 10000; use the cursor to go deeper", field="page")
+    if req.page < 1 or req.page * req.size > MAX_PAGE_WINDOW:
+        raise InvalidQuery(
+            f"page * size must stay within the first {MAX_PAGE_WINDOW} hits; use the cursor to go deeper", field="page"
+        )
     if len(req.q) > 1000:
         raise InvalidQuery("q is longer than 1000 characters", field="q")
     for name in (*req.filters, *req.facets):
@@ -248,7 +257,7 @@ def _hybrid_page(
     ctx: Context, base: SearchQuery, req: SearchRequest, vector_ids: list[str], cursor: JSONObject | None
 ) -> tuple[SearchResult, list[Hit], str | None]:
     """Fuse the engine's text ranking with the vector ranking, then cut the page."""
-    offset = int(cursor.get("offset", 0)) if cursor else (req.page - 1) * req.size  # type: ignore[arg-type]
+    offset = _cursor_offset(cursor) if cursor else (req.page - 1) * req.size
     window = replace(base, offset=0, size=HYBRID_WINDOW)
     result = ctx.backend.search(window)
     by_id = {h.id: h for h in result.hits}
@@ -266,6 +275,14 @@ def _hybrid_page(
     more = offset + len(page) < min(len(fused), result.total)
     next_cursor = encode_cursor({"offset": offset + len(page)}) if more else None
     return result, hits, next_cursor
+
+
+def _cursor_offset(cursor: JSONObject) -> int:
+    # A cursor comes back from the caller: anything but the offset we issued is refused.
+    offset = cursor.get("offset", 0)
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise InvalidQuery("cursor is not one this service issued", field="cursor")
+    return offset
 
 
 def _hits_for(ctx: Context, ids: Sequence[str]) -> dict[str, Hit]:

@@ -13,6 +13,7 @@ phrase in a name and an exact name score extra.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -164,8 +165,8 @@ def _number(name: str, value: float | str) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise InvalidQuery(f"range bound {value!r} of {name} is not a number", field=name) from None
-    if number != number:  # NaN
-        raise InvalidQuery(f"range bound {value!r} of {name} is not a number", field=name)
+    if not math.isfinite(number):  # NaN and ±inf cannot be sent as JSON
+        raise InvalidQuery(f"range bound {value!r} of {name} is not a finite number", field=name)
     return number
 
 

@@ -14,6 +14,7 @@ tie-break; the other sorts order by one field, missing values last, then the id.
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 from collections.abc import Mapping, Sequence
@@ -42,6 +43,7 @@ ID_ORDER: Clause = {"id": {"order": "asc"}}
 RANK_SCRIPT = "String id = doc['id'].value; return params.rank.containsKey(id) ? params.rank[id] : params.n;"
 HIT_SOURCE = ["type", "key", "stored"]
 _LOCALE = re.compile(r"^[A-Za-z0-9_-]{1,35}$")
+_NUMERIC_SORT_KEYS = ("numbers.", "dates.", "_score", "_script")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,10 +136,29 @@ def _page(body: dict[str, Any], q: SearchQuery) -> int:
         body["from"], body["size"] = q.offset, q.size
         return 0
     after = list(q.search_after)
-    if len(after) != len(body["sort"]) or any(isinstance(v, list | dict) for v in after):
+    if not _after_fits(after, body["sort"]):
         raise InvalidQuery("search_after does not fit this sort", field="search_after")
     body["search_after"], body["size"] = after, q.offset + q.size
     return q.offset
+
+
+def _after_fits(after: Sequence[object], sort: Sequence[Any]) -> bool:
+    """Whether search_after (it comes back from a caller inside a cursor) has one value of
+    the right kind per sort key. OpenSearch answers a wrong kind with a 400 and a null on a
+    numeric key with a 500, so neither is sent. Numeric keys carry numbers, or the
+    `Infinity`/`-Infinity` OpenSearch itself gives a missing value; keyword keys a string
+    or null (missing)."""
+    if len(after) != len(sort):
+        return False
+    for value, key in zip(after, sort, strict=True):
+        name = next(iter(key)) if isinstance(key, dict) else str(key)
+        if name.startswith(_NUMERIC_SORT_KEYS):
+            number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            if not (number or value in ("Infinity", "-Infinity")):
+                return False
+        elif value is not None and not isinstance(value, str):
+            return False
+    return True
 
 
 def _highlight(body: dict[str, Any], ws: Sequence[str], locale: str | None, markers: tuple[str, str]) -> dict[str, str]:
