@@ -23,7 +23,14 @@ def channel_product(
     return service.channel_product(ctx, channel, sku, locale=locale)
 
 
-@router.get("/channels/{channel}/feed")
+_FEED_TYPES = {"application/x-ndjson": {"schema": {"type": "string"}}, "text/csv": {"schema": {"type": "string"}}}
+
+
+@router.get(
+    "/channels/{channel}/feed",
+    response_class=StreamingResponse,
+    responses={200: {"description": "one product per JSON line, or CSV rows", "content": _FEED_TYPES}},
+)
 def channel_feed(
     channel: str,
     ctx: CtxDep,

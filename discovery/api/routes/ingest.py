@@ -99,7 +99,11 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-@router.get("/jobs/{job_id}/rejects.csv")
+@router.get(
+    "/jobs/{job_id}/rejects.csv",
+    response_class=Response,
+    responses={200: {"description": "the rejects as CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 def job_rejects_csv(job_id: str, ctx: CtxDep) -> Response:
     """The job's rejects as CSV (line, file, field, reason)."""
     job = jobs.get_job(ctx, job_id)
