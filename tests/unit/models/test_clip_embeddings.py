@@ -14,11 +14,12 @@ import torch
 from model_factories import catalog, draw_product
 from PIL import Image
 
-from models.clip import ClipModel, _encode_tokens
+from models.clip import ClipModel
 from models.errors import ModelUnavailable
 from models.factory import ClipConfig, clip_for, load_clip
 from models.image_files import open_for_model
 from models.image_tower import onnx_available
+from models.text_tower import TrimmedTextTower, build_text_tower
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +72,10 @@ def test_short_queries_run_only_the_positions_they_need(clip: ClipModel) -> None
     model: Any = clip._load().source.model
     tokens = clip._load().source.tokenizer(["a red shoe", "a much longer query about a blue hoodie"])
     with torch.inference_mode():
-        trimmed = _encode_tokens(model, tokens)
+        tower = build_text_tower(model)
+        trimmed = tower(tokens)
         full = model.encode_text(tokens)
+    assert isinstance(tower, TrimmedTextTower)
     assert torch.allclose(trimmed, full, atol=1e-5)
 
 
@@ -136,6 +139,8 @@ def test_accelerated_image_tower_stays_within_cosine_0_998_of_float32(
     assert "int8" in fast.runtime
     cosines = np.sum(fast.encode_images(images) * clip.encode_images(images), axis=1)
     assert cosines.min() >= 0.998
+    texts = ["a red hoodie", "black leather boots on a white background", "mug"]
+    assert np.sum(fast.encode_texts(texts) * clip.encode_texts(texts), axis=1).min() >= 0.998
     assert fast.model_id == clip.model_id  # same weights, same vector space
 
 
