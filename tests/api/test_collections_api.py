@@ -24,7 +24,7 @@ def _create(catalog: Catalog, name: str, parent: str | None = None) -> dict[str,
 
 
 def _in_collection(catalog: Catalog, path: str) -> set[str]:
-    params = {"type": "asset", "size": 100, "filter.collections": path}
+    params: dict[str, str | int] = {"type": "asset", "size": 100, "filter.collections": path}
     return {str(h["id"]) for h in catalog.client.get("/api/search", params=params).json()["hits"]}
 
 
@@ -46,7 +46,8 @@ def test_nested_collection_lives_under_its_parent_in_the_list(catalog: Catalog) 
     tree = catalog.client.get("/api/collections").json()["collections"]
     node = _find(tree, top)
     assert node is not None
-    assert [c["path"] for c in node["children"]] == [f"{top}/Summer 2026"]  # type: ignore[union-attr]
+    children = node["children"]
+    assert isinstance(children, list) and [c["path"] for c in children] == [f"{top}/Summer 2026"]
 
 
 def test_added_assets_are_found_by_the_collection_filter_and_counted(catalog: Catalog) -> None:
@@ -58,7 +59,12 @@ def test_added_assets_are_found_by_the_collection_filter_and_counted(catalog: Ca
         headers=_editor(catalog),
     ).json()
     outcomes = [(r["asset"], r["ok"], r["changed"]) for r in body["results"]]
-    assert outcomes == [(first, True, True), (second, True, True), ("no-such-asset", False, False), (first, True, False)]
+    assert outcomes == [
+        (first, True, True),
+        (second, True, True),
+        ("no-such-asset", False, False),
+        (first, True, False),
+    ]
     assert body["results"][2]["error"]
     assert _in_collection(catalog, str(col["path"])) == {first, second}
     node = _find(catalog.client.get("/api/collections").json()["collections"], str(col["path"]))
@@ -91,9 +97,8 @@ def test_rename_keeps_membership_of_the_collection_and_its_children(catalog: Cat
     assert _in_collection(catalog, str(top["path"])) == set()
     assert _in_collection(catalog, str(child["path"])) == set()
     assert f"{new_name}/Shoes" in catalog.client.get(f"/api/assets/{second}").json()["collections"]
-    log = catalog.client.get(
-        "/api/review/log", params={"target": f"collection:{top['id']}"}, headers=editor
-    ).json()["entries"]
+    target = f"collection:{top['id']}"
+    log = catalog.client.get("/api/review/log", params={"target": target}, headers=editor).json()["entries"]
     assert [e["action"] for e in log][:2] == ["collection.rename", "collection.assets"]
 
 

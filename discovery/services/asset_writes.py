@@ -1,0 +1,39 @@
+"""Rewriting the index documents of assets whose records changed (collections, usage)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from discovery.domain import Asset
+from discovery.services.context import Context
+from discovery.store.index.base import BulkReport
+from discovery.store.index.documents import asset_doc_id, asset_to_doc
+
+log = logging.getLogger("discovery.assets")
+
+
+def reindex_assets(ctx: Context, assets: Sequence[Asset], *, refresh: bool = True) -> BulkReport:
+    """Write the current documents of `assets` (with their stored image vectors). A failed
+    item is logged; the records stay the truth and the reconciler repairs the index."""
+    if not assets:
+        return BulkReport()
+    vectors = ctx.records.get_vectors("image_vector", [asset_doc_id(a.id) for a in assets])
+    docs = []
+    for asset in assets:
+        vec = vectors.get(asset_doc_id(asset.id))
+        docs.append(
+            asset_to_doc(asset, image_vector=vec[1].tolist() if vec else None, vector_model=vec[0] if vec else None)
+        )
+    report = ctx.backend.upsert(docs, refresh=refresh)
+    for failed in report.failed:
+        log.warning("index update of %s failed: %s", failed.id, failed.error)
+    return report
+
+
+def save_and_reindex(ctx: Context, assets: Sequence[Asset]) -> BulkReport:
+    """Save changed asset records, then make the index show them in the next search."""
+    if not assets:
+        return BulkReport()
+    ctx.records.upsert_assets(list(assets))
+    return reindex_assets(ctx, assets, refresh=True)
