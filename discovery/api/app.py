@@ -17,7 +17,18 @@ from fastapi.staticfiles import StaticFiles
 
 from discovery.api import problems
 from discovery.api.metrics import Metrics
-from discovery.api.routes import assets, channels, health, ingest, products, review, search
+from discovery.api.routes import (
+    analytics,
+    assets,
+    channels,
+    collections,
+    health,
+    ingest,
+    products,
+    review,
+    search,
+    webhooks,
+)
 from discovery.config import Settings, get_settings
 from discovery.services.context import Context
 
@@ -83,7 +94,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         )
         return response
 
-    for module in (health, search, products, assets, review, ingest, channels):
+    for module in (health, search, products, assets, review, ingest, channels, collections, analytics, webhooks):
         app.include_router(module.router)
     if UI_DIR.is_dir():
         app.mount("/", StaticFiles(directory=UI_DIR, html=True), name="ui")

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from discovery.config import Settings
+from discovery.services.outbox import Outbox
+from discovery.services.usage_buffer import UsageBuffer
 from discovery.store.blobs import FilesystemBlobStore
 from discovery.store.index import make_backend
 from discovery.store.index.base import SearchBackend
@@ -26,6 +28,9 @@ class Context:
     backend: SearchBackend
     blobs: FilesystemBlobStore
     pool: ThreadPoolExecutor
+    # Background writers, started on first use: usage analytics and webhook deliveries.
+    usage: UsageBuffer = field(default_factory=UsageBuffer)
+    webhooks: Outbox[object] = field(default_factory=lambda: Outbox("webhooks"))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _clip: ClipModel | None = None
     _text: TextModel | None = None
@@ -45,6 +50,9 @@ class Context:
         )
 
     def close(self) -> None:
+        # The background writers first: their last writes need the records and the index.
+        self.usage.close()
+        self.webhooks.close()
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.backend.close()
         self.records.close()

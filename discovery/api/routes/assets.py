@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, Response
 
 from discovery.api.deps import CallerDep, CtxDep
 from discovery.errors import InvalidQuery
+from discovery.services import analytics
 from discovery.services import assets as service
 
 router = APIRouter(prefix="/api", tags=["assets"])
@@ -22,7 +23,9 @@ INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", 
 @router.get("/assets/{asset_id}")
 def get_asset(asset_id: str, ctx: CtxDep, caller: CallerDep, channel: str | None = None) -> Mapping[str, object]:
     """An asset with its tags, rights, links and versions."""
-    return service.asset_view(ctx, asset_id, public=caller.public, channel=channel)
+    body = service.asset_view(ctx, asset_id, public=caller.public, channel=channel)
+    analytics.record_view(ctx, asset_id, channel=channel)
+    return body
 
 
 def _file_response(request: Request, path: str, *, etag: str, media_type: str, filename: str) -> Response:
@@ -47,6 +50,7 @@ def get_file(asset_id: str, request: Request, ctx: CtxDep, caller: CallerDep) ->
     """The original file (current version). Supports Range and If-None-Match."""
     asset = service.load_asset(ctx, asset_id, public=caller.public)
     path = ctx.blobs.path(asset.sha256)
+    analytics.record_download(ctx, asset.id, channel=request.query_params.get("channel"))
     return _file_response(request, str(path), etag=asset.sha256, media_type=asset.media_type, filename=asset.filename)
 
 
@@ -63,6 +67,7 @@ def get_rendition(asset_id: str, name: str, request: Request, ctx: CtxDep, calle
         ctx.records.upsert_assets([asset])
     preset = presets[name]
     stem = asset.filename.rsplit(".", 1)[0] or asset.id
+    analytics.record_download(ctx, asset.id, channel=request.query_params.get("channel"), rendition=name)
     return _file_response(
         request,
         str(ctx.blobs.path(key)),

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from discovery.api.deps import CallerDep, CtxDep
 from discovery.errors import InvalidQuery
+from discovery.services import analytics
 from discovery.services import search as service
 from discovery.services.context import Context
 from discovery.services.search import SearchRequest
@@ -147,4 +148,5 @@ def _run(request: Request, ctx: Context, req: SearchRequest, *, public: bool) ->
     request.app.state.metrics.observe(
         "discovery_search_seconds", time.perf_counter() - started, engine=ctx.backend.name, mode=str(body["mode"])
     )
+    analytics.record_search(ctx, req, body)
     return body
