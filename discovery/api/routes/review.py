@@ -50,7 +50,7 @@ def get_queue(
     collection: str | None = None,
     group: Annotated[str | None, Query(description="`tag` to also list tags with counts")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Mapping[str, object]:
     """Suggested tags to review, most useful first (uncertain first, then high impact)."""
     return review.queue(
