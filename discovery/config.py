@@ -90,6 +90,16 @@ class Settings(BaseSettings):
         default_factory=list,
         description="hosts webhooks may reach even on loopback or private addresses (JSON list)",
     )
+    webhook_max_attempts: int = Field(
+        5, ge=1, description="delivery attempts per webhook event before it is logged as failed"
+    )
+    webhook_retry_seconds: float = Field(
+        2.0, gt=0, description="wait before the first webhook retry; doubles per attempt, capped at 300 s"
+    )
+    webhook_timeout_seconds: float = Field(5.0, gt=0, description="seconds to wait for a webhook receiver to answer")
+    analytics_flush_seconds: float = Field(
+        5.0, gt=0, description="how often buffered usage analytics are written to the records"
+    )
     workers: int = Field(2, ge=1, description="threads for decoding and inference, and for in-process jobs")
     clip: ClipSettings = Field(default_factory=ClipSettings, description="CLIP model group")
     text: TextSettings = Field(default_factory=TextSettings, description="text embedding group")

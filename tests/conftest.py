@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import urllib.request
 import uuid
-
 from pathlib import Path
 
 import pytest

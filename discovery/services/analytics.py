@@ -42,8 +42,7 @@ def normalise_query(q: str) -> str:
 
 
 def _buffer(ctx: Context) -> UsageBuffer:
-    interval = getattr(ctx.settings, "analytics_flush_seconds", 5.0)
-    ctx.usage.start(partial(_write, ctx), interval=float(interval) if isinstance(interval, int | float) else 5.0)
+    ctx.usage.start(partial(_write, ctx), interval=ctx.settings.analytics_flush_seconds)
     return ctx.usage
 
 

@@ -69,9 +69,6 @@ def backoff(attempt: int, *, base: float) -> float:
     return float(min(base * 2 ** (attempt - 1), MAX_BACKOFF))
 
 
-# The numeric `webhook_*` settings are read defensively: they may not exist in Settings yet.
-
-
 def _number(ctx: Context, name: str, default: float) -> float:
     value = getattr(ctx.settings, name, default)
     return float(value) if isinstance(value, int | float) else default

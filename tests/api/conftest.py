@@ -53,4 +53,4 @@ def catalog(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         }
         yield Catalog(client=client, settings=settings, info=dict(info), keys=keys)
         if engine == "opensearch":
-            ctx.backend.drop()  # type: ignore[attr-defined]
+            ctx.backend.drop()
