@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from discovery.domain import JSONObject
 from discovery.errors import Conflict, InvalidQuery, NotFound
+from discovery.services import webhooks
 from discovery.services.context import Context
 from discovery.store.derive import family_roots, product_docs
 
@@ -36,6 +37,7 @@ def set_status(ctx: Context, sku: str, status: str, *, actor: str, note: str | N
         target=f"product:{sku}",
         detail={"from": before, "to": status, "note": note},
     )
+    webhooks.emit(ctx, "product.changed", {"sku": sku, "status": status, "from": before})
     docs, gone = product_docs(ctx.records, family_roots([product]))
     ctx.backend.upsert(docs, refresh=True)
     if gone:
