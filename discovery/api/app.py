@@ -16,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from discovery.api import problems
+from discovery.api.body_limit import BodyLimit
 from discovery.api.metrics import Metrics
 from discovery.api.routes import (
     analytics,
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
     if ctx is not None:
         app.state.ctx = ctx
     problems.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_mb * 1024 * 1024)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
