@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
 from discovery.domain import JSONValue
+from indexer.products.csv_records import QuotedSkip
 from indexer.products.readers import ReadLimits, Row, check_cells, duplicate_header, header_names
 from indexer.products.report import Reject
 
@@ -147,16 +148,14 @@ def read_delimited(
         return
     if delimiter is None:
         delimiter = sniff_delimiter(first)
-    reader = csv.reader(_chain(first, lines), delimiter=delimiter, quotechar='"', strict=False)
-    yield from _records(reader, bad, limits, encoding)
+    source_lines = QuotedSkip(first, lines, delimiter)
+    reader = csv.reader(source_lines, delimiter=delimiter, quotechar='"', strict=False)
+    yield from _records(reader, source_lines, bad, limits, encoding)
 
 
-def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
-    yield first
-    yield from rest
-
-
-def _records(reader: _CsvReader, bad: dict[int, str], limits: ReadLimits, encoding: str) -> Iterator[Row | Reject]:
+def _records(
+    reader: _CsvReader, lines: QuotedSkip, bad: dict[int, str], limits: ReadLimits, encoding: str
+) -> Iterator[Row | Reject]:
     header: list[str] | None = None
     previous = 0
     while True:
@@ -166,13 +165,23 @@ def _records(reader: _CsvReader, bad: dict[int, str], limits: ReadLimits, encodi
             return
         except csv.Error as exc:
             line = previous + 1
-            previous = reader.line_num
-            yield Reject(line=line, reason=f"not valid CSV: {exc}")
+            if "field larger than field limit" not in str(exc):
+                previous = reader.line_num + lines.skipped
+                yield Reject(line=line, reason=f"not valid CSV: {exc}")
+                continue
+            # The parser gave up inside a huge quoted field: resume after the record, not
+            # inside it, where each remaining line of the field would read as a row.
+            closed = lines.skip_quoted_record()
+            previous = reader.line_num + lines.skipped
+            reason = f"a quoted field is larger than {limits.max_line_bytes:,} bytes"
+            yield Reject(line=line, reason=reason if closed else f"{reason} and never closes", fatal=not closed)
+            if not closed:
+                return
             continue
         except UnicodeDecodeError as exc:
             yield Reject(line=previous + 1, reason=f"bytes cannot be decoded as {encoding}: {exc.reason}", fatal=True)
             return
-        start, previous = previous + 1, reader.line_num
+        start, previous = previous + 1, reader.line_num + lines.skipped
         if bad:
             reasons = [bad.pop(n) for n in range(start, previous + 1) if n in bad]
             if reasons:
