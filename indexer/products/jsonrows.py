@@ -182,6 +182,45 @@ def _element(buf: _Buffer, decoder: json.JSONDecoder, limits: ReadLimits, line: 
                 reason = f"not valid JSON: {exc.msg}"
             return Reject(line=line, reason=reason, fatal=True)
         except RecursionError:
-            return Reject(line=line, reason=f"nested deeper than {limits.max_depth} levels", fatal=True)
+            # Too deep to parse, not necessarily broken: step over it and read on.
+            reason = f"nested deeper than {limits.max_depth} levels"
+            if _skip_value(buf, limits):
+                return Reject(line=line, reason=reason)
+            return Reject(line=line, reason=f"{reason}, and its end cannot be found", fatal=True)
         buf.pos = end
         return json_row(line, obj, limits)
+
+
+_STRUCTURE = re.compile(r'[\[\]{}"]')
+_IN_STRING = re.compile(r'["\\]')
+
+
+def _skip_value(buf: _Buffer, limits: ReadLimits) -> bool:
+    """Move past the array or object starting at `buf.pos` by matching its brackets
+    (strings and escapes respected). False when it outgrows the element size limit or the
+    file ends inside it."""
+    depth, in_string, pos = 0, False, buf.pos
+    while True:
+        found = (_IN_STRING if in_string else _STRUCTURE).search(buf.text, pos)
+        if found is None or (in_string and found.group() == "\\" and found.end() >= len(buf.text)):
+            if buf.eof or len(buf.text) - buf.pos > limits.max_line_bytes:
+                return False
+            offset = pos - buf.pos
+            buf.fill()  # keeps the text from buf.pos on, which becomes 0
+            pos = buf.pos + offset
+            continue
+        char, pos = found.group(), found.end()
+        if in_string:
+            if char == "\\":
+                pos += 1
+            else:
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                buf.pos = pos
+                return True
