@@ -39,9 +39,15 @@ class Problem(BaseModel):
 
 
 def problem(status: int, title: str, detail: str, **extra: object) -> JSONResponse:
-    body: dict[str, object] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    body.update({k: v for k, v in extra.items() if v is not None})
+    body: dict[str, object] = {"type": "about:blank", "title": title, "status": status, "detail": _text(detail)}
+    body.update({k: _text(v) if isinstance(v, str) else v for k, v in extra.items() if v is not None})
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def _text(value: str) -> str:
+    # A detail may quote the caller's input; a lone surrogate in it (valid in a JSON escape,
+    # not in UTF-8) must not make the error itself fail to encode. It is shown escaped.
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def install(app: FastAPI) -> None:

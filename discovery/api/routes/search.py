@@ -17,6 +17,9 @@ from discovery.services.search import SearchRequest
 from discovery.store.index.base import SortKey
 
 router = APIRouter(prefix="/api", tags=["search"])
+MAX_NAME = 100  # a field, channel or locale name
+MAX_VALUE = 1000  # a filter value, a range, a facet list
+MAX_CURSOR = 4096
 
 
 class FacetValueOut(BaseModel):
@@ -46,22 +49,31 @@ class SearchOut(BaseModel):
     facet_errors: dict[str, str] | None = None
 
 
+# Every string of a search is bounded. A bound also makes pydantic check that the string is
+# real text: a JSON body may carry a lone UTF-16 surrogate (`"\ud800"`), which no engine,
+# database or JSON response can encode, and an unchecked one answered 500.
+FieldName = Annotated[str, Field(max_length=MAX_NAME)]
+Value = Annotated[str, Field(max_length=MAX_VALUE)]
+
+
 class SearchBody(BaseModel):
     """The POST form of a search: the same fields as the query string."""
 
     q: str = Field("", max_length=1000)
     type: Literal["product", "asset", "all"] = "product"
     mode: Literal["keyword", "semantic", "hybrid"] = "hybrid"
-    filters: dict[str, list[str]] = Field(default_factory=dict, description="field -> values (OR within, AND across)")
-    ranges: dict[str, str] = Field(default_factory=dict, description="field -> 'lo..hi'")
-    facets: list[str] = Field(default_factory=list)
+    filters: dict[FieldName, list[Value]] = Field(
+        default_factory=dict, description="field -> values (OR within, AND across)"
+    )
+    ranges: dict[FieldName, Value] = Field(default_factory=dict, description="field -> 'lo..hi'")
+    facets: list[Value] = Field(default_factory=list)
     facet_size: int | None = Field(None, ge=1, le=500)
     sort: SortKey = "relevance"
     page: int = Field(1, ge=1)
     size: int = Field(20, ge=1)
-    cursor: str | None = None
-    channel: str | None = None
-    locale: str | None = None
+    cursor: str | None = Field(None, max_length=MAX_CURSOR)
+    channel: str | None = Field(None, max_length=MAX_NAME)
+    locale: str | None = Field(None, max_length=MAX_NAME)
 
 
 def _split(values: list[str]) -> tuple[str, ...]:
@@ -105,14 +117,14 @@ def search_get(
     q: Annotated[str, Query(max_length=1000)] = "",
     type: Literal["product", "asset", "all"] = "product",
     mode: Literal["keyword", "semantic", "hybrid"] = "hybrid",
-    facets: Annotated[str, Query(description="comma-separated facet fields")] = "",
+    facets: Annotated[str, Query(max_length=MAX_VALUE, description="comma-separated facet fields")] = "",
     facet_size: Annotated[int | None, Query(ge=1, le=500)] = None,
     sort: SortKey = "relevance",
     page: Annotated[int, Query(ge=1)] = 1,
     size: Annotated[int, Query(ge=1)] = 20,
-    cursor: str | None = None,
-    channel: str | None = None,
-    locale: str | None = None,
+    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR)] = None,
+    channel: Annotated[str | None, Query(max_length=MAX_NAME)] = None,
+    locale: Annotated[str | None, Query(max_length=MAX_NAME)] = None,
 ) -> dict[str, object]:
     """Search products and assets. Filters: `filter.<field>=value` (repeatable; OR within a field,
     AND across fields); ranges: `range.<field>=lo..hi`; facets are disjunctive."""
