@@ -29,6 +29,11 @@ class ClipSettings(BaseModel):
     )
     device: str = Field("auto", description="`auto` (cuda when present), `cuda` or `cpu`")
     batch_size: int = Field(32, ge=1, description="images per forward pass")
+    cpu_accel: Literal["auto", "none", "int8", "onnx-int8"] = Field(
+        "auto", description="CPU speed-up of the image tower: int8 (torch), onnx-int8 (onnxruntime), auto picks one"
+    )
+    cache_dir: str = Field("", description="where CLIP weights and the exported ONNX graph are kept; empty for none")
+    allow_download: bool = Field(True, description="let CLIP fetch pretrained weights from the hub (false offline)")
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
         "auto", description="bf16 on CUDA when `auto`, fp32 on CPU"
     )

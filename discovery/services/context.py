@@ -70,6 +70,9 @@ class Context:
                     device=c.device,
                     batch_size=c.batch_size,
                     precision=c.precision,
+                    cpu_accel=c.cpu_accel,
+                    cache_dir=c.cache_dir or None,
+                    allow_download=c.allow_download,
                 )
             return self._clip
 

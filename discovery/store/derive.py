@@ -42,8 +42,10 @@ def product_docs(records: Records, root_skus: Iterable[str]) -> tuple[list[Index
 
 
 def _doc(records: Records, product: Product, variants: list[Product], linked: dict[str, list[str]]) -> IndexDoc:
-    # A withdrawn variant's colour or size must not keep its family findable by it.
-    variants = [v for v in variants if v.status != "withdrawn"]
+    # A withdrawn variant's colour or size must not keep a live family findable by it
+    # (a withdrawn family keeps all its members).
+    if product.status != "withdrawn":
+        variants = [v for v in variants if v.status != "withdrawn"]
     doc_id = product_doc_id(product.sku)
     vec = records.get_vectors("text_vector", [doc_id]).get(doc_id)
     images = [a for p in (product, *variants) for a in (*p.asset_ids, *linked.get(p.sku, []))]
