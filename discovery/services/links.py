@@ -15,8 +15,9 @@ from discovery.domain import Product
 from discovery.services.context import Context
 
 
-def sync_products(ctx: Context, skus: Iterable[str]) -> list[str]:
-    """Refresh asset ids and completeness of these products; returns the SKUs that changed."""
+def sync_products(ctx: Context, skus: Iterable[str], *, force: bool = False) -> list[str]:
+    """Refresh asset ids and completeness of these products; returns the SKUs that changed.
+    `force` reindexes them even when neither changed (their record did)."""
     from indexer.products.completeness import completeness, load_channels
     from indexer.products.indexing import index_products, save_products
 
@@ -33,12 +34,15 @@ def sync_products(ctx: Context, skus: Iterable[str]) -> list[str]:
         before = (list(product.asset_ids), product.completeness)
         product.asset_ids = ids
         product.completeness = completeness(product, channels, assets)
-        if (product.asset_ids, product.completeness) != before:
+        if force or (product.asset_ids, product.completeness) != before:
             touched.append(product)
     if not touched:
         return []
     _, changed = save_products(ctx.records, touched)
-    index_products(ctx.records, ctx.backend, changed, known={p.sku: p for p in touched})
+    reindex = [p.sku for p in touched] if force else changed
+    index_products(ctx.records, ctx.backend, reindex, known={p.sku: p for p in touched})
+    if force:
+        ctx.backend.refresh()
     return changed
 
 
@@ -47,6 +51,9 @@ def after_product_import(ctx: Context, skus: list[str]) -> None:
     from indexer.assets.indexing import save_assets
     from indexer.assets.linking import link_products
 
+    from discovery.services.product_suggestions import suggest_for_products
+
+    suggest_for_products(ctx, skus)
     if ctx.records.count_assets() == 0:
         return
     products = list(ctx.records.get_products(skus).values())
@@ -63,5 +70,8 @@ def after_asset_ingest(ctx: Context, asset_ids: list[str]) -> None:
     if not asset_ids:
         return
     suggest_for_assets(ctx, asset_ids)
+    from discovery.services.product_suggestions import suggest_for_products
+
     skus = [str(link.get("sku")) for i in asset_ids if (a := ctx.records.get_asset(i)) for link in a.product_skus]
     sync_products(ctx, skus)
+    suggest_for_products(ctx, skus)

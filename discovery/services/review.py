@@ -94,6 +94,8 @@ def decide_one(ctx: Context, item: DecisionIn, *, actor: str) -> None:
     updated.decided_by, updated.decided_at = actor, utcnow().isoformat()
     tags = [t for t in tags if t.name != item.tag] + [updated]
     ctx.records.tags.replace_tags(target, tags)
+    if isinstance(target, Product) and status == "accepted":
+        _apply_to_product(ctx, target, item.tag)
     ctx.records.audit(
         actor=actor,
         action=f"tag.{item.decision}",
@@ -102,6 +104,17 @@ def decide_one(ctx: Context, item: DecisionIn, *, actor: str) -> None:
     )
     webhooks.emit(ctx, "review.decision", {"target": _key(target), "tag": item.tag, "decision": item.decision})
     _reindex(ctx, target)
+
+
+def _apply_to_product(ctx: Context, product: Product, tag: str) -> None:
+    """An accepted category or attribute suggestion changes the product itself, and so its
+    completeness."""
+    from discovery.services.links import sync_products
+    from discovery.services.product_suggestions import apply_accepted
+
+    if apply_accepted(product, tag):
+        ctx.records.upsert_products([product])
+        sync_products(ctx, [product.sku], force=True)
 
 
 def decide(ctx: Context, items: list[DecisionIn], *, actor: str) -> list[JSONObject]:
