@@ -48,10 +48,9 @@ def sync_products(ctx: Context, skus: Iterable[str], *, force: bool = False) -> 
 
 def after_product_import(ctx: Context, skus: list[str]) -> None:
     """Link stored assets to these products, then sync the products."""
+    from discovery.services.product_suggestions import suggest_for_products
     from indexer.assets.indexing import save_assets
     from indexer.assets.linking import link_products
-
-    from discovery.services.product_suggestions import suggest_for_products
 
     suggest_for_products(ctx, skus)
     if ctx.records.count_assets() == 0:
