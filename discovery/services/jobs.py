@@ -23,6 +23,7 @@ from discovery.store.index.base import BulkReport
 from indexer.jobs.kinds import default_kinds
 from indexer.jobs.model import JobEnv, JobKind, JobTuning
 from indexer.jobs.runner import JobRunner
+from indexer.products.mapping_spec import mapping_path
 
 # Defaults per kind: products in batches of 500 rows, files 32 at a time (one CLIP batch).
 PRODUCT_TUNING = JobTuning(chunk_size=500)
@@ -108,6 +109,10 @@ def start_product_import(
     """Store the export in the blob store and start its import; returns the job id at once."""
     if mode not in ("partial", "full"):
         raise InvalidQuery(f"mode must be partial or full, not {mode!r}", field="mode")
+    if mapping:
+        # A bad or unknown name is the caller's to fix now; as a job it would fail (after
+        # its retries) on a file already stored.
+        mapping_path(mapping, data_dir=ctx.settings.data_dir)
     key, size = _store(ctx, source)
     params: JSONObject = {"file": {"blob": key, "name": filename, "bytes": size}, "mapping": mapping, "mode": mode}
     return runner(ctx).submit("import_products", params=params, created_by=created_by, tuning=tuning or PRODUCT_TUNING)
