@@ -45,7 +45,20 @@ def _file_response(request: Request, path: str, *, etag: str, media_type: str, f
     )
 
 
-@router.get("/assets/{asset_id}/file")
+# The bytes as stored, under the media type sniffed from them (never JSON).
+_FILE_TYPES = {t: {"schema": {"type": "string", "format": "binary"}} for t in sorted(INLINE_TYPES)} | {
+    "image/tiff": {"schema": {"type": "string", "format": "binary"}},
+    "image/heif": {"schema": {"type": "string", "format": "binary"}},
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+}
+_FILE_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"description": "the file", "content": _FILE_TYPES},
+    206: {"description": "the requested byte range", "content": _FILE_TYPES},
+    304: {"description": "unchanged since the ETag given in If-None-Match"},
+}
+
+
+@router.get("/assets/{asset_id}/file", response_class=FileResponse, responses=_FILE_RESPONSES)
 def get_file(asset_id: str, request: Request, ctx: CtxDep, caller: CallerDep) -> Response:
     """The original file (current version). Supports Range and If-None-Match."""
     asset = service.load_asset(ctx, asset_id, public=caller.public)
@@ -54,7 +67,7 @@ def get_file(asset_id: str, request: Request, ctx: CtxDep, caller: CallerDep) ->
     return _file_response(request, str(path), etag=asset.sha256, media_type=asset.media_type, filename=asset.filename)
 
 
-@router.get("/assets/{asset_id}/renditions/{name}")
+@router.get("/assets/{asset_id}/renditions/{name}", response_class=FileResponse, responses=_FILE_RESPONSES)
 def get_rendition(asset_id: str, name: str, request: Request, ctx: CtxDep, caller: CallerDep) -> Response:
     """A rendition from a named preset, made on first request and kept."""
     from indexer.assets.renditions import get_or_make_rendition, load_presets
