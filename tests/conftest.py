@@ -93,11 +93,16 @@ def unique_prefix() -> str:
 
 
 _skipped_service_tests: list[str] = []
+_ran_service_tests: dict[str, int] = dict.fromkeys(SERVICE_MARKERS, 0)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.skipped and any(m in report.keywords for m in SERVICE_MARKERS):
         _skipped_service_tests.append(report.nodeid)
+    elif report.when == "call":
+        for marker in SERVICE_MARKERS:
+            if marker in report.keywords:
+                _ran_service_tests[marker] += 1
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -106,6 +111,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
+    ran = ", ".join(f"{n} {marker}" for marker, n in _ran_service_tests.items())
+    terminalreporter.write_line(f"service tests run: {ran}; skipped: {len(_skipped_service_tests)}")
     if _skipped_service_tests:
         verdict = "FAILED" if TEST_SERVICES.require_services else "warning"
         terminalreporter.write_line(
