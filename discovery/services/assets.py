@@ -10,7 +10,7 @@ from discovery.domain import Asset, JSONObject
 from discovery.errors import InvalidQuery, NotFound
 from discovery.services.catalog import asset_allowed, asset_json
 from discovery.services.context import Context
-from discovery.services.search import similar_assets
+from discovery.services.search import INTERNAL_FIELDS, similar_assets
 from discovery.store.index.base import ScoredId
 from discovery.store.index.documents import asset_doc_id
 
@@ -81,7 +81,10 @@ def similar(
     filters: Mapping[str, tuple[str, ...]] | None = None,
     group_by_product: bool = False,
 ) -> JSONObject:
-    """Nearest neighbours of a stored asset's image vector (same model only)."""
+    """Nearest neighbours of a stored asset's image vector (same model only), narrowed by
+    `filters` on facet fields as a search is (a shopper may not filter on internal ones)."""
+    if public and (hidden := sorted(set(filters or {}) & INTERNAL_FIELDS)):
+        raise InvalidQuery(f"unknown filter field {hidden[0]!r}", field=hidden[0])
     asset = load_asset(ctx, asset_id, public=public, channel=channel)
     vec = ctx.records.get_vectors("image_vector", [asset_doc_id(asset.id)]).get(asset_doc_id(asset.id))
     if vec is None:

@@ -93,14 +93,23 @@ def get_rendition(asset_id: str, name: str, request: Request, ctx: CtxDep, calle
 @router.get("/assets/{asset_id}/similar")
 def get_similar(
     asset_id: str,
+    request: Request,
     ctx: CtxDep,
     caller: CallerDep,
     k: Annotated[int, Query(ge=1, le=200)] = 20,
     channel: str | None = None,
     group: bool = False,
 ) -> Mapping[str, object]:
-    """Near neighbours of a stored asset by image vector."""
-    return service.similar(ctx, asset_id, k=k, public=caller.public, channel=channel, group_by_product=group)
+    """Near neighbours of a stored asset by image vector. `filter.<field>=value` (repeatable;
+    OR within a field, AND across fields) narrows them as it narrows a search."""
+    filters: dict[str, tuple[str, ...]] = {}
+    for key, value in request.query_params.multi_items():
+        if key.startswith("filter."):
+            name = key.removeprefix("filter.")
+            filters[name] = (*filters.get(name, ()), value)
+    return service.similar(
+        ctx, asset_id, k=k, public=caller.public, channel=channel, filters=filters, group_by_product=group
+    )
 
 
 @router.get("/assets/{asset_id}/duplicates")
