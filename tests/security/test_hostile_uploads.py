@@ -5,15 +5,17 @@ are refused as they arrive, before the app has read them, with a clear problem."
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from starlette.types import Message, Scope
+from starlette.types import ASGIApp, Message, Scope
 
 from discovery.api.app import create_app
 from discovery.api.auth import create_key
+from discovery.api.body_limit import BodyLimit
 from discovery.config import Settings
 from discovery.services.context import Context
 from tests.security import hostile_files as hf
@@ -84,7 +86,7 @@ def _multipart(field: str, size: int) -> list[bytes]:
 Answer = tuple[int, dict[str, str], bytes, int]
 
 
-def _post(app: FastAPI, path: str, parts: list[bytes], headers: dict[str, str]) -> Answer:
+def _post(app: ASGIApp, path: str, parts: list[bytes], headers: dict[str, str], *, stall_after: int = -1) -> Answer:
     """POST `parts` as separate body messages, the way a server hands them over; returns
     the status, headers, body and how many body bytes the app took before it answered."""
     taken = 0
@@ -93,8 +95,8 @@ def _post(app: FastAPI, path: str, parts: list[bytes], headers: dict[str, str]) 
 
     async def receive() -> Message:
         nonlocal taken
-        if not queue:
-            await asyncio.sleep(3600)  # a client that sent everything waits for the answer
+        if not queue or len(parts) - len(queue) == stall_after:
+            await asyncio.sleep(3600)  # a client that sent everything (or stalls) waits for the answer
         part = queue.pop(0)
         taken += len(part)
         return {"type": "http.request", "body": part, "more_body": bool(queue)}
@@ -160,3 +162,18 @@ def test_a_body_under_the_limit_is_accepted(limited: tuple[FastAPI, str], tmp_pa
         app, "/api/ingest/products", parts, {"Content-Type": "multipart/form-data; boundary=XyZ", "X-API-Key": key}
     )
     assert status == 202, body
+
+
+def test_a_stalled_upload_is_answered_408_instead_of_holding_the_server(limited: tuple[FastAPI, str]) -> None:
+    app, key = limited
+    parts = _multipart("file", 512 * 1024)
+    guarded = BodyLimit(app, max_bytes=LIMIT_MB * 1024 * 1024, idle_seconds=0.5)
+    started = time.perf_counter()
+    status, response_headers, body, taken = _post(
+        guarded, "/api/ingest/products", parts, {"Content-Type": "multipart/form-data; boundary=XyZ", "X-API-Key": key},
+        stall_after=3,
+    )  # fmt: skip
+    assert status == 408, body
+    assert response_headers["content-type"] == "application/problem+json" and b"stalled" in body
+    assert time.perf_counter() - started < 10
+    assert taken < 4 * CHUNK
