@@ -84,6 +84,7 @@ class SecuredCatalog(Catalog):
 
 
 _BUILT: dict[str, Built] = {}
+_CREATED: list[Settings] = []  # every OpenSearch catalog begun, dropped at the end even if its build failed
 
 
 def _settings(engine: str, root: Path, request: pytest.FixtureRequest) -> Settings:
@@ -98,6 +99,7 @@ def built_catalog(engine: str, tmp_path_factory: pytest.TempPathFactory, request
     """The engine's catalog, built on first use in this session."""
     if engine not in _BUILT:
         settings = _settings(engine, tmp_path_factory.mktemp(f"secure-{engine}"), request)
+        _CREATED.append(settings)
         info = load_demo(settings, products=24, seed=5)
         _BUILT[engine] = Built(engine, settings, dict(info), _upload_hostile(settings))
     return _BUILT[engine]
@@ -105,9 +107,10 @@ def built_catalog(engine: str, tmp_path_factory: pytest.TempPathFactory, request
 
 def drop_all() -> None:
     """Session end: delete the OpenSearch indices the catalogs made (they outlive the test)."""
-    for built in list(_BUILT.values()):
-        if built.engine == "opensearch":
-            ctx = Context.open(built.settings)
+    while _CREATED:
+        settings = _CREATED.pop()
+        if settings.backend == "opensearch":
+            ctx = Context.open(settings)
             try:
                 ctx.backend.drop()  # type: ignore[attr-defined]
             finally:
