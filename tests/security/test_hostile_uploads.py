@@ -5,9 +5,11 @@ are refused as they arrive, before the app has read them, with a clear problem."
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -110,11 +112,29 @@ def _post(app: ASGIApp, path: str, parts: list[bytes], headers: dict[str, str], 
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
         "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
     }  # fmt: skip
-    asyncio.run(asyncio.wait_for(app(scope, receive, send), timeout=60))
+    _run_in_own_loop(asyncio.wait_for(app(scope, receive, send), timeout=60))
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     response_headers = {k.decode(): v.decode() for k, v in start["headers"]}
     return int(start["status"]), response_headers, body, taken
+
+
+def _run_in_own_loop(coro: Coroutine[Any, Any, Any]) -> None:
+    """asyncio.run on a fresh thread: the session's browser tests keep an event loop
+    running in the main thread, where asyncio.run refuses to start another."""
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the test's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 UPLOADS = [("/api/ingest/products", "file"), ("/api/ingest/assets", "files"), ("/api/search/image", "file")]
