@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from search_dataset import TINY_CLIP_DIM, Meta, asset_docs, product_docs, survey, word_vectors, write_chunks  # noqa: E402
 from search_layers import CachedEmbeddings, Recorder, RestReplay, Server, replay, rest_bodies, spy, timed_ms  # noqa: E402
-from search_probes import LAYERS, Probe, Samples, make_probes, print_table  # noqa: E402
+from search_probes import LAYERS, SHAPES, Probe, Samples, make_probes, print_table  # noqa: E402
 
 from discovery.config import SearchSettings, Settings  # noqa: E402
 from discovery.services.context import Context  # noqa: E402
@@ -212,6 +212,9 @@ def measure(ctx: Context, probes: list[Probe], rest: RestReplay | None, server: 
             wall, cpu = timed_ms(steps[name])  # type: ignore[arg-type]
             samples.add(probe.shape, name, wall, None if name in ("http", "rest") else cpu)
             ctx._text, ctx._clip = real
+        if server is not None and probe.shape == SHAPES[0]:
+            # The HTTP floor: a trivial route over the same client, server and event loop.
+            samples.add("healthz", "http", timed_ms(lambda: server.get([], "/healthz"))[0])
     return samples
 
 

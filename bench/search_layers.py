@@ -160,8 +160,8 @@ class Server:
     def pid(self) -> int:
         return self.proc.pid
 
-    def get(self, params: Sequence[tuple[str, str]]) -> bytes:
-        r = self.client.get("/api/search", params=list(params))
+    def get(self, params: Sequence[tuple[str, str]], path: str = "/api/search") -> bytes:
+        r = self.client.get(path, params=list(params))
         if r.status_code != 200:
             raise RuntimeError(f"HTTP {r.status_code}: {r.text[:500]}")
         return r.content

@@ -134,7 +134,7 @@ def print_table(results: dict[str, Samples], meta: Meta, m: int) -> None:
     )
     print(f"{'engine':10s} {'query':13s} {'layer':10s} {'p50':>8s} {'p95':>8s} {'p99':>8s} {'cpu p50':>8s}   vs")
     for engine, s in results.items():
-        for shape in SHAPES:
+        for shape in (*SHAPES, "healthz"):
             for layer in (*LAYERS, "os-took"):
                 pct = s.pct(shape, layer)
                 if pct is None:
