@@ -1,9 +1,9 @@
 """Search latency by layer: the service function, HTTP, and the same engine calls sent
 straight to each engine, so the service's overhead reads as a difference and a ratio.
 
-    .venv/bin/python bench/bench_search.py --data var/bench-100k --http          # embedded, 100k + 100k
+    .venv/bin/python bench/bench_search.py --data /tmp/bench-100k --http         # embedded, 100k + 100k
     .venv/bin/python bench/bench_search.py --products 20000 --opensearch --http  # both engines at 20k
-    .venv/bin/python bench/bench_search.py --data var/bench-1m --products 1000000 --queries 100
+    .venv/bin/python bench/bench_search.py --data /tmp/bench-1m --products 1000000 --queries 100
 
 Data: N products from the sample generator (`generate_catalog(images=False,
 variant_share=0)`) and N synthetic assets (default: as many as products), written straight
@@ -24,9 +24,14 @@ serve` in a subprocess, httpx, sequential GETs), raw (the engine calls the servi
 replayed to the backend adapter), rest (OpenSearch: the adapter's rendered bodies posted as
 is; `os-took` is OpenSearch's own `took`), embed (query embedding alone, a part of service).
 Layers run interleaved per query in rotating order, so load from other processes hits
-them alike. Targets (issue 6, 2 cores): embedded kw + 4 facets p50 <= 3 ms, p99 <= 10 ms at
-the service; HTTP adds <= 3 ms at p50; filtered kNN p50 <= 5 ms; service over raw <= 1.5 ms
+them alike. `--torch-threads 1` pins the query encoders to one thread (here and in the
+server): on a busy 2-core box torch's default two threads made a MiniLM query ~5x slower.
+`--profile` prints cProfile of the service per shape and, with `--http` and py-spy in the
+venv, where the server's busy samples go (`--shapes` narrows the mix).
+Targets (issue 6, 2 cores): embedded kw + 4 facets p50 <= 3 ms, p99 <= 10 ms at the
+service; HTTP adds <= 3 ms at p50; filtered kNN p50 <= 5 ms; service over raw <= 1.5 ms
 (tantivy), <= 10 % (OpenSearch); at 1,000,000 products p50 <= 10 ms, p99 <= 30 ms.
+The py-spy profiler is an extra: `pip install "py-spy>=0.4,<0.5"` into the venv.
 """
 
 from __future__ import annotations
@@ -71,6 +76,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--profile", action="store_true", help="cProfile the service layer per shape")
     p.add_argument("--seed", type=int, default=5)
     p.add_argument("--shapes", default="", help="comma-separated subset of the query shapes")
+    p.add_argument(
+        "--torch-threads",
+        type=int,
+        default=None,
+        help="torch intra-op threads here and in the server (OMP_NUM_THREADS)",
+    )
     return p.parse_args()
 
 
@@ -266,6 +277,11 @@ def run_engine(engine: str, data: Path, meta: Meta, args: argparse.Namespace) ->
         "DISCOVERY_INDEX_PREFIX": prefix,
         "DISCOVERY_OPENSEARCH_URL": url,
     }
+    if args.torch_threads:
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
+        env["OMP_NUM_THREADS"] = str(args.torch_threads)
     ctx = Context.open(settings)
     server = Server(env, data / f"serve-{engine}.log") if args.http else None
     rest = RestReplay(url, OS_PREFIX) if engine == "opensearch" else None
