@@ -124,6 +124,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: igno
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # A test that takes a service fixture carries that service's marker, so skips are counted.
     for item in items:
+        # Tests parametrised over the engines carry the marker of the one they run on.
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "opensearch" in [v for v in params.values() if isinstance(v, str)]:
+            item.add_marker(pytest.mark.opensearch)
         names = getattr(item, "fixturenames", ())
         for marker, fixture in (("opensearch", "opensearch_url"), ("redis", "redis_url"), ("postgres", "postgres_url")):
             if fixture in names:

@@ -39,8 +39,6 @@ def _settings(engine: str, tmp: Path, request: pytest.FixtureRequest) -> Setting
 @pytest.fixture(scope="session", params=["embedded", "opensearch"])
 def catalog(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Catalog]:
     engine = request.param
-    if engine == "opensearch":
-        request.applymarker(pytest.mark.opensearch)
     tmp = tmp_path_factory.mktemp(f"api-{engine}")
     settings = _settings(engine, tmp, request)
     info = load_demo(settings, products=24, seed=5)
