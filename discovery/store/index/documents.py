@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 
 from discovery.domain import Asset, JSONObject, JSONValue, Product
-from discovery.store.index.base import IndexDoc
+from discovery.errors import InvalidQuery
+from discovery.store.index.base import IndexDoc, Range
 
 # BM25 weights per text field; both engines apply the same boosts.
 TEXT_WEIGHTS: dict[str, float] = {
@@ -59,6 +60,19 @@ NEVER_EXPIRES = "9999-12-31T00:00:00+00:00"
 
 # Attributes that become facets of their own (variants contribute theirs to the parent).
 FACET_ATTRIBUTES: tuple[str, ...] = ("color", "size", "material")
+
+
+def check_fields(filters: Mapping[str, Sequence[str]], ranges: Mapping[str, Range], facets: Sequence[str]) -> None:
+    """Refuse any field the index doesn't hold for that use (both engines share this grammar)."""
+    for name in filters:
+        if name not in KEYWORD_FIELDS:
+            raise InvalidQuery(f"unknown filter field {name!r}", field=name)
+    for name in facets:
+        if name not in KEYWORD_FIELDS:
+            raise InvalidQuery(f"unknown facet field {name!r}", field=name)
+    for name in ranges:
+        if name not in NUMBER_FIELDS and name not in DATE_FIELDS:
+            raise InvalidQuery(f"unknown range field {name!r}", field=name)
 
 
 def product_doc_id(sku: str) -> str:

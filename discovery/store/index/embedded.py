@@ -33,8 +33,9 @@ from discovery.store.index.base import (
     SearchResult,
     VectorField,
 )
+from discovery.store.index.documents import check_fields
 from discovery.store.index.tantivy_knn import filtered_knn
-from discovery.store.index.tantivy_query import QueryBuilder, check_fields
+from discovery.store.index.tantivy_query import QueryBuilder
 from discovery.store.index.tantivy_search import execute
 from discovery.store.index.vector_store import FIELDS, VectorSnapshot, VectorStore
 from discovery.store.index.vectors import normalise

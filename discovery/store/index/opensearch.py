@@ -24,7 +24,6 @@ from discovery.errors import InvalidQuery
 from discovery.store.index import opensearch_bulk as bulk
 from discovery.store.index import opensearch_knn as oknn
 from discovery.store.index import opensearch_mapping as om
-from discovery.store.index import opensearch_query as oq
 from discovery.store.index import opensearch_search as osearch
 from discovery.store.index.base import (
     BulkReport,
@@ -36,6 +35,7 @@ from discovery.store.index.base import (
     SearchResult,
     VectorField,
 )
+from discovery.store.index.documents import check_fields
 from discovery.store.index.opensearch_calls import call, is_unavailable
 
 T = TypeVar("T")
@@ -283,7 +283,7 @@ class OpenSearchBackend:
         if field not in om.VECTOR_FIELDS:
             raise InvalidQuery(f"unknown vector field {field!r}", field=field)
         filters, ranges = filters or {}, ranges or {}
-        oq.check_fields(filters, ranges, ())
+        check_fields(filters, ranges, ())
         query_vector = oknn.unit(vector)
         if k <= 0:
             return []

@@ -22,7 +22,7 @@ from discovery.domain import DocType
 from discovery.errors import InvalidQuery
 from discovery.store.index import opensearch_mapping as om
 from discovery.store.index.base import Range
-from discovery.store.index.documents import DATE_FIELDS, KEYWORD_FIELDS, NUMBER_FIELDS, TEXT_WEIGHTS
+from discovery.store.index.documents import NUMBER_FIELDS, TEXT_WEIGHTS
 from discovery.store.index.sortkeys import iso_to_epoch
 from discovery.store.index.text_rules import MAX_QUERY_WORDS
 
@@ -43,21 +43,6 @@ _WORD = re.compile(r"[^\W_]+")
 def words(text: str) -> list[str]:
     """The query's words as typed (OpenSearch folds each one with the field's analyzer)."""
     return _WORD.findall(text)[:MAX_QUERY_WORDS]
-
-
-def check_fields(
-    filters: Mapping[str, Sequence[str]], ranges: Mapping[str, Range], facets: Sequence[str]
-) -> None:
-    """Refuse any field the index doesn't hold for that use."""
-    for name in filters:
-        if name not in KEYWORD_FIELDS:
-            raise InvalidQuery(f"unknown filter field {name!r}", field=name)
-    for name in facets:
-        if name not in KEYWORD_FIELDS:
-            raise InvalidQuery(f"unknown facet field {name!r}", field=name)
-    for name in ranges:
-        if name not in NUMBER_FIELDS and name not in DATE_FIELDS:
-            raise InvalidQuery(f"unknown range field {name!r}", field=name)
 
 
 def _weighted(fields: Sequence[tuple[str, float]]) -> list[str]:

@@ -26,7 +26,7 @@ from discovery.errors import InvalidQuery
 from discovery.store.index import opensearch_mapping as om
 from discovery.store.index import opensearch_query as oq
 from discovery.store.index.base import FacetValue, Highlight, Hit, SearchQuery
-from discovery.store.index.documents import TEXT_WEIGHTS
+from discovery.store.index.documents import TEXT_WEIGHTS, check_fields
 from discovery.store.index.highlights import fragment
 
 Clause = dict[str, Any]
@@ -62,7 +62,7 @@ class Plan:
 
 
 def plan(q: SearchQuery) -> Plan:
-    oq.check_fields(q.filters, q.ranges, q.facets)
+    check_fields(q.filters, q.ranges, q.facets)
     _check_locale(q.locale)
     if q.offset < 0 or q.size < 0 or q.facet_size < 1:
         raise InvalidQuery("offset and size must be >= 0, facet_size >= 1", field="size")

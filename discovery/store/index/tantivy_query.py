@@ -8,7 +8,7 @@ index's own analyzer and every word becomes term, fuzzy and prefix queries, so `
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +20,7 @@ from discovery.errors import InvalidQuery
 from discovery.store.index import sortkeys
 from discovery.store.index import tantivy_schema as ts
 from discovery.store.index.base import Range
-from discovery.store.index.documents import DATE_FIELDS, KEYWORD_FIELDS, NUMBER_FIELDS, TEXT_WEIGHTS
+from discovery.store.index.documents import NUMBER_FIELDS, TEXT_WEIGHTS
 from discovery.store.index.text_rules import MAX_QUERY_WORDS, fuzzy_distance
 
 PREFIX_BOOST = 1.0
@@ -34,21 +34,6 @@ EXACT_NAME_BOOST = 25.0  # "an exact name match ranks first"
 class TextQuery:
     scored: Query  # ranks hits
     matching: Query  # the same documents, unscored and cheaper: counts, facets, field sorts
-
-
-def check_fields(
-    filters: Mapping[str, Sequence[str]], ranges: Mapping[str, Range], facets: Sequence[str]
-) -> None:
-    """Refuse any field the index doesn't hold for that use."""
-    for name in filters:
-        if name not in KEYWORD_FIELDS:
-            raise InvalidQuery(f"unknown filter field {name!r}", field=name)
-    for name in facets:
-        if name not in KEYWORD_FIELDS:
-            raise InvalidQuery(f"unknown facet field {name!r}", field=name)
-    for name in ranges:
-        if name not in NUMBER_FIELDS and name not in DATE_FIELDS:
-            raise InvalidQuery(f"unknown range field {name!r}", field=name)
 
 
 def all_of(queries: Sequence[Query]) -> Query:

@@ -20,9 +20,10 @@ from discovery.errors import InvalidQuery
 from discovery.store.index import sortkeys
 from discovery.store.index import tantivy_schema as ts
 from discovery.store.index.base import Hit, IndexDoc, SearchQuery, SearchResult
+from discovery.store.index.documents import check_fields
 from discovery.store.index.highlights import WordMatcher, highlight_fields
 from discovery.store.index.tantivy_facets import FacetRequest, start_facets
-from discovery.store.index.tantivy_query import QueryBuilder, TextQuery, all_of, any_of, check_fields
+from discovery.store.index.tantivy_query import QueryBuilder, TextQuery, all_of, any_of
 from discovery.store.index.tantivy_ranking import cursor_address, ranked_window
 
 
