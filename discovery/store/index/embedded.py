@@ -117,8 +117,9 @@ class EmbeddedBackend:
     def _publish(self, version: int) -> None:
         assert self._index is not None
         self._index.reload()
-        builder = QueryBuilder(self._index.schema, self._index)
-        self._snapshot = _Snapshot(version, self._index.searcher(), builder, self._vectors.snapshot())
+        searcher = self._index.searcher()
+        builder = QueryBuilder(self._index.schema, self._index, searcher)
+        self._snapshot = _Snapshot(version, searcher, builder, self._vectors.snapshot())
 
     def _current(self) -> _Snapshot:
         snapshot = self._snapshot

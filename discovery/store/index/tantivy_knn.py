@@ -1,7 +1,8 @@
 """Filtered kNN: vector ranking from the vector store, filters answered by tantivy.
 
-Neighbours are read best first and checked against the filters in small batches
-(one tantivy query over their id hashes), until `k` pass. When the filters are
+Neighbours are read best first and checked against the filters in batches (one
+tantivy query over their id hashes, the first sized by the filters' share of all
+documents), until `k` pass. When the filters are
 selective and many checked candidates fail, it switches to a pre-filter: every
 document passing the filters is listed by tantivy once and only those are ranked.
 Both ways give the exact top `k` of the allowed documents on the exact path.
@@ -37,13 +38,13 @@ def filtered_knn(
     narrowing = all_of(clauses)
     kept: list[tuple[float, int]] = []
     checked = 0
-    depth = max(FIRST_BATCH, 4 * k)
+    depth = _first_depth(ts.count(searcher, narrowing), ranking.eligible, k)
     while True:
         ranked = ranking.top(depth)
         fresh = ranked[checked:]
         below_floor = min_score is not None and any(s < min_score for s, _ in fresh)
         fresh = [(s, r) for s, r in fresh if min_score is None or s >= min_score]
-        passing = _passing(searcher, schema, narrowing, view.hashes[[r for _, r in fresh]])
+        passing = _passing(searcher, schema, narrowing, [view.ids[r] for _, r in fresh])
         kept += [(s, r) for s, r in fresh if int(view.hashes[r]) in passing]
         checked = len(ranked)
         if len(kept) >= k or below_floor or checked >= ranking.eligible:
@@ -53,14 +54,24 @@ def filtered_knn(
         depth *= 4
 
 
-def _passing(
-    searcher: tantivy.Searcher, schema: tantivy.Schema, narrowing: Query, hashes: npt.NDArray[np.uint64]
-) -> set[int]:
-    if not len(hashes):
+def _first_depth(passing: int, eligible: int, k: int) -> int:
+    """How many neighbours to check at first: enough that, if the filters pass the same
+    share of neighbours as of all documents, one round finds `k` (each round is a tantivy
+    query; counting the filter first costs less than the rounds it saves)."""
+    if passing <= 0 or eligible <= 0:
+        return max(FIRST_BATCH, 4 * k)
+    share = min(1.0, passing / eligible)
+    return min(PREFILTER_AFTER, max(FIRST_BATCH, int(2 * k / share) + 16))
+
+
+def _passing(searcher: tantivy.Searcher, schema: tantivy.Schema, narrowing: Query, ids: list[str]) -> set[int]:
+    """Id hashes of the candidates `ids` that pass `narrowing`. The candidates are
+    named by their string ids: a term set over the raw `id` field took 0.6 ms for 650
+    ids at 200k documents, over the u64 `id_hash` field 4x as long."""
+    if not ids:
         return set()
-    ids = Query.term_set_query(schema, ts.ID_HASH, [int(h) for h in hashes])
-    hits = searcher.search(all_of([narrowing, ids]), limit=len(hashes), count=False).hits
-    return {int(h) for h in searcher.fast_field_values(ts.ID_HASH, [a for _, a in hits]) if h is not None}
+    hits = searcher.search(all_of([narrowing, Query.term_set_query(schema, ts.ID, ids)]), limit=len(ids), count=False)
+    return {int(h) for h in searcher.fast_field_values(ts.ID_HASH, [a for _, a in hits.hits]) if h is not None}
 
 
 def _prefiltered(

@@ -124,7 +124,8 @@ class BlockView:
         self, types: Sequence[DocType], allowed_hashes: npt.NDArray[np.uint64] | None, exclude: npt.NDArray[np.uint64]
     ) -> npt.NDArray[np.bool_]:
         """Live rows of `types`, among `allowed_hashes` when given, minus `exclude`."""
-        mask = self.alive & np.isin(self.types, [TYPE_CODES[t] for t in types])
+        codes = sorted({TYPE_CODES[t] for t in types})
+        mask = self.alive & (self.types == codes[0] if len(codes) == 1 else np.isin(self.types, codes))
         if allowed_hashes is not None:
             mask &= np.isin(self.hashes, allowed_hashes)
         if len(exclude):
@@ -171,8 +172,9 @@ class Ranking:
             return [(float(s), int(r)) for s, r in zip(scores, rows, strict=True) if r >= 0]
         if self._scores is None:
             # All rows at once (no copy of the matrix); disallowed rows sink to -inf.
-            raw = self.view.mat @ self.query
-            self._scores = np.where(self.mask, raw, np.float32(-np.inf)).astype(np.float32)
+            scores = (self.view.mat @ self.query).astype(np.float32, copy=False)
+            scores[~self.mask] = -np.inf
+            self._scores = scores
         scores = self._scores
         part = np.argpartition(-scores, m - 1)[:m] if m < len(scores) else np.arange(len(scores))
         order = part[np.argsort(-scores[part], kind="stable")]
