@@ -39,7 +39,13 @@ def serve(
     from discovery.api.app import create_app
 
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        access_log=settings.access_log,
+    )
 
 
 @app.command()

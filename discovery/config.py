@@ -89,6 +89,9 @@ class Settings(BaseSettings):
         "viewer", description="what a caller without a key sees: `public` (shopper view) or `viewer` (internal)"
     )
     admin_key: str = Field("", description="bootstrap admin API key; empty for none")
+    access_log: bool = Field(
+        False, description="log every request line (uvicorn's access log); a proxy in front usually does"
+    )
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS")
     max_upload_mb: int = Field(512, ge=1, description="largest request body accepted by upload endpoints")
     webhook_allow_hosts: list[str] = Field(

@@ -6,12 +6,11 @@ The service context (stores, models, thread pool) is built in the lifespan and h
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
@@ -30,6 +29,7 @@ from discovery.api.routes import (
     search,
     webhooks,
 )
+from discovery.api.timing import HeadersAndTiming
 from discovery.config import Settings, get_settings
 from discovery.services.context import Context
 
@@ -82,19 +82,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         )
 
     app.state.metrics = Metrics()
-
-    @app.middleware("http")
-    async def headers_and_timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        route = request.scope.get("route")
-        path = getattr(route, "path", None) or "unmatched"
-        app.state.metrics.observe(
-            "discovery_request_seconds", time.perf_counter() - started, route=path, method=request.method
-        )
-        return response
+    app.add_middleware(HeadersAndTiming, headers=SECURITY_HEADERS, metrics=app.state.metrics)
 
     for module in (health, search, products, assets, review, ingest, channels, collections, analytics, webhooks):
         app.include_router(module.router)

@@ -7,13 +7,17 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from discovery.api.auth import RANK, Role, at_least, hash_key
 from discovery.errors import Forbidden, Unauthorized
 from discovery.services.context import Context
 
+# The dependencies are `async`: a sync one is run on the thread pool, a hop that cost more
+# than the work here. Only a key lookup touches the database, and it goes to the pool.
 
-def get_ctx(request: Request) -> Context:
+
+async def get_ctx(request: Request) -> Context:
     ctx: Context = request.app.state.ctx
     return ctx
 
@@ -36,7 +40,7 @@ class Caller:
         return f"key:{self.key_id}" if self.key_id else "anonymous"
 
 
-def get_caller(ctx: CtxDep, x_api_key: Annotated[str | None, Header()] = None) -> Caller:
+async def get_caller(ctx: CtxDep, x_api_key: Annotated[str | None, Header()] = None) -> Caller:
     settings = ctx.settings
     if not x_api_key:
         if settings.read_key_required:
@@ -44,7 +48,7 @@ def get_caller(ctx: CtxDep, x_api_key: Annotated[str | None, Header()] = None) -
         return Caller(role=settings.anonymous_role)
     if settings.admin_key and hmac.compare_digest(x_api_key, settings.admin_key):
         return Caller(role="admin", key_id="bootstrap")
-    role = ctx.records.role_for_key_hash(hash_key(x_api_key))
+    role = await run_in_threadpool(ctx.records.role_for_key_hash, hash_key(x_api_key))
     if role is None or role not in RANK:
         raise Unauthorized("unknown or revoked API key")
     key_id = x_api_key.split("_")[1] if x_api_key.count("_") >= 2 else None
@@ -57,7 +61,7 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 def require(needed: Role):  # type: ignore[no-untyped-def]
     """A dependency that admits callers of at least `needed` role."""
 
-    def check(caller: CallerDep) -> Caller:
+    async def check(caller: CallerDep) -> Caller:
         if caller.role == "public" or not at_least(caller.role, needed):
             raise Forbidden(f"this needs a {needed} key; yours is {caller.role}")
         return caller
