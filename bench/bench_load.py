@@ -241,6 +241,10 @@ async def open_loop(
     return tally, lag
 
 
+async def _nothing() -> list[dict[str, object]]:
+    return []
+
+
 async def _gated(gate: asyncio.Semaphore, work: Awaitable[None]) -> None:
     try:
         await work
@@ -346,7 +350,9 @@ async def run(args: argparse.Namespace, base: str, target: Target, key: str, ser
     print(f"\nsustained: {rate:.1f} req/s ({args.load:.0%} of saturation) for {args.duration:.0f} s, "
           f"product imports of {args.import_rows} rows running throughout")  # fmt: skip
     stop = asyncio.Event()
-    importing = asyncio.create_task(imports_until(base, key, args.import_rows, stop))
+    importing = asyncio.create_task(
+        imports_until(base, key, args.import_rows, stop) if not args.no_import else _nothing()
+    )
     cpu_before, phase_started = _cpu_seconds(server_pid), time.perf_counter()
     tally, lag = await open_loop(base, target, rate, args.duration, args.max_inflight, budget)
     elapsed = time.perf_counter() - phase_started
@@ -364,6 +370,10 @@ async def run(args: argparse.Namespace, base: str, target: Target, key: str, ser
     imports_ok = all(j.get("state") == "succeeded" or j.get("cancelled_by_bench") for j in jobs)
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         alive = (await client.get("/healthz")).status_code == 200
+        metrics = (await client.get("/metrics")).text
+    waited = [line.split()[-1] for line in metrics.splitlines() if line.startswith("discovery_background_wait")]
+    print(f"  imports stepped aside for requests {waited[1] if len(waited) > 1 else '?'} times, "
+          f"{waited[0] if waited else '?'} s in all")
     print(f"  server still answering /healthz: {alive}")
     verdict = "PASS" if tally.error_count == 0 and imports_ok and alive else "FAIL"
     print(f"\n{verdict}: {tally.error_count} errors at {args.load:.0%} of saturation during imports; "
@@ -382,6 +392,7 @@ def main() -> int:
     parser.add_argument("--max-inflight", type=int, default=256, help="open-loop requests in flight at most")
     parser.add_argument("--max-requests", type=int, default=500_000, help="hard cap on requests sent")
     parser.add_argument("--import-rows", type=int, default=2000, help="rows per product import")
+    parser.add_argument("--no-import", action="store_true", help="the sustained phase without imports (a baseline)")
     parser.add_argument("--data-dir", type=Path, help="keep the catalog here (default: a temporary dir)")
     parser.add_argument("--backend", choices=["embedded", "opensearch"], default="embedded")
     parser.add_argument("--opensearch-url", default="http://127.0.0.1:9200")

@@ -1,4 +1,4 @@
-"""Security headers and request timing on every response, as plain ASGI.
+"""Security headers, request timing and the count of requests in flight, as plain ASGI.
 
 Starlette's `BaseHTTPMiddleware` (what `@app.middleware("http")` makes) runs the app in
 a separate task and streams its response back through a queue: about a third of a
@@ -17,8 +17,9 @@ from discovery.api.metrics import Metrics
 
 
 class HeadersAndTiming:
-    """Adds `headers` to every HTTP response (unless the app set them) and observes
-    `discovery_request_seconds` by route template and method."""
+    """Adds `headers` to every HTTP response (unless the app set them), observes
+    `discovery_request_seconds` by route template and method, and counts the request on
+    the context's `Foreground` while it runs (in-process jobs step aside meanwhile)."""
 
     def __init__(self, app: ASGIApp, *, headers: Mapping[str, str], metrics: Metrics) -> None:
         self.app = app
@@ -30,6 +31,10 @@ class HeadersAndTiming:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        ctx = getattr(scope["app"].state, "ctx", None) if "app" in scope else None
+        gate = ctx.foreground if ctx is not None else None
+        if gate is not None:
+            gate.started()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -42,6 +47,8 @@ class HeadersAndTiming:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
+            if gate is not None:
+                gate.finished()
             route = scope.get("route")
             path = getattr(route, "path", None) or "unmatched"
             self.metrics.observe(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from discovery.config import Settings
+from discovery.foreground import Foreground
 from discovery.services.outbox import Outbox
 from discovery.services.usage_buffer import UsageBuffer
 from discovery.store.blobs import FilesystemBlobStore
@@ -31,6 +32,8 @@ class Context:
     # Background writers, started on first use: usage analytics and webhook deliveries.
     usage: UsageBuffer = field(default_factory=UsageBuffer)
     webhooks: Outbox[object] = field(default_factory=lambda: Outbox("webhooks"))
+    # Requests in flight, counted by the HTTP layer: in-process jobs step aside for them.
+    foreground: Foreground = field(default_factory=Foreground)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _clip: ClipModel | None = None
     _text: TextModel | None = None

@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from discovery.domain import Product
+from discovery.foreground import step_aside
 from discovery.services.context import Context
 from discovery.store.derive import family_roots, product_docs
 from discovery.store.index.base import BulkReport
 from discovery.store.index.documents import product_doc_id
+
+if TYPE_CHECKING:
+    from models.text import TextModel
+
+ENCODE_SLICE = 32
 
 
 def product_text(product: Product, variants: Iterable[Product] = ()) -> str:
@@ -25,6 +34,16 @@ def product_text(product: Product, variants: Iterable[Product] = ()) -> str:
     values = [str(v) for p in (product, *variants) for v in p.attributes.values() if isinstance(v, str | int | float)]
     parts.append(" ".join(dict.fromkeys(values)))
     return " . ".join(p for p in parts if p)
+
+
+def _encode_stepping_aside(model: TextModel, texts: list[str]) -> np.ndarray:
+    """Encode in slices, stepping aside between them for requests in this process: one
+    encode of 256 texts keeps both cores busy for most of a second."""
+    parts = []
+    for start in range(0, len(texts), ENCODE_SLICE):
+        step_aside()
+        parts.append(model.encode(texts[start : start + ENCODE_SLICE]))
+    return np.concatenate(parts) if parts else model.encode([])
 
 
 def embed_products(
@@ -51,7 +70,7 @@ def embed_products(
             if old is None or old[2] != digest or old[0] != model_id:
                 todo.append((sku, text, digest))
         if todo:
-            vectors = model.encode([t for _, t, _ in todo])
+            vectors = _encode_stepping_aside(model, [t for _, t, _ in todo])
             ctx.records.put_vectors(
                 "text_vector", model_id, [(product_doc_id(s), v, d) for (s, _, d), v in zip(todo, vectors, strict=True)]
             )

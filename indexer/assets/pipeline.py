@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from discovery.domain import Asset, JSONObject, utcnow
+from discovery.foreground import step_aside
 from discovery.store.blobs import BlobStore
 from discovery.store.index.base import SearchBackend
 from discovery.store.index.documents import asset_doc_id
@@ -139,6 +140,7 @@ class _Run:
 
     def go(self, items: Iterable[Item]) -> AssetReport:
         for found in expand(items, self.o.limits):
+            step_aside()  # in the API's process, requests go first
             self.report.received += 1
             if isinstance(found, Reject):
                 self.report.reject(found.file, found.reason)

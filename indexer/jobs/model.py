@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from discovery.config import Settings
 from discovery.domain import JSONObject, JSONValue
+from discovery.foreground import Foreground
 from discovery.store.blobs import FilesystemBlobStore
 from discovery.store.index.base import SearchBackend
 from discovery.store.job_records import empty_counts
@@ -32,6 +33,8 @@ class JobEnv(Protocol):
     def backend(self) -> SearchBackend: ...
     @property
     def blobs(self) -> FilesystemBlobStore: ...
+    @property
+    def foreground(self) -> Foreground: ...
     def clip(self) -> Any: ...
     def text(self) -> Any: ...
 

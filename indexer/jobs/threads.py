@@ -10,6 +10,7 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from discovery.foreground import background
 from discovery.store.job_records import JobStore
 from indexer.jobs.executor import execute_chunk
 from indexer.jobs.model import JobEnv, JobKinds
@@ -83,7 +84,8 @@ class ThreadRunner:
 
     def _run(self, job_id: str, chunk_no: int) -> None:
         try:
-            ran = execute_chunk(self.env, self.kinds, self, job_id, chunk_no)
+            with background(self.env.foreground):  # this process also answers requests
+                ran = execute_chunk(self.env, self.kinds, self, job_id, chunk_no)
         except Exception as exc:
             if is_transient(exc):
                 log.warning("job %s chunk %s: %r; trying again in %.0fs", job_id, chunk_no, exc, CLAIM_RETRY_S)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from discovery.domain import Product
+from discovery.foreground import step_aside
 from discovery.store.index.base import BulkReport, SearchBackend
 from discovery.store.records import Records
 from indexer.products.assemble import Assembler, Batch
@@ -91,6 +92,7 @@ class ImportRun:
         parents = self._parents(batch)
         # Parents first: a variant without a status of its own takes its parent's.
         for sku in sorted(batch.products, key=lambda s: bool(batch.products[s].parent_sku)):
+            step_aside()
             product = batch.products[sku]
             self._settle(product, existing.get(sku), parents.get(product.parent_sku or ""))
             if product.parent_sku and sku not in batch.parents_made and not self._valid_variant(product):

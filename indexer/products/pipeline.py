@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Literal
 
+from discovery.foreground import step_aside
 from discovery.store.index.base import SearchBackend
 from discovery.store.records import Records
 from indexer.products.completeness import ChannelSpec, load_channels
@@ -96,6 +97,7 @@ def _mapping(mapping: str | MappingSpec | None, data_dir: Path | None) -> Mappin
 
 def _import_rows(run: ImportRun, rows: RowSource, progress: Progress | None) -> None:
     for item in rows:
+        step_aside()
         batch = run.row(item)
         if batch is not None:
             run.batch(batch)
@@ -112,6 +114,7 @@ def survey(rows: Iterable[Row | Reject], mapper: Mapper, lines: SkuLines) -> boo
     pending: list[tuple[str, int]] = []
     group: str | None = None
     for item in rows:
+        step_aside()
         if isinstance(item, Reject):
             if item.row is None or item.line is None:
                 unknown = True

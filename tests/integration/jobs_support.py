@@ -18,13 +18,14 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from discovery.config import Settings
 from discovery.domain import Product
 from discovery.errors import BackendUnavailable, RejectedInput
+from discovery.foreground import Foreground
 from discovery.store.blobs import FilesystemBlobStore
 from discovery.store.records import Records
 from indexer.jobs.items import each_item
@@ -42,6 +43,7 @@ class RecordsEnv:
     records: Records
     blobs: FilesystemBlobStore
     backend: Any = None
+    foreground: Foreground = field(default_factory=Foreground)
 
     def clip(self) -> Any:
         raise NotImplementedError

@@ -74,6 +74,14 @@ def metrics(request: Request, ctx: CtxDep) -> PlainTextResponse:
             {(("engine", ctx.backend.name),): docs},
         ),
         "discovery_products": ("product records", {(): float(ctx.records.count_products())}),
+        "discovery_background_waited_seconds": (
+            "time in-process jobs spent stepping aside for requests (a counter)",
+            {(): round(ctx.foreground.waited_s, 3)},
+        ),
+        "discovery_background_waits": (
+            "steps of in-process jobs that found requests in flight (a counter)",
+            {(): float(ctx.foreground.waits)},
+        ),
     }
     text = request.app.state.metrics.render(gauges)
     return PlainTextResponse(text, media_type="text/plain; version=0.0.4")

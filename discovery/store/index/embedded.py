@@ -22,6 +22,7 @@ import tantivy
 from discovery.config import SearchSettings
 from discovery.domain import DocType
 from discovery.errors import BackendUnavailable, InvalidQuery
+from discovery.foreground import step_aside
 from discovery.store.index import tantivy_schema as ts
 from discovery.store.index.base import (
     BulkReport,
@@ -296,6 +297,7 @@ def _write_all(writer: tantivy.IndexWriter, vectors: VectorStore, docs: Iterable
     report = BulkReport()
     analyzer = ts.analyzer()
     for doc in docs:
+        step_aside()  # an import in this process waits while searches run
         try:
             converted = ts.to_tantivy(doc, analyzer)
             vectors.stage_put(doc, ts.id_hash(doc.id))

@@ -28,6 +28,7 @@ from typing import Any
 
 from discovery.domain import JSONObject, Product
 from discovery.errors import BackendUnavailable, RejectedInput
+from discovery.foreground import step_aside
 from discovery.store.index.base import BulkReport
 from indexer.jobs.model import ChunkContext, ChunkResult, JobEnv, PlanResult
 
@@ -54,6 +55,7 @@ class ProductImport:
         payloads: list[JSONObject] = []
         with _pipeline(env, chunk, survey_file=True) as (run, rows_from_start):
             for item in rows_from_start():
+                step_aside()
                 batch = run.row(item)
                 if batch is not None:
                     payloads.append(_store_batch(env, batch, len(payloads) + 1))
