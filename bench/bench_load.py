@@ -16,6 +16,10 @@ that rate for a while as product imports run; prints latency percentiles and err
 4. Sustained (open loop): requests start on a fixed schedule at --load x saturation for
    --duration seconds, whether earlier ones have answered or not, while product imports
    (POST /api/ingest/products, --import-rows rows each) run one after another as an editor.
+   Every round updates the same SKUs (new prices, colours, sizes); round 0 runs before the
+   ramp, so the catalog is the same size while saturation is measured and during imports.
+   The mix goes through `load_client.LeanClient` (keep-alive GETs over asyncio streams):
+   the generator shares the cores with the server, and httpx cost ~1 ms CPU a request.
    Latency counts from the scheduled start, so a stalled server is not hidden by a
    client that waited for it (coordinated omission).
 Bounded: at most --max-requests requests, --max-inflight at once, and ramp + duration in time.
@@ -52,6 +56,9 @@ from discovery.api.auth import create_key  # noqa: E402
 from discovery.config import Settings  # noqa: E402
 from discovery.services.context import Context  # noqa: E402
 from discovery.services.demo import load_demo  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load_client import LeanClient  # noqa: E402
 
 HOST = "127.0.0.1"
 MIX = (("keyword+facets", 0.5), ("hybrid", 0.3), ("filtered knn", 0.2))
@@ -176,14 +183,14 @@ def _kind(rng: random.Random) -> str:
     return MIX[-1][0]
 
 
-async def _one(client: httpx.AsyncClient, target: Target, rng: random.Random, tally: Tally, started: float) -> None:
+async def _one(client: LeanClient, target: Target, rng: random.Random, tally: Tally, started: float) -> None:
     kind = _kind(rng)
     path, params = _request(kind, target, rng)
     try:
         response = await client.get(path, params=params)
-        ok = response.status_code == 200
-        why = f"{response.status_code} {path} {response.text[:120]}"
-    except httpx.HTTPError as exc:
+        ok = response.status == 200
+        why = f"{response.status} {path} {response.text[:120]}"
+    except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
         ok, why = False, f"{type(exc).__name__} {path}"
     if ok:
         tally.latencies[kind].append(time.perf_counter() - started)
@@ -197,8 +204,7 @@ async def closed_loop(base: str, target: Target, workers: int, seconds: float, b
     """`workers` callers, each sending its next request when the last one answered."""
     tally = Tally()
     end = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+    async with LeanClient(base, max_connections=workers, timeout=30) as client:
 
         async def worker(seed: int) -> None:
             rng = random.Random(seed)
@@ -217,10 +223,9 @@ async def open_loop(
     worst lag of the schedule (how far behind the client itself fell)."""
     tally, rng = Tally(), random.Random(7)
     gate = asyncio.Semaphore(max_inflight)
-    limits = httpx.Limits(max_connections=max_inflight, max_keepalive_connections=max_inflight)
     tasks: set[asyncio.Task[None]] = set()
     lag = 0.0
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+    async with LeanClient(base, max_connections=max_inflight, timeout=60) as client:
         start = time.perf_counter()
         n = 0
         while budget[0] > 0:
@@ -253,6 +258,8 @@ async def _gated(gate: asyncio.Semaphore, work: Awaitable[None]) -> None:
 
 
 def _products_csv(rows: int, round_no: int) -> bytes:
+    """The same SKUs every round with new prices, colours and sizes: a feed updating the
+    catalog, so the catalog the searches run over keeps its size through the run."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["sku", "name", "description", "brand", "categories", "price", "currency", "color", "size"])
@@ -261,7 +268,7 @@ def _products_csv(rows: int, round_no: int) -> bytes:
         colour = rng.choice(["Red", "Blue", "Green", "Black", "White"])
         name, price = f"Load test tee {i} {colour}", f"{rng.uniform(5, 80):.2f}"
         description = f"<p>A {colour.lower()} cotton tee made for the load test.</p>"
-        sku = f"LOAD{round_no:02d}-{i:06d}"
+        sku = f"LOAD-{i:06d}"
         writer.writerow(
             [sku, name, description, "Loadwear", "Men/Tops/T-Shirts", price, "EUR", colour, rng.choice("SML")]
         )
@@ -273,7 +280,7 @@ async def imports_until(base: str, key: str, rows: int, stop: asyncio.Event) -> 
     cancelled (the run is bounded in time). Returns the jobs as they ended."""
     finished: list[dict[str, object]] = []
     async with httpx.AsyncClient(base_url=base, timeout=120, headers={"X-API-Key": key}) as client:
-        round_no = 0
+        round_no = 1  # round 0 ran before the ramp (`first_import`)
         while not stop.is_set():
             files = {"file": (f"load-{round_no}.csv", _products_csv(rows, round_no), "text/csv")}
             response = await client.post("/api/ingest/products", files=files)
@@ -283,6 +290,20 @@ async def imports_until(base: str, key: str, rows: int, stop: asyncio.Event) -> 
             finished.append(await _follow(client, str(response.json()["id"]), stop))
             round_no += 1
     return finished
+
+
+def first_import(client: httpx.Client, key: str, rows: int) -> dict[str, object]:
+    """Round 0, before the ramp: the SKUs the later rounds update are in the catalog
+    while saturation is measured."""
+    files = {"file": ("load-0.csv", _products_csv(rows, 0), "text/csv")}
+    response = client.post("/api/ingest/products", files=files, headers={"X-API-Key": key})
+    response.raise_for_status()
+    job_id = str(response.json()["id"])
+    while True:
+        job: dict[str, object] = client.get(f"/api/jobs/{job_id}").json()
+        if job["state"] in ("succeeded", "failed", "cancelled"):
+            return job
+        time.sleep(0.5)
 
 
 async def _follow(client: httpx.AsyncClient, job_id: str, stop: asyncio.Event) -> dict[str, object]:
@@ -414,6 +435,9 @@ def main() -> int:
         with serving(settings, port) as proc:
             base = f"http://{HOST}:{port}"
             with httpx.Client(base_url=base, timeout=60) as client:
+                if not args.no_import:
+                    first = first_import(client, key, args.import_rows)
+                    print(f"first import (the SKUs later rounds update): {first.get('state')} {first.get('counts')}")
                 target = _target(client, dict(info))
                 for kind in (k for k, _ in MIX):  # load the models before the clock starts
                     path, params = _request(kind, target, random.Random(0))

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from discovery.domain import Product, Tag
+from discovery.foreground import step_aside
 from discovery.services.context import Context
 from discovery.services.review import merge_suggestions
 
@@ -78,6 +79,7 @@ def suggest_for_products(ctx: Context, skus: Iterable[str]) -> int:
     linked = ctx.records.links.assets_for_skus([p.sku for p in products])
     families = ctx.records.variants_of([p.sku for p in products])
     for product in products:
+        step_aside()
         if families.get(product.sku):
             continue  # a parent's colours and materials are its variants'
         missing = [a for a in SUGGESTED_ATTRIBUTES if not product.attributes.get(a) and _options(taxonomy, a)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from discovery.domain import Product
+from discovery.foreground import step_aside
 from discovery.store.index.base import IndexDoc
 from discovery.store.index.documents import asset_to_doc, product_doc_id, product_to_doc
 from discovery.store.records import Records
@@ -30,6 +31,7 @@ def product_docs(records: Records, root_skus: Iterable[str]) -> tuple[list[Index
     docs: list[IndexDoc] = []
     gone: list[str] = []
     for sku in roots:
+        step_aside()  # an import in the API's process: requests first
         product = found.get(sku)
         if product is None:
             gone.append(product_doc_id(sku))
