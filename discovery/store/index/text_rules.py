@@ -2,7 +2,8 @@
 
 Every query word must match some weighted field (AND across words); each word
 tolerates typos by its length; the last word also matches as a prefix, so results
-follow the user as they type.
+follow the user as they type. The embedded engine skips typo matching for a word some
+document holds as typed (`tantivy_query`); OpenSearch applies it to every word.
 """
 
 from __future__ import annotations
