@@ -76,6 +76,10 @@ class OnnxInt8Tower:
         graph = _quantised_graph(visual, image_size, cache_path)
         options = ort.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()
+        # Idle workers sleep instead of spinning between runs: the cores they would burn are
+        # the ones decoding the next batch (files -> vectors 84% -> 86% of model-only on 2
+        # cores, model-only unchanged).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
     def __call__(self, pixels: torch.Tensor) -> torch.Tensor:
