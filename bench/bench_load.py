@@ -105,15 +105,17 @@ def _free_port() -> int:
 def _settings(args: argparse.Namespace, data_dir: Path) -> Settings:
     if args.backend == "opensearch":
         return Settings(
-            data_dir=data_dir, backend="opensearch", opensearch_url=args.opensearch_url, index_prefix=args.index_prefix
+            data_dir=data_dir, backend="opensearch", opensearch_url=args.opensearch_url, index_prefix=args.index_prefix,
+            torch_threads=args.torch_threads,
         )
-    return Settings(data_dir=data_dir, backend="embedded")
+    return Settings(data_dir=data_dir, backend="embedded", torch_threads=args.torch_threads)
 
 
 def _env(settings: Settings) -> dict[str, str]:
     """The child's configuration, through the DISCOVERY_* variables Settings reads."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISCOVERY_")}
     env |= {"DISCOVERY_DATA_DIR": str(settings.data_dir), "DISCOVERY_BACKEND": settings.backend}
+    env |= {"DISCOVERY_TORCH_THREADS": str(settings.torch_threads)}
     if settings.backend == "opensearch":
         env |= {"DISCOVERY_OPENSEARCH_URL": settings.opensearch_url, "DISCOVERY_INDEX_PREFIX": settings.index_prefix}
     return env
@@ -415,6 +417,7 @@ def main() -> int:
     parser.add_argument("--import-rows", type=int, default=2000, help="rows per product import")
     parser.add_argument("--no-import", action="store_true", help="the sustained phase without imports (a baseline)")
     parser.add_argument("--data-dir", type=Path, help="keep the catalog here (default: a temporary dir)")
+    parser.add_argument("--torch-threads", type=int, default=1, help="the server's DISCOVERY_TORCH_THREADS")
     parser.add_argument("--backend", choices=["embedded", "opensearch"], default="embedded")
     parser.add_argument("--opensearch-url", default="http://127.0.0.1:9200")
     parser.add_argument("--index-prefix", default=f"load{uuid.uuid4().hex[:8]}")

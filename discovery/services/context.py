@@ -60,11 +60,21 @@ class Context:
         self.backend.close()
         self.records.close()
 
+    def _torch_threads(self) -> None:
+        # Process-wide in torch, so set where the models load: 1 keeps a single query
+        # embedding from fighting the other requests for both cores.
+        if self.settings.torch_threads:
+            import torch
+
+            torch.set_num_threads(self.settings.torch_threads)
+
     def clip(self) -> ClipModel:
         """The CLIP model, loaded on first use (once per process through the factory)."""
         with self._lock:
             if self._clip is None:
                 from models.factory import load_clip
+
+                self._torch_threads()
 
                 c = self.settings.clip
                 self._clip = load_clip(
@@ -89,6 +99,7 @@ class Context:
             if self._text is None:
                 from models.factory import load_text
 
+                self._torch_threads()
                 t = self.settings.text
                 self._text = load_text(model=t.model, batch_size=t.batch_size)
             return self._text
