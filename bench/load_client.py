@@ -52,10 +52,24 @@ class LeanClient:
         target = f"{path}?{urlencode(params)}" if params else path
         request = f"GET {target} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n\r\n".encode("latin-1")
         async with self._slots:
-            reader, writer = self._idle.pop() if self._idle else await asyncio.open_connection(self._host, self._port)
+            reused = bool(self._idle)
+            reader, writer = self._idle.pop() if reused else await asyncio.open_connection(self._host, self._port)
             try:
                 writer.write(request)
                 response, keep = await asyncio.wait_for(_read_response(reader), self._timeout)
+            except (asyncio.IncompleteReadError, ConnectionError) as exc:
+                writer.close()
+                if not reused or (isinstance(exc, asyncio.IncompleteReadError) and exc.partial):
+                    raise
+                # The server closed this idle keep-alive connection (uvicorn: after 5 s) as we
+                # sent on it: a GET is safe to send again on a fresh one, as browsers do.
+                reader, writer = await asyncio.open_connection(self._host, self._port)
+                try:
+                    writer.write(request)
+                    response, keep = await asyncio.wait_for(_read_response(reader), self._timeout)
+                except BaseException:
+                    writer.close()
+                    raise
             except BaseException:
                 writer.close()
                 raise

@@ -109,6 +109,9 @@ class Settings(BaseSettings):
         5.0, gt=0, description="how often buffered usage analytics are written to the records"
     )
     workers: int = Field(2, ge=1, description="threads for decoding and inference, and for in-process jobs")
+    api_threads: int = Field(
+        4, ge=1, description="requests the API works on at once; more wait their turn (2 cores: 4)"
+    )
     torch_threads: int = Field(
         1, ge=0, description="torch threads per model call in this process (0: one per core, for batch workers)"
     )
