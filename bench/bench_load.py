@@ -177,12 +177,7 @@ def _request(kind: str, target: Target, rng: random.Random) -> tuple[str, dict[s
 
 
 def _kind(rng: random.Random) -> str:
-    roll, total = rng.random(), 0.0
-    for kind, share in MIX:
-        total += share
-        if roll < total:
-            return kind
-    return MIX[-1][0]
+    return rng.choices([kind for kind, _ in MIX], weights=[share for _, share in MIX])[0]
 
 
 async def _one(client: LeanClient, target: Target, rng: random.Random, tally: Tally, started: float) -> None:

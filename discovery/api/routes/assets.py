@@ -11,6 +11,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from discovery.api.deps import CallerDep, CtxDep
+from discovery.api.params import prefixed
 from discovery.errors import InvalidQuery
 from discovery.services import analytics
 from discovery.services import assets as service
@@ -102,11 +103,7 @@ def get_similar(
 ) -> Mapping[str, object]:
     """Near neighbours of a stored asset by image vector. `filter.<field>=value` (repeatable;
     OR within a field, AND across fields) narrows them as it narrows a search."""
-    filters: dict[str, tuple[str, ...]] = {}
-    for key, value in request.query_params.multi_items():
-        if key.startswith("filter."):
-            name = key.removeprefix("filter.")
-            filters[name] = (*filters.get(name, ()), value)
+    filters = prefixed(request.query_params.multi_items(), "filter.")
     return service.similar(
         ctx, asset_id, k=k, public=caller.public, channel=channel, filters=filters, group_by_product=group
     )
@@ -131,12 +128,7 @@ async def search_image(
     data = await file.read(IMAGE_SEARCH_MAX + 1)
     if len(data) > IMAGE_SEARCH_MAX:
         raise InvalidQuery("image is larger than 20 MB", field="file")
-    filters: dict[str, tuple[str, ...]] = {}
-    form = await request.form()
-    for key, value in form.multi_items():
-        if key.startswith("filter.") and isinstance(value, str):
-            filters.setdefault(key.removeprefix("filter."), ())
-            filters[key.removeprefix("filter.")] += (value,)
+    filters = prefixed((await request.form()).multi_items(), "filter.")
     # Decoding and inference run on the context's bounded pool, never on the event loop.
     job = partial(service.search_by_image, ctx, data, k=k, public=caller.public, channel=channel, filters=filters)
     return await asyncio.get_running_loop().run_in_executor(ctx.pool, job)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from discovery.api.deps import CallerDep, CtxDep
+from discovery.api.params import prefixed
 from discovery.errors import InvalidQuery
 from discovery.services import analytics
 from discovery.services import search as service
@@ -81,14 +82,9 @@ def _split(values: list[str]) -> tuple[str, ...]:
 
 
 def _dynamic_params(request: Request) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
-    filters: dict[str, list[str]] = {}
-    ranges: dict[str, str] = {}
-    for key, value in request.query_params.multi_items():
-        if key.startswith("filter."):
-            filters.setdefault(key.removeprefix("filter."), []).append(value)
-        elif key.startswith("range."):
-            ranges[key.removeprefix("range.")] = value
-    return {k: tuple(v) for k, v in filters.items()}, ranges
+    items = request.query_params.multi_items()
+    ranges = {name: values[-1] for name, values in prefixed(items, "range.").items()}  # the last one counts
+    return prefixed(items, "filter."), ranges
 
 
 def _to_request(body: SearchBody, filters: dict[str, tuple[str, ...]], ranges: dict[str, str]) -> SearchRequest:

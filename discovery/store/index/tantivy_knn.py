@@ -1,7 +1,7 @@
 """Filtered kNN: vector ranking from the vector store, filters answered by tantivy.
 
 Neighbours are read best first and checked against the filters in batches (one
-tantivy query over their id hashes, the first sized by the filters' share of all
+tantivy query over their ids, the first sized by the filters' share of all
 documents), until `k` pass. When the filters are
 selective and many checked candidates fail, it switches to a pre-filter: every
 document passing the filters is listed by tantivy once and only those are ranked.
