@@ -57,6 +57,7 @@ from search_layers import CachedEmbeddings, Recorder, RestReplay, Server, replay
 from search_probes import LAYERS, SHAPES, Probe, Samples, make_probes, print_table  # noqa: E402
 
 from discovery.config import SearchSettings, Settings  # noqa: E402
+from discovery.errors import BackendUnavailable  # noqa: E402
 from discovery.services.context import Context  # noqa: E402
 from discovery.store.index.base import IndexDoc, SearchBackend  # noqa: E402
 
@@ -133,8 +134,13 @@ def build_embedded(data: Path, meta: Meta) -> None:
 
     path = data / "index" / "discovery"
     backend = EmbeddedBackend(path, SearchSettings())
-    backend.ensure_ready()
-    if backend.count() != meta.products + meta.assets:
+    try:
+        backend.ensure_ready()
+        complete = backend.count() == meta.products + meta.assets
+    except BackendUnavailable as exc:  # an index of an older layout: built again
+        print(f"embedded: {exc}")
+        complete = False
+    if not complete:
         backend.close()
         shutil.rmtree(path, ignore_errors=True)
         backend = EmbeddedBackend(path, SearchSettings())

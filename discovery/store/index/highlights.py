@@ -32,16 +32,16 @@ class WordMatcher:
     """Decides which indexed tokens a query's words matched; caches across a page."""
 
     words: Sequence[str]
-    _exact: dict[str, bool] = field(default_factory=dict)
     _fuzzy: dict[str, bool] = field(default_factory=dict)
 
-    def exact(self, token: str) -> bool:
-        hit = self._exact.get(token)
-        if hit is None:
-            last = self.words[-1] if self.words else ""
-            hit = token in self.words or (bool(last) and token.startswith(last))
-            self._exact[token] = hit
-        return hit
+    def exact_set(self, tokens: set[str]) -> set[str]:
+        """The tokens that are a query word as typed, or start with the last word (the
+        prefix match search as you type makes)."""
+        last = self.words[-1] if self.words else ""
+        found = tokens.intersection(self.words)
+        if last:
+            found.update(t for t in tokens if t.startswith(last))
+        return found
 
     def fuzzy(self, token: str, words: Iterable[str]) -> bool:
         key = token + "\x00" + "\x00".join(words)
@@ -86,13 +86,18 @@ def highlight_fields(
     """Highlights per field name for one document; fields without a match are left out.
     Offsets are looked up only for fields that matched (reading them costs more)."""
     words = {name: tokens.words(text) for name, text in fields.items() if text}
-    fuzzy_words = matcher.unmatched_words(w for ws in words.values() for w in ws)
+    distinct: set[str] = set().union(*words.values())
+    fuzzy_words = matcher.unmatched_words(distinct)
+    # Decide once per distinct token; the per-position pass is then a set lookup.
+    matched = matcher.exact_set(distinct)
+    if fuzzy_words:
+        matched |= {t for t in distinct - matched if matcher.fuzzy(t, fuzzy_words)}
     out: dict[str, list[Highlight]] = {}
+    if not matched:
+        return out
     for name, field_words in words.items():
-        hits = [
-            i for i, w in enumerate(field_words)
-            if matcher.exact(w) or (fuzzy_words and matcher.fuzzy(w, fuzzy_words))
-        ]
-        if hits:
-            out[name] = [fragment(fields[name], tokens.spans(fields[name], hits))]
+        if matched.isdisjoint(field_words):
+            continue
+        hits = [i for i, w in enumerate(field_words) if w in matched]
+        out[name] = [fragment(fields[name], tokens.spans(fields[name], hits))]
     return out

@@ -66,25 +66,33 @@ class QueryBuilder:
     def words(self, text: str) -> list[str]:
         return ts.words_of(ts.analyzer(), text)[:MAX_QUERY_WORDS]
 
-    def text(self, words: Sequence[str], locale: str | None) -> TextQuery:
-        """Every word must match (any weighted field); the last also as a prefix; each
-        within its typo distance; the whole phrase and an exact name score extra."""
-        if not words:
+    def text(self, words: Sequence[str], locale: str | None, types: Sequence[DocType] = ts.DOC_TYPES) -> TextQuery:
+        """Every word must match (any weighted field of a document of `types`); the last
+        also as a prefix; each within its typo distance; the whole phrase and an exact
+        name score extra. The match carries the type (`t_all_<type>`), so callers add no
+        type filter to it."""
+        wanted = [t for t in ts.DOC_TYPES if t in types]
+        if not words or not wanted:
             return TextQuery(Query.empty_query(), Query.empty_query())
         loc = ts.locale_key(locale) if locale else None
-        matches = [self._word_match(w, last=i == len(words) - 1, locale=loc) for i, w in enumerate(words)]
+        fields = [ts.all_text_field(t) for t in wanted]
+        if loc:
+            fields += [f"{ts.LOCALE_TEXT}.{loc}.{ts.locale_all_key(t)}" for t in wanted]
+        matches = [
+            self._word_match(w, fields, last=i == len(words) - 1, known=self._spelled_as_indexed(w, wanted))
+            for i, w in enumerate(words)
+        ]
         scores = [q for w in words for q in self._word_scores(w, loc)] + self._phrase_boosts(words, loc)
         scored = Query.boolean_query([(Occur.Must, q) for q in matches] + [(Occur.Should, q) for q in scores])
         return TextQuery(scored, unscored(all_of(matches)))
 
-    def _word_match(self, word: str, *, last: bool, locale: str | None) -> Query:
-        """Whether a document matches `word`: run on the catch-all field (every weighted
-        field's text), so fuzzy and prefix automata run once, not once per field. Both
-        automata also match the word as typed, so no plain term is added: each clause
-        of a union costs time on every matching document."""
+    def _word_match(self, word: str, fields: Sequence[str], *, last: bool, known: bool) -> Query:
+        """Whether a document matches `word`: run on the catch-all fields (every weighted
+        field's text), so fuzzy and prefix automata run once per type, not once per
+        field. Both automata also match the word as typed, so no plain term is added:
+        each clause of a union costs time on every matching document."""
         s = self.schema
-        fields = [ts.ALL_TEXT] + ([f"{ts.LOCALE_TEXT}.{locale}.{ts.LOCALE_ALL}"] if locale else [])
-        distance = 0 if self._spelled_as_indexed(word) else fuzzy_distance(word)
+        distance = 0 if known else fuzzy_distance(word)
         options = []
         for field in fields:
             if last:
@@ -97,12 +105,13 @@ class QueryBuilder:
                 options.append(Query.term_query(s, field, word))
         return any_of(options)
 
-    def _spelled_as_indexed(self, word: str) -> bool:
+    def _spelled_as_indexed(self, word: str, types: Sequence[DocType]) -> bool:
         """A word some document holds as typed is taken as meant: typo expansion is for
         words the catalog does not know (as Typesense widens to typos only when the
         exact words find nothing). The union with the fuzzy automaton doubled the cost
         of every common word and let `shirt` also match `short`."""
-        return self._searcher is not None and self._searcher.doc_freq(ts.ALL_TEXT, word) > 0
+        searcher = self._searcher
+        return searcher is not None and any(searcher.doc_freq(ts.all_text_field(t), word) > 0 for t in types)
 
     def _word_scores(self, word: str, locale: str | None) -> list[Query]:
         """How much a match of `word` is worth, by the field it is in."""

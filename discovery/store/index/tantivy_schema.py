@@ -1,12 +1,15 @@
 """How an `IndexDoc` is laid out in tantivy: the schema, the analyzer, the conversion.
 
 Field families (prefixes keep `tags` the text field apart from `tags` the keyword):
-`t_<name>` weighted text, `t_all` every default text field (fuzzy and prefix matching
-run once there instead of once per field), `ltext` per-locale text as JSON
-(`ltext.<locale>.<name>`), `k_<name>` exact keywords (raw, fast: filters and terms
-aggregations), `n_<name>` numbers, `d_<name>` dates, `s_<sort>` sort keys
-(`sortkeys`), `name_exact` the folded name for the exact-match boost, `id`/`id_hash`,
-and `doc`, the whole document as JSON bytes (what `get` and hits read back).
+`t_<name>` weighted text; `t_all_<type>` every default text field of one document type
+(fuzzy and prefix matching run once there instead of once per field; one per type, so
+a search for products matches on products' words alone and needs no type filter:
+intersecting with `k_type` cost more than the match itself); `ltext` per-locale text
+as JSON (`ltext.<locale>.<name>`, and `ltext.<locale>._all_<type>`); `k_<name>` exact
+keywords (raw, fast: filters and terms aggregations); `n_<name>` numbers; `d_<name>`
+dates; `s_<sort>` sort keys (`sortkeys`); `name_exact` the folded name for the
+exact-match boost; `id`/`id_hash`; and `doc`, the whole document as JSON bytes (what
+`get` and hits read back).
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ import math
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import get_args
 
 import tantivy
 
+from discovery.domain import DocType
+from discovery.errors import BackendUnavailable
 from discovery.store.index import sortkeys
 from discovery.store.index.base import IndexDoc
 from discovery.store.index.documents import DATE_FIELDS, KEYWORD_FIELDS, NUMBER_FIELDS, TEXT_WEIGHTS
@@ -28,9 +34,8 @@ from discovery.store.index.documents import DATE_FIELDS, KEYWORD_FIELDS, NUMBER_
 FOLDED = "folded"
 ID = "id"
 ID_HASH = "id_hash"
-ALL_TEXT = "t_all"
+DOC_TYPES: tuple[DocType, ...] = get_args(DocType)
 LOCALE_TEXT = "ltext"
-LOCALE_ALL = "_all"
 NAME_EXACT = "name_exact"
 DOC = "doc"
 NAME_FIELDS = ("name", "title")
@@ -38,6 +43,14 @@ NAME_FIELDS = ("name", "title")
 
 def text_field(name: str) -> str:
     return f"t_{name}"
+
+
+def all_text_field(doc_type: DocType) -> str:
+    return f"t_all_{doc_type}"
+
+
+def locale_all_key(doc_type: DocType) -> str:
+    return f"_all_{doc_type}"
 
 
 def keyword_field(name: str) -> str:
@@ -85,7 +98,8 @@ def build_schema() -> tantivy.Schema:
     sb.add_unsigned_field(ID_HASH, indexed=True, fast=True)
     for name in TEXT_WEIGHTS:
         sb.add_text_field(text_field(name), tokenizer_name=FOLDED)
-    sb.add_text_field(ALL_TEXT, tokenizer_name=FOLDED)
+    for doc_type in DOC_TYPES:
+        sb.add_text_field(all_text_field(doc_type), tokenizer_name=FOLDED)
     sb.add_json_field(LOCALE_TEXT, tokenizer_name=FOLDED)
     sb.add_text_field(NAME_EXACT, tokenizer_name="raw")
     for name in KEYWORD_FIELDS:
@@ -101,7 +115,15 @@ def build_schema() -> tantivy.Schema:
 
 
 def open_index(path: str) -> tantivy.Index:
-    index = tantivy.Index(build_schema(), path=path, reuse=True)
+    try:
+        index = tantivy.Index(build_schema(), path=path, reuse=True)
+    except ValueError as exc:
+        if "schema does not match" not in str(exc):
+            raise
+        raise BackendUnavailable(
+            f"the embedded index at {path} was written by an older version of Discovery (its fields differ): "
+            "rebuild it from the records with `discovery reindex`"
+        ) from exc
     index.register_tokenizer(FOLDED, folding_analyzer())
     # Searchers are reloaded by `refresh()` only, so a search never sees half a batch.
     index.config_reader(reload_policy="Manual")
@@ -146,15 +168,16 @@ def to_tantivy(doc: IndexDoc, analyzer: tantivy.TextAnalyzer) -> tantivy.Documen
     out = tantivy.Document()
     out.add_text(ID, doc.id)
     out.add_unsigned(ID_HASH, id_hash(doc.id))
+    all_text = all_text_field(doc.type)
     for name, text in doc.text.items():
         if name in TEXT_WEIGHTS and text:
             out.add_text(text_field(name), text)
-            out.add_text(ALL_TEXT, text)
+            out.add_text(all_text, text)
     name = next((doc.text[n] for n in NAME_FIELDS if doc.text.get(n)), "")
     if name:
         out.add_text(NAME_EXACT, " ".join(words_of(analyzer, name)))
     if doc.locale_text:
-        out.add_json(LOCALE_TEXT, _locale_json(doc.locale_text))
+        out.add_json(LOCALE_TEXT, _locale_json(doc.locale_text, locale_all_key(doc.type)))
     keywords: dict[str, list[str]] = {**doc.keywords, "type": [doc.type]}
     for kname, values in keywords.items():
         if kname in KEYWORD_FIELDS:
@@ -175,12 +198,12 @@ def to_tantivy(doc: IndexDoc, analyzer: tantivy.TextAnalyzer) -> tantivy.Documen
     return out
 
 
-def _locale_json(locale_text: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+def _locale_json(locale_text: dict[str, dict[str, str]], all_key: str) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for locale, fields in locale_text.items():
         texts = {n: t for n, t in fields.items() if t and not n.startswith("_")}
         if texts:
-            texts[LOCALE_ALL] = " ".join(texts.values())
+            texts[all_key] = " ".join(texts.values())
             out[locale_key(locale)] = texts
     return out
 

@@ -57,9 +57,11 @@ def plan(builder: QueryBuilder, q: SearchQuery) -> Plan:
     check_fields(q.filters, q.ranges, q.facets)
     has_text = bool(q.text.strip())
     words = builder.words(q.text) if has_text else []
-    text = builder.text(words, q.locale) if has_text and q.text_match else None
+    text = builder.text(words, q.locale, q.types) if has_text and q.text_match else None
     ids = builder.ids(q.include_ids) if q.include_ids else None
-    scope = [s for s in (builder.types(q.types),) if s is not None]
+    # The text match is already of the wanted types; only ids and "everything" need the filter.
+    typed = builder.types(q.types) if text is None or ids is not None else None
+    scope = [typed] if typed is not None else []
     scope += [r for name, rng in q.ranges.items() if (r := builder.range(name, rng)) is not None]
     # A field given no values constrains nothing.
     filters = {name: builder.keyword(name, list(values)) for name, values in q.filters.items() if values}

@@ -3,11 +3,13 @@ writer lock, visibility, threads, exactness under many segments, ties, the HNSW 
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import tantivy
 
 from discovery.config import SearchSettings
 from discovery.errors import BackendUnavailable, InvalidQuery
@@ -48,6 +50,34 @@ def test_documents_and_vectors_survive_a_reopen(tmp_path: Path) -> None:
     assert [s.id for s in again.knn([1, 0], field="image_vector", model="m@1", k=1)] == ["asset:0001"]
     assert again.get(["asset:0002"])["asset:0002"].image_vector == pytest.approx([0.0, 1.0])
     again.close()
+
+
+def test_an_index_of_an_older_layout_names_the_rebuild_and_a_rebuild_replaces_it(tmp_path: Path) -> None:
+    first = EmbeddedBackend(tmp_path / "idx", SearchSettings())
+    first.upsert([doc(1)], refresh=True)
+    first.close()
+    folder = next((tmp_path / "idx").glob("v*")) / "tantivy"
+    shutil.rmtree(folder)
+    folder.mkdir()
+    older = tantivy.SchemaBuilder()
+    older.add_text_field("t_all")  # the single catch-all field of earlier versions
+    tantivy.Index(older.build(), path=str(folder))
+
+    stale = EmbeddedBackend(tmp_path / "idx", SearchSettings())
+    with pytest.raises(BackendUnavailable, match="discovery reindex"):
+        stale.ensure_ready()
+    stale.rebuild([doc(2)])
+    assert _ids(stale, text="plain") == ["asset:0002"]
+    stale.close()
+
+
+def test_a_text_search_keeps_to_its_types(engine: EmbeddedBackend) -> None:
+    product = IndexDoc(id="product:P1", type="product", key="P1", text={"name": "plain shirt"}, sort_name="plain shirt")
+    engine.upsert([doc(1), product], refresh=True)
+    found = {t: sorted(h.id for h in engine.search(SearchQuery(text="plain shi", types=t)).hits)
+             for t in (("asset",), ("product",), ("asset", "product"))}
+    assert found == {("asset",): ["asset:0001"], ("product",): ["product:P1"],
+                     ("asset", "product"): ["asset:0001", "product:P1"]}
 
 
 def test_writes_are_invisible_until_refresh(engine: EmbeddedBackend) -> None:
