@@ -57,7 +57,7 @@ from search_layers import CachedEmbeddings, Recorder, RestReplay, Server, replay
 from search_probes import LAYERS, SHAPES, Probe, Samples, make_probes, print_table  # noqa: E402
 
 from discovery.config import SearchSettings, Settings  # noqa: E402
-from discovery.errors import BackendUnavailable  # noqa: E402
+from discovery.errors import IndexLayoutChanged  # noqa: E402
 from discovery.services.context import Context  # noqa: E402
 from discovery.store.index.base import IndexDoc, SearchBackend  # noqa: E402
 
@@ -137,7 +137,7 @@ def build_embedded(data: Path, meta: Meta) -> None:
     try:
         backend.ensure_ready()
         complete = backend.count() == meta.products + meta.assets
-    except BackendUnavailable as exc:  # an index of an older layout: built again
+    except IndexLayoutChanged as exc:  # an index of an older layout: built again
         print(f"embedded: {exc}")
         complete = False
     if not complete:

@@ -40,6 +40,11 @@ class BackendUnavailable(DiscoveryError):
     status = 503
 
 
+class IndexLayoutChanged(BackendUnavailable):
+    """The index on disk was written with another layout than this version reads; it
+    is rebuilt from the records (the index is derived data)."""
+
+
 class RejectedInput(DiscoveryError):
     """One input item (row, file) is refused; carries where."""
 

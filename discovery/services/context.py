@@ -3,19 +3,24 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from discovery.config import Settings
+from discovery.errors import IndexLayoutChanged
 from discovery.foreground import Foreground
 from discovery.services.outbox import Outbox
 from discovery.services.usage_buffer import UsageBuffer
 from discovery.store.blobs import FilesystemBlobStore
+from discovery.store.derive import all_docs
 from discovery.store.index import make_backend
 from discovery.store.index.base import SearchBackend
 from discovery.store.records import Records
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the models are heavy (torch): imported only when first used
     from models.clip import ClipModel
@@ -43,7 +48,14 @@ class Context:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         records = Records.open(settings.records_url)
         backend = make_backend(settings)
-        backend.ensure_ready()
+        try:
+            backend.ensure_ready()
+        except IndexLayoutChanged as exc:
+            # An upgrade changed how documents are laid out: the index is derived from
+            # the records, so it is rebuilt from them rather than refusing to start.
+            log.warning("%s: rebuilding it from the records", exc)
+            report = backend.rebuild(all_docs(records))
+            log.warning("index rebuilt: %d documents, %d failed", report.indexed, len(report.failed))
         return cls(
             settings=settings,
             records=records,

@@ -3,14 +3,17 @@ without a record is removed, an asset whose file is gone is reported. Embedded e
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 
 import pytest
+import tantivy
 
 from discovery.config import Settings, TextSettings
 from discovery.domain import Asset, Product
 from discovery.services import jobs
 from discovery.services.context import Context
+from discovery.services.search import SearchRequest, search
 from discovery.store.index.documents import product_to_doc
 from indexer.jobs.index_check import check_index
 
@@ -54,3 +57,23 @@ def test_the_check_runs_as_a_job_whose_report_names_the_lost_files(ctx: Context)
     assert job["state"] == "succeeded"
     assert job["counts"]["index_missing"] == 4 and job["counts"]["index_orphans"] == 1
     assert [d["item"] for d in job["dead_letters"]] == ["asset:a-lost"]
+
+
+def test_an_index_of_an_older_layout_is_rebuilt_from_the_records_at_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(data_dir=tmp_path / "var", text=TextSettings(enabled=False))
+    first = Context.open(settings)
+    first.records.upsert_products([Product(sku="K-1", name="Copper kettle")])
+    first.close()
+    folder = next((settings.index_dir / settings.index_prefix).glob("v*")) / "tantivy"
+    shutil.rmtree(folder)
+    folder.mkdir()
+    older = tantivy.SchemaBuilder()
+    older.add_text_field("t_all")  # the single catch-all field of earlier versions
+    tantivy.Index(older.build(), path=str(folder))
+
+    again = Context.open(settings)
+    try:
+        found = search(again, SearchRequest(q="kettle", mode="keyword"))
+        assert [h["id"] for h in found["hits"]] == ["K-1"]
+    finally:
+        again.close()

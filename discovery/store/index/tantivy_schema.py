@@ -26,7 +26,7 @@ from typing import get_args
 import tantivy
 
 from discovery.domain import DocType
-from discovery.errors import BackendUnavailable
+from discovery.errors import IndexLayoutChanged
 from discovery.store.index import sortkeys
 from discovery.store.index.base import IndexDoc
 from discovery.store.index.documents import DATE_FIELDS, KEYWORD_FIELDS, NUMBER_FIELDS, TEXT_WEIGHTS
@@ -120,9 +120,8 @@ def open_index(path: str) -> tantivy.Index:
     except ValueError as exc:
         if "schema does not match" not in str(exc):
             raise
-        raise BackendUnavailable(
-            f"the embedded index at {path} was written by an older version of Discovery (its fields differ): "
-            "rebuild it from the records with `discovery reindex`"
+        raise IndexLayoutChanged(
+            f"the embedded index at {path} was written by another version of Discovery (its fields differ)"
         ) from exc
     index.register_tokenizer(FOLDED, folding_analyzer())
     # Searchers are reloaded by `refresh()` only, so a search never sees half a batch.

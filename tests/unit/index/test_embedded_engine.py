@@ -12,7 +12,7 @@ import pytest
 import tantivy
 
 from discovery.config import SearchSettings
-from discovery.errors import BackendUnavailable, InvalidQuery
+from discovery.errors import BackendUnavailable, IndexLayoutChanged, InvalidQuery
 from discovery.store.index import tantivy_knn
 from discovery.store.index.base import IndexDoc, Range, SearchQuery
 from discovery.store.index.embedded import EmbeddedBackend
@@ -52,7 +52,7 @@ def test_documents_and_vectors_survive_a_reopen(tmp_path: Path) -> None:
     again.close()
 
 
-def test_an_index_of_an_older_layout_names_the_rebuild_and_a_rebuild_replaces_it(tmp_path: Path) -> None:
+def test_an_index_of_an_older_layout_is_refused_and_a_rebuild_replaces_it(tmp_path: Path) -> None:
     first = EmbeddedBackend(tmp_path / "idx", SearchSettings())
     first.upsert([doc(1)], refresh=True)
     first.close()
@@ -64,7 +64,7 @@ def test_an_index_of_an_older_layout_names_the_rebuild_and_a_rebuild_replaces_it
     tantivy.Index(older.build(), path=str(folder))
 
     stale = EmbeddedBackend(tmp_path / "idx", SearchSettings())
-    with pytest.raises(BackendUnavailable, match="discovery reindex"):
+    with pytest.raises(IndexLayoutChanged, match="another version"):
         stale.ensure_ready()
     stale.rebuild([doc(2)])
     assert _ids(stale, text="plain") == ["asset:0002"]
