@@ -2,9 +2,10 @@
 
 Neighbours are read best first and checked against the filters in batches (one
 tantivy query over their ids, the first sized by the filters' share of all
-documents), until `k` pass. When the filters are
-selective and many checked candidates fail, it switches to a pre-filter: every
-document passing the filters is listed by tantivy once and only those are ranked.
+documents), until `k` pass. When the filters are selective (the first batch would be
+`PREFILTER_AFTER` or more) or many checked candidates fail, it uses a pre-filter
+instead: every document passing the filters is listed by tantivy once and only those
+are ranked.
 Both ways give the exact top `k` of the allowed documents on the exact path.
 """
 
@@ -38,7 +39,10 @@ def filtered_knn(
     narrowing = all_of(clauses)
     kept: list[tuple[float, int]] = []
     checked = 0
-    depth = _first_depth(ts.count(searcher, narrowing), ranking.eligible, k)
+    passing_total = ts.count(searcher, narrowing)
+    depth = _first_depth(passing_total, ranking.eligible, k)
+    if depth >= PREFILTER_AFTER:  # selective filters: listing who passes is cheaper
+        return _prefiltered(searcher, ranking, k, narrowing, min_score, passing_total)
     while True:
         ranked = ranking.top(depth)
         fresh = ranked[checked:]
@@ -75,18 +79,23 @@ def _passing(searcher: tantivy.Searcher, schema: tantivy.Schema, narrowing: Quer
 
 
 def _prefiltered(
-    searcher: tantivy.Searcher, ranking: Ranking, k: int, narrowing: Query, min_score: float | None
+    searcher: tantivy.Searcher,
+    ranking: Ranking,
+    k: int,
+    narrowing: Query,
+    min_score: float | None,
+    total: int | None = None,
 ) -> list[ScoredId]:
     view: BlockView = ranking.view
-    allowed = allowed_hashes(searcher, narrowing)
+    allowed = allowed_hashes(searcher, narrowing, total)
     mask = ranking.mask & np.isin(view.hashes, allowed)
     narrowed = Ranking(view, ranking.query, mask, exact=ranking.exact)
     return view.scored([(s, r) for s, r in narrowed.top(k) if min_score is None or s >= min_score])
 
 
-def allowed_hashes(searcher: tantivy.Searcher, narrowing: Query) -> npt.NDArray[np.uint64]:
-    """Id hashes of every document passing `narrowing`."""
-    total = ts.count(searcher, narrowing)
+def allowed_hashes(searcher: tantivy.Searcher, narrowing: Query, total: int | None = None) -> npt.NDArray[np.uint64]:
+    """Id hashes of every document passing `narrowing` (`total` of them, when known)."""
+    total = ts.count(searcher, narrowing) if total is None else total
     if total == 0:
         return np.zeros(0, dtype=np.uint64)
     addresses = [a for _, a in searcher.search(narrowing, limit=total, count=False).hits]

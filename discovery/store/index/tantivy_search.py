@@ -167,10 +167,14 @@ def _include_only(searcher: tantivy.Searcher, p: Plan, q: SearchQuery) -> list[t
     query = p.narrowed(p.ids)
     if p.text is not None:
         query = Query.boolean_query([(Occur.Must, query), (Occur.MustNot, p.text.matching)])
-    found = searcher.search(query, limit=max(1, len(q.include_ids))).hits
+    found = [a for _, a in searcher.search(query, limit=max(1, len(q.include_ids))).hits]
+    # Found documents are named by their id hash (a fast field) rather than by reading
+    # each stored document: kNN passes hundreds of candidates here.
+    by_hash = {ts.id_hash(doc_id): doc_id for doc_id in q.include_ids}
     rank = {doc_id: i for i, doc_id in reversed(list(enumerate(q.include_ids)))}
-    pairs = [(ts.stored_id(searcher, a), a) for _, a in found]
-    return sorted(pairs, key=lambda pair: rank.get(pair[0], len(rank)))
+    hashes = [int(h) if h is not None else -1 for h in searcher.fast_field_values(ts.ID_HASH, found)]
+    pairs = [(by_hash[h], a) for h, a in zip(hashes, found, strict=True) if h in by_hash]
+    return sorted(pairs, key=lambda pair: rank[pair[0]])
 
 
 def _relevance_cursor(after: tuple[JSONScalar, ...] | None) -> tuple[float | None, str] | None:
