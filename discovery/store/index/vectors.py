@@ -1,4 +1,5 @@
-"""Vectors of the embedded engine: numpy, exact dot products, FAISS HNSW beyond a size.
+"""Vectors of the embedded engine: numpy, exact dot products, FAISS HNSW beyond a size
+(exact until the graph, built in the background, is ready).
 
 Vectors are kept per (field, model): two models' vectors are never in one matrix, so
 they can never be compared. Rows are L2-normalised float32, so cosine is a dot product.
@@ -48,6 +49,7 @@ class VectorBlock:
         self._hnsw: faiss.IndexHNSWFlat | None = None
         self._hnsw_rows = 0
         self._hnsw_lock = threading.Lock()
+        self._hnsw_build: threading.Thread | None = None
 
     @property
     def live(self) -> int:
@@ -92,14 +94,42 @@ class VectorBlock:
         n = self.n
         return BlockView(self, self.mat[:n], self.hashes[:n], self.types[:n], self.alive[:n].copy(), self.ids, n)
 
+    def hnsw_ready(self) -> bool:
+        """Whether the HNSW graph exists. The first call starts building it on a background
+        thread (minutes at a million vectors) and says no: searches stay exact, and never
+        wait, until it is there. Rows appended later (a refresh's worth) are added by
+        `hnsw_search` itself."""
+        with self._hnsw_lock:
+            if self._hnsw is not None:
+                return True
+            if self._hnsw_build is None:
+                self._hnsw_build = threading.Thread(
+                    target=self._build_graph, args=(self.n,), name="hnsw-build", daemon=True
+                )
+                self._hnsw_build.start()
+            return False
+
+    def wait_for_graph(self, timeout: float | None = None) -> None:
+        build = self._hnsw_build
+        if build is not None:
+            build.join(timeout)
+
+    def _build_graph(self, n: int) -> None:
+        # Rows below `n` never change (updates append, deletes are tombstones), so the graph
+        # is built from them without the lock; `_grow` may swap `mat`, not these rows.
+        graph = faiss.IndexHNSWFlat(self.dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        graph.hnsw.efConstruction = 80
+        graph.add(np.ascontiguousarray(self.mat[:n]))
+        with self._hnsw_lock:
+            self._hnsw, self._hnsw_rows = graph, n
+
     def hnsw_search(
         self, query: F32, k: int, allowed: npt.NDArray[np.bool_], n: int
     ) -> tuple[F32, npt.NDArray[np.int64]]:
         """Approximate neighbours among the `allowed` rows of the first `n`."""
         with self._hnsw_lock:
             if self._hnsw is None:
-                self._hnsw = faiss.IndexHNSWFlat(self.dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-                self._hnsw.hnsw.efConstruction = 80
+                raise RuntimeError("hnsw_search before hnsw_ready()")
             if self._hnsw_rows < n:
                 self._hnsw.add(np.ascontiguousarray(self.mat[self._hnsw_rows : n]))
                 self._hnsw_rows = n
@@ -133,7 +163,8 @@ class BlockView:
         return mask
 
     def ranking(self, query: F32, mask: npt.NDArray[np.bool_], exact_limit: int) -> Ranking:
-        return Ranking(self, query, mask, exact=int(mask.sum()) <= exact_limit)
+        exact = int(mask.sum()) <= exact_limit or not self.block.hnsw_ready()
+        return Ranking(self, query, mask, exact=exact)
 
     def search(
         self, query: F32, k: int, mask: npt.NDArray[np.bool_], min_score: float | None, exact_limit: int
