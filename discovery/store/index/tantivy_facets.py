@@ -1,14 +1,25 @@
-"""Disjunctive facet counts over tantivy's keyword term dictionaries.
+"""Disjunctive facet counts over tantivy's keyword fields, exact either way.
 
-Facet F is counted over the match set narrowed by every filter except F's own. Counts
-come from `Searcher.terms_with_prefix(field, "", filter_query=...)`: it walks the
-field's terms and counts each one's live documents inside the query, summed over
-segments, so counts are exact (no per-segment cut as in a terms aggregation), values
-with no document are left out, and the order is the contract's: count descending, then
-value. It was also 5-10x faster than `aggregate` on multi-valued fields here. Each facet
-is one call; they release the GIL, so facets run in parallel, and beside the hits
-search, when given a pool.
-A facet that fails is reported in `errors`, never failing the search.
+Facet F is counted over the match set narrowed by every filter except F's own, so the
+facets without a filter of their own share one query. Two ways to count, chosen by how
+many documents the query is estimated to match (`share`, from term frequencies):
+
+- Few (a search with words or selective filters): `Searcher.aggregate` with terms
+  aggregations reads the column values of the matching documents only, and counts every
+  facet that shares the query in one pass. Each segment lists all its values
+  (`segment_size` above any facet's cardinality), so the counts are exact; a facet whose
+  values outnumber that bound is counted the other way.
+- Many (a very common word, browsing): `Searcher.terms_with_prefix(field, "",
+  filter_query=...)` walks the field's terms and counts each one's documents inside the
+  query. Its cost follows the field's postings, not the match set: at a million documents
+  it took 2.4 ms per facet where an aggregation over 3,000 matches took 1.0 ms for three,
+  and at 1,000,000 matches it was 5-10x faster than the aggregation on multi-valued
+  fields.
+
+Either way values with no document are left out and the order is the contract's: count
+descending, then value. Calls release the GIL, so they run in parallel, and beside the
+hits search, when given a pool. A facet that fails is reported in `errors`, never
+failing the search.
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Any
 
 import tantivy
 from tantivy import Query
@@ -25,6 +37,8 @@ from discovery.store.index.base import FacetValue
 from discovery.store.index.tantivy_query import all_of
 
 FacetValues = tuple[list[FacetValue], str | None]
+AGGREGATE_BELOW = 0.05  # estimated share of all documents under which aggregations count
+MAX_BUCKETS = 65_000  # values per segment an aggregation lists; beyond, terms_with_prefix
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +49,13 @@ class FacetRequest:
     selected: Mapping[str, Sequence[str]]
     facets: Sequence[str]
     size: int
+    share: float = 1.0  # estimated share of all documents the base and filters match
+
+    def query_for(self, name: str) -> Query:
+        return all_of([self.base, *(q for f, q in self.filters.items() if f != name)])
+
+
+Counted = dict[str, FacetValues]
 
 
 def start_facets(
@@ -43,19 +64,29 @@ def start_facets(
     """Start counting (on `pool`, when given, while the caller fetches hits); the returned
     function waits for the counts."""
     names = list(dict.fromkeys(req.facets))
+    tasks: list[Callable[[], Counted]]
+    if req.share < AGGREGATE_BELOW:
+        own = [n for n in names if n in req.filters]
+        shared = [n for n in names if n not in req.filters]
+        groups = [[n] for n in own] + ([shared] if shared else [])
+        tasks = [lambda group=group: _aggregated(searcher, req, group) for group in groups]  # type: ignore[misc]
+    else:
+        tasks = [lambda name=name: {name: _one_facet(searcher, req, name)} for name in names]  # type: ignore[misc]
     if pool is None:
-        done = [_one_facet(searcher, req, name) for name in names]
+        done = [task() for task in tasks]
         return lambda: _collect(names, done)
-    futures = [pool.submit(_one_facet, searcher, req, name) for name in names]
+    futures = [pool.submit(task) for task in tasks]
     return lambda: _collect(names, [f.result() for f in futures])
 
 
-def _collect(
-    names: list[str], counted: list[FacetValues]
-) -> tuple[dict[str, list[FacetValue]], dict[str, str]]:
+def _collect(names: list[str], parts: list[Counted]) -> tuple[dict[str, list[FacetValue]], dict[str, str]]:
+    counted: Counted = {}
+    for part in parts:
+        counted.update(part)
     out: dict[str, list[FacetValue]] = {}
     errors: dict[str, str] = {}
-    for name, (values, error) in zip(names, counted, strict=True):
+    for name in names:
+        values, error = counted[name]
         if error is None:
             out[name] = values
         else:
@@ -63,28 +94,53 @@ def _collect(
     return out, errors
 
 
+def _aggregated(searcher: tantivy.Searcher, req: FacetRequest, names: list[str]) -> Counted:
+    """The facets `names`, which share one query, from one aggregation request."""
+    query = req.query_for(names[0])
+    try:
+        spec = {
+            name: {"terms": {"field": ts.keyword_field(name), "size": MAX_BUCKETS, "segment_size": MAX_BUCKETS}}
+            for name in names
+        }
+        result: dict[str, Any] = searcher.aggregate(query, spec)
+    except Exception as exc:  # noqa: BLE001 - one failing facet must not fail the search
+        return {name: ([], f"{type(exc).__name__}: {exc}") for name in names}
+    out: Counted = {}
+    for name in names:
+        agg = result.get(name) or {}
+        buckets = agg.get("buckets", [])
+        if agg.get("sum_other_doc_count", 0) or len(buckets) >= MAX_BUCKETS:
+            out[name] = _one_facet(searcher, req, name)  # more values than one pass lists
+            continue
+        counts: dict[str, int] = {str(b["key"]): int(b["doc_count"]) for b in buckets if int(b["doc_count"]) > 0}
+        top = sorted(counts.items(), key=lambda vc: (-vc[1], vc[0]))[: req.size]
+        out[name] = (_with_selected(name, top, req, lambda value: counts.get(value, 0)), None)  # noqa: B023
+    return out
+
+
 def _one_facet(searcher: tantivy.Searcher, req: FacetRequest, name: str) -> FacetValues:
     try:
-        query = all_of([req.base, *(q for f, q in req.filters.items() if f != name)])
+        query = req.query_for(name)
         top = searcher.terms_with_prefix(ts.keyword_field(name), "", filter_query=query, limit=req.size)
         counted = [(str(value), int(count)) for value, count in top]
-        return _with_selected(searcher, query, name, counted, req), None
+
+        def count_of(value: str) -> int:
+            term = Query.term_query(req.schema, ts.keyword_field(name), value)
+            return ts.count(searcher, all_of([query, term]))
+
+        return _with_selected(name, counted, req, count_of), None
     except Exception as exc:  # noqa: BLE001 - one failing facet must not fail the search
         return [], f"{type(exc).__name__}: {exc}"
 
 
 def _with_selected(
-    searcher: tantivy.Searcher, query: Query, name: str, counted: list[tuple[str, int]], req: FacetRequest
+    name: str, counted: list[tuple[str, int]], req: FacetRequest, count_of: Callable[[str], int]
 ) -> list[FacetValue]:
     """The top values, then any selected value that did not make the cut (with its count,
     possibly 0), so a shopper always sees what they ticked."""
     selected = list(dict.fromkeys(req.selected.get(name, ())))
     listed = {value for value, _ in counted}
-    extra = []
-    for value in selected:
-        if value not in listed:
-            term = Query.term_query(req.schema, ts.keyword_field(name), value)
-            extra.append((value, ts.count(searcher, all_of([query, term]))))
+    extra = [(value, count_of(value)) for value in selected if value not in listed]
     extra.sort(key=lambda vc: (-vc[1], vc[0]))
     chosen = set(selected)
     return [FacetValue(v, c, v in chosen) for v, c in counted + extra]

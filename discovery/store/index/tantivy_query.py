@@ -8,7 +8,7 @@ index's own analyzer and every word becomes term, fuzzy and prefix queries, so `
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -112,6 +112,24 @@ class QueryBuilder:
         of every common word and let `shirt` also match `short`."""
         searcher = self._searcher
         return searcher is not None and any(searcher.doc_freq(ts.all_text_field(t), word) > 0 for t in types)
+
+    def share(self, words: Sequence[str], types: Sequence[DocType], filters: Mapping[str, Sequence[str]]) -> float:
+        """A rough share of all documents that documents of `types` holding every known
+        word of `words` and passing the keyword `filters` make up, from term frequencies,
+        taking them as independent. A word no document holds as typed (a prefix being
+        typed, a typo) counts as matching everything: it can widen to many words. Only
+        for choosing how to count facets; never for results."""
+        searcher = self._searcher
+        total = searcher.num_docs if searcher is not None else 0
+        if searcher is None or total == 0:
+            return 1.0
+        share = 1.0
+        for word in words:
+            held = sum(searcher.doc_freq(ts.all_text_field(t), word) for t in types if t in ts.DOC_TYPES)
+            share *= min(1.0, held / total) if held else 1.0
+        for name, values in filters.items():
+            share *= min(1.0, sum(searcher.doc_freq(ts.keyword_field(name), v) for v in values) / total)
+        return share
 
     def _word_scores(self, word: str, locale: str | None) -> list[Query]:
         """How much a match of `word` is worth, by the field it is in."""

@@ -82,7 +82,10 @@ def execute(
     facets = None
     if q.facets:
         base = all_of([p.match, *p.scope])
-        request = FacetRequest(builder.schema, base, p.filters, q.filters, q.facets, q.facet_size)
+        share = builder.share(p.words if p.text is not None else [], q.types, q.filters)
+        if p.ids is not None:
+            share += len(q.include_ids) / max(1, searcher.num_docs)
+        request = FacetRequest(builder.schema, base, p.filters, q.filters, q.facets, q.facet_size, share)
         facets = start_facets(searcher, request, pool)
     if q.sort == "relevance" and not p.everything:
         page = _relevance_page(searcher, builder, p, q)

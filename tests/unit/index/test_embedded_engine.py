@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import tantivy
 
 from discovery.config import SearchSettings
 from discovery.errors import BackendUnavailable, IndexLayoutChanged, InvalidQuery
-from discovery.store.index import tantivy_knn
+from discovery.store.index import tantivy_facets, tantivy_knn
 from discovery.store.index.base import IndexDoc, Range, SearchQuery
 from discovery.store.index.embedded import EmbeddedBackend
 
@@ -196,6 +197,36 @@ def test_facets_stay_exact_across_many_segments(engine: EmbeddedBackend) -> None
     result = engine.search(SearchQuery(types=("asset",), facets=("color",), facet_size=3))
     top = sorted(expected.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
     assert [(v.value, v.count) for v in result.facets["color"]] == top
+
+
+@pytest.mark.parametrize("counting", ["aggregation", "term walk", "aggregation past its bucket bound"])
+def test_facets_are_exact_whichever_way_they_are_counted(
+    engine: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch, counting: str
+) -> None:
+    # A search matching few documents is counted by an aggregation, one matching many by
+    # walking the terms; both must give the same, exact, disjunctive counts.
+    monkeypatch.setattr(tantivy_facets, "AGGREGATE_BELOW", 0.0 if counting == "term walk" else 2.0)
+    if counting == "aggregation past its bucket bound":
+        monkeypatch.setattr(tantivy_facets, "MAX_BUCKETS", 2)
+    colors, brands = ["red", "blue", "green", "black"], ["Acme", "Bolt", "Core"]
+    docs = [doc(n, text="wool sock" if n % 3 else "cotton sock", brand=brands[n % 3], color=colors[n % 4])
+            for n in range(48)]
+    for start in range(0, 48, 12):  # four segments
+        engine.upsert(docs[start : start + 12], refresh=True)
+    query = SearchQuery(types=("asset",), text="wool", filters={"brand": ("Bolt", "Core"), "color": ("red",)},
+                        facets=("brand", "color"), facet_size=2)
+    result = engine.search(query)
+
+    wool = [d for d in docs if "wool" in d.text["title"]]
+    by_brand = Counter(d.keywords["brand"][0] for d in wool if d.keywords["color"] == ["red"])
+    by_color = Counter(d.keywords["color"][0] for d in wool if d.keywords["brand"][0] in ("Bolt", "Core"))
+    top_brands = sorted(by_brand.items(), key=lambda kv: (-kv[1], kv[0]))[:2]
+    top_colors = sorted(by_color.items(), key=lambda kv: (-kv[1], kv[0]))[:2]
+    listed = {v for v, _ in top_colors}
+    expected_colors = top_colors + ([("red", by_color["red"])] if "red" not in listed else [])
+    assert [(v.value, v.count) for v in result.facets["brand"]] == top_brands
+    assert [(v.value, v.count) for v in result.facets["color"]] == expected_colors
+    assert result.facet_errors == {}
 
 
 def test_tied_scores_page_exactly_across_segments(engine: EmbeddedBackend) -> None:
