@@ -9,6 +9,7 @@ made (query embeddings included), so the raw path asks the engine the same quest
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -141,6 +143,7 @@ class Server:
             cwd=REPO,
         )
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=60.0)
+        self._conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60.0)
         self._wait(log)
 
     def _wait(self, log: Path, timeout: float = 120.0) -> None:
@@ -161,13 +164,27 @@ class Server:
         return self.proc.pid
 
     def get(self, params: Sequence[tuple[str, str]], path: str = "/api/search") -> bytes:
-        r = self.client.get(path, params=list(params))
-        if r.status_code != 200:
-            raise RuntimeError(f"HTTP {r.status_code}: {r.text[:500]}")
-        return r.content
+        """One GET over a kept-alive connection. Plain `http.client`, as wrk or k6 would
+        send it: httpx spent most of a millisecond per request here on its own side,
+        which read as server overhead."""
+        target = f"{path}?{urlencode(list(params))}" if params else path
+        for attempt in (1, 2):
+            try:
+                self._conn.request("GET", target)
+                r = self._conn.getresponse()
+                body = r.read()
+                break
+            except (ConnectionError, http.client.HTTPException):
+                self._conn.close()  # the server closed an idle connection: send it again
+                if attempt == 2:
+                    raise
+        if r.status != 200:
+            raise RuntimeError(f"HTTP {r.status}: {body[:500]!r}")
+        return body
 
     def close(self) -> None:
         self.client.close()
+        self._conn.close()
         self.proc.terminate()
         try:
             self.proc.wait(timeout=20)
