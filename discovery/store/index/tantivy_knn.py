@@ -88,7 +88,7 @@ def _prefiltered(
 ) -> list[ScoredId]:
     view: BlockView = ranking.view
     allowed = allowed_hashes(searcher, narrowing, total)
-    mask = ranking.mask & np.isin(view.hashes, allowed)
+    mask = ranking.mask & view.rows_with(allowed)
     narrowed = Ranking(view, ranking.query, mask, exact=ranking.exact)
     return view.scored([(s, r) for s, r in narrowed.top(k) if min_score is None or s >= min_score])
 

@@ -149,6 +149,30 @@ class BlockView:
     alive: npt.NDArray[np.bool_]
     ids: list[str]
     n: int
+    _by_hash: tuple[npt.NDArray[np.intp], npt.NDArray[np.uint64]] | None = None
+
+    def rows_with(self, hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_]:
+        """A mask of the rows whose id hash is among `hashes` (every row of an id that was
+        written more than once). By binary search in the hashes sorted once per view:
+        `np.isin` sorted all of them on every filtered query."""
+        order, ordered = self._hash_order()
+        wanted = np.asarray(hashes, dtype=np.uint64)
+        lo = np.searchsorted(ordered, wanted, side="left")
+        hi = np.searchsorted(ordered, wanted, side="right")
+        runs = hi - lo
+        mask = np.zeros(self.n, dtype=bool)
+        if runs.sum():
+            starts = np.repeat(lo, runs)
+            offsets = np.arange(int(runs.sum())) - np.repeat(np.cumsum(runs) - runs, runs)
+            mask[order[starts + offsets]] = True
+        return mask
+
+    def _hash_order(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.uint64]]:
+        found = self._by_hash
+        if found is None:  # two threads may both sort; either result is the same
+            order = np.argsort(self.hashes, kind="stable")
+            found = self._by_hash = (order, self.hashes[order])
+        return found
 
     def candidates(
         self, types: Sequence[DocType], allowed_hashes: npt.NDArray[np.uint64] | None, exclude: npt.NDArray[np.uint64]
@@ -157,9 +181,9 @@ class BlockView:
         codes = sorted({TYPE_CODES[t] for t in types})
         mask = self.alive & (self.types == codes[0] if len(codes) == 1 else np.isin(self.types, codes))
         if allowed_hashes is not None:
-            mask &= np.isin(self.hashes, allowed_hashes)
+            mask &= self.rows_with(allowed_hashes)
         if len(exclude):
-            mask &= ~np.isin(self.hashes, exclude)
+            mask &= ~self.rows_with(exclude)
         return mask
 
     def ranking(self, query: F32, mask: npt.NDArray[np.bool_], exact_limit: int) -> Ranking:

@@ -11,6 +11,7 @@ import pytest
 from discovery.store.index import vector_store
 from discovery.store.index.base import IndexDoc
 from discovery.store.index.vector_store import VectorStore
+from discovery.store.index.vectors import VectorBlock
 
 
 def _doc(n: int, vector: list[float], model: str = "m@1") -> IndexDoc:
@@ -64,3 +65,18 @@ def test_segments_are_folded_into_one_file(tmp_path: Path, monkeypatch: pytest.M
         _save(store, tmp_path)
     assert len(list(tmp_path.glob("*.npz"))) <= 3
     assert _live(VectorStore.load(tmp_path)) == _live(store)
+
+
+def test_rows_with_hashes_finds_every_row_of_an_id_written_twice() -> None:
+    block = VectorBlock("image_vector", "m@1", 2)
+    for n, doc_id in enumerate(["a", "b", "c", "b", "d"]):  # "b" rewritten: a dead row, then a live one
+        block.put(doc_id, "asset", np.array([1.0, float(n)], dtype=np.float32), hashed=hash_of(doc_id))
+    view = block.view()
+    wanted = np.array([hash_of("b"), hash_of("d"), hash_of("zz")], dtype=np.uint64)
+    assert view.rows_with(wanted).tolist() == np.isin(view.hashes, wanted).tolist()
+    assert view.rows_with(wanted).tolist() == [False, True, False, True, True]
+    assert not view.rows_with(np.zeros(0, dtype=np.uint64)).any()
+
+
+def hash_of(doc_id: str) -> int:
+    return {"a": 5, "b": 3, "c": 9, "d": 1, "zz": 7}[doc_id]
