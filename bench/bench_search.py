@@ -295,6 +295,8 @@ def run_engine(engine: str, data: Path, meta: Meta, args: argparse.Namespace) ->
         probes = make_probes(meta, args.queries, args.seed)
         if args.shapes:
             probes = [p for p in probes if p.shape in args.shapes.split(",")]
+        if hasattr(ctx.backend, "build_graphs"):
+            ctx.backend.build_graphs(wait=True)  # HNSW is built once per process, not per query
         record(ctx, probes)
         load = os.getloadavg()
         samples = measure(ctx, probes, rest, server)
