@@ -103,6 +103,12 @@ class Context:
                 )
             return self._clip
 
+    def job_ended(self, job_id: str, state: str) -> None:
+        """A job reached its final state: subscribers of `job.finished` hear of it."""
+        from discovery.services.webhooks import announce_job
+
+        announce_job(self, job_id, state)
+
     def text(self) -> TextModel | None:
         """The text model, or None when semantic product search is switched off."""
         if not self.settings.text.enabled:

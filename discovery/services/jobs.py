@@ -176,7 +176,8 @@ def list_jobs(ctx: Context, *, limit: int = 50) -> list[JSONObject]:
 
 def cancel_job(ctx: Context, job_id: str) -> JSONObject:
     """Cancel a queued or running job (a finished one is left as it ended); returns it."""
-    runner(ctx).cancel(job_id)
+    if runner(ctx).cancel(job_id):
+        ctx.job_ended(job_id, "cancelled")
     return get_job(ctx, job_id)
 
 

@@ -134,6 +134,13 @@ def emit(ctx: Context, event: str, payload: JSONObject) -> None:
         log.exception("could not queue webhook event %s", event)
 
 
+def announce_job(ctx: Context, job_id: str, state: str) -> None:
+    """`job.finished` for a job that just ended: its id, kind, final state and counts."""
+    job = ctx.records.get_job(job_id) or {}
+    payload: JSONObject = {"id": job_id, "kind": job.get("kind"), "state": state, "counts": job.get("counts")}
+    emit(ctx, "job.finished", payload)
+
+
 def _handle(ctx: Context, item: object) -> float | None:
     if isinstance(item, _Fanout):
         _fan_out(ctx, item)

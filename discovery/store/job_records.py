@@ -221,21 +221,26 @@ class JobStore:
 
     def refresh_job(self, job_id: str) -> str | None:
         """Recompute the job's progress, counts, rejects and dead letters from its chunks, and
-        end it once every chunk is finished. Serialised per job (the first statement takes the
-        job row's write lock), so a slower worker never writes older totals over newer ones.
-        Returns the job's state."""
+        end it once every chunk is finished. Returns the job's state."""
+        return self.refresh_job_ended(job_id)[0]
+
+    def refresh_job_ended(self, job_id: str) -> tuple[str | None, bool]:
+        """`refresh_job`, also telling whether this call is the one that ended the job.
+        Serialised per job (the first statement takes the job row's write lock), so a slower
+        worker never writes older totals over newer ones and exactly one call ends it."""
         with self.engine.begin() as conn:
             locked = conn.execute(
                 update(t.jobs).where(t.jobs.c.id == job_id).values(progress=t.jobs.c.progress)
             )
             if locked.rowcount != 1:
-                return None
+                return None, False
             state: str = conn.execute(select(t.jobs.c.state).where(t.jobs.c.id == job_id)).scalar_one()
             if state in ("succeeded", "failed"):
-                return state
+                return state, False
             values = _totals(conn, job_id)
             finished = values.pop("_finished")
-            if finished and state in ACTIVE_JOB_STATES:
+            ended = bool(finished and state in ACTIVE_JOB_STATES)
+            if ended:
                 failed = values.pop("_failed")
                 values["state"] = "failed" if failed else "succeeded"
                 values["error"] = failed or None
@@ -244,7 +249,7 @@ class JobStore:
             else:
                 values.pop("_failed")
             conn.execute(update(t.jobs).where(t.jobs.c.id == job_id).values(**values))
-        return state
+        return state, ended
 
     def cancel(self, job_id: str) -> bool:
         """Stop a job: waiting chunks are cancelled, running ones finish what they hold."""

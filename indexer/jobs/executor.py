@@ -33,6 +33,7 @@ class Ran:
 
     state: str
     retry_in: float = 0.0
+    ended: str | None = None  # the job's final state, when this delivery ended the job
 
 
 def new_owner() -> str:
@@ -51,6 +52,8 @@ def execute_chunk(env: JobEnv, kinds: JobKinds, dispatcher: Dispatcher, job_id: 
     if claim is None:
         return Ran("skipped")
     ran = _run_claimed(env, kinds, store, claim, tuning)
+    if ran.ended is not None:
+        env.job_ended(job_id, ran.ended)
     if ran.state in ("done", "failed", "cancelled") and (chunk_no == PLAN_CHUNK or ordered):
         # After the plan: every chunk (or, ordered, the first); after an ordered chunk: the next.
         pending = store.pending_chunks(job_id)
@@ -122,8 +125,8 @@ def _finish(store: JobStore, claim: ChunkClaim, outcome: ChunkOutcome) -> Ran:
     if not store.finish_chunk(claim.job_id, claim.chunk_no, outcome, owner=claim.owner):
         log.info("job %s chunk %s: taken over before it finished; outcome dropped", claim.job_id, claim.chunk_no)
         return Ran("skipped")
-    store.refresh_job(claim.job_id)
-    return Ran(outcome.state)
+    state, ended = store.refresh_job_ended(claim.job_id)
+    return Ran(outcome.state, ended=state if ended else None)
 
 
 class _LeaseKeeper:

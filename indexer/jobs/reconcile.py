@@ -61,8 +61,11 @@ def chunks_to_resend(
     return out
 
 
-def reconcile_once(store: JobStore, dispatcher: Dispatcher) -> ReconcileReport:
-    """One pass over every queued or running job."""
+def reconcile_once(
+    store: JobStore, dispatcher: Dispatcher, on_ended: Callable[[str, str], None] | None = None
+) -> ReconcileReport:
+    """One pass over every queued or running job; `on_ended(job_id, state)` hears of each
+    job this pass closes (its last chunk's worker died before closing it)."""
     report = ReconcileReport()
     live: dict[str, bool] = {}
 
@@ -77,8 +80,11 @@ def reconcile_once(store: JobStore, dispatcher: Dispatcher) -> ReconcileReport:
     for job_id, params in store.active_jobs().items():
         chunks = store.open_chunks(job_id)
         if not chunks:
-            if store.refresh_job(job_id) not in ("queued", "running"):
+            state, ended = store.refresh_job_ended(job_id)
+            if state not in ("queued", "running"):
                 report.closed_jobs.append(job_id)
+            if ended and state is not None and on_ended is not None:
+                on_ended(job_id, state)
             continue
         if params.get("ordered"):
             chunks = chunks[:1]  # the one chunk whose turn it is; the later ones wait for it
@@ -104,12 +110,14 @@ class ReconcilerLoop:
         every: float,
         on_tick: Callable[[], None] | None = None,
         after_pass: Callable[[], None] | None = None,
+        on_ended: Callable[[str, str], None] | None = None,
     ) -> None:
         self._store = store
         self._dispatcher = dispatcher
         self._every = every
         self._on_tick = on_tick
         self._after_pass = after_pass
+        self._on_ended = on_ended
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="jobs-reconciler", daemon=True)
 
@@ -126,7 +134,7 @@ class ReconcilerLoop:
             try:
                 if self._on_tick is not None:
                     self._on_tick()
-                reconcile_once(self._store, self._dispatcher)
+                reconcile_once(self._store, self._dispatcher, self._on_ended)
             except Exception as exc:  # a database or broker blip: the next pass tries again
                 log.warning("reconciler pass failed: %r", exc)
             finally:

@@ -37,7 +37,11 @@ class ThreadRunner:
         self._timers: set[threading.Timer] = set()
         self._closed = False
         self._loop = ReconcilerLoop(
-            self.store, self, every=min(reconcile_every, 10.0), on_tick=lambda: self.store.beat_queue(self.queue_id)
+            self.store,
+            self,
+            every=min(reconcile_every, 10.0),
+            on_tick=lambda: self.store.beat_queue(self.queue_id),
+            on_ended=env.job_ended,
         )
 
     def start(self) -> ThreadRunner:

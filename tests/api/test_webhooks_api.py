@@ -163,6 +163,26 @@ def test_only_subscribed_events_are_delivered(api: Api, receiver: Receiver) -> N
     assert receiver.calls == []
 
 
+def test_a_finished_import_is_announced_once_with_its_counts(api: Api, receiver: Receiver) -> None:
+    api.subscribe(receiver.url, ["job.finished"])
+    rows = b"\n".join(json.dumps({"sku": f"W-{i}", "name": f"Wool sock {i}"}).encode() for i in range(3))
+    job = api.client.post(
+        "/api/ingest/products", files={"file": ("socks.jsonl", rows, "application/json")}, headers=api.key("editor")
+    ).json()
+    deadline = time.monotonic() + 120  # the first import loads the models
+    while api.client.get(f"/api/jobs/{job['id']}", headers=api.key("editor")).json()["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline, "the import did not finish"
+        time.sleep(0.1)
+    receiver.wait_for(1)
+    time.sleep(0.3)  # a second announcement would have arrived by now
+    assert len(receiver.calls) == 1
+    event = json.loads(receiver.calls[0][1])
+    assert event["event"] == "job.finished"
+    assert event["data"]["id"] == job["id"] and event["data"]["state"] == "succeeded"
+    assert event["data"]["kind"] == job["kind"]
+    assert isinstance(event["data"]["counts"], dict) and event["data"]["counts"]
+
+
 def test_failing_receiver_is_retried_with_the_same_signed_body(api: Api, receiver: Receiver) -> None:
     receiver.statuses = [500, 503]
     hook = api.subscribe(receiver.url, ["review.decision"])

@@ -44,9 +44,13 @@ class RecordsEnv:
     blobs: FilesystemBlobStore
     backend: Any = None
     foreground: Foreground = field(default_factory=Foreground)
+    ended: list[tuple[str, str]] = field(default_factory=list)  # (job id, state), as told
 
     def clip(self) -> Any:
         raise NotImplementedError
+
+    def job_ended(self, job_id: str, state: str) -> None:
+        self.ended.append((job_id, state))
 
     def text(self) -> Any:
         return None

@@ -44,6 +44,9 @@ def test_rows_are_split_into_chunks_and_the_job_ends_with_summed_counts(runner: 
     chunks = runner.store.chunks(job_id)
     assert len(chunks) == 1 + 10  # the plan, then ceil(230 / 25) work chunks
     assert all(c["state"] == "done" for c in chunks)
+    _wait_for(lambda: bool(env.ended))  # told just after the job row is written
+    time.sleep(0.2)
+    assert env.ended == [(job_id, "succeeded")]  # once, by whichever chunk finished last
 
 
 def test_a_chunk_delivered_twice_changes_nothing_and_is_counted_once(runner: JobRunner, env: RecordsEnv) -> None:
@@ -112,6 +115,8 @@ def test_a_chunk_that_keeps_failing_transiently_fails_the_job_after_max_attempts
     assert "chunk 2" in job["error"] and "BackendUnavailable" in job["error"]
     assert job["counts"]["indexed"] == 25  # chunk 1 is done and stays done
     assert job["dead_letters"][0]["items"] == "rows 25-49"
+    _wait_for(lambda: bool(env.ended))
+    assert env.ended == [(job_id, "failed")]
 
 
 def test_cancelling_stops_the_remaining_chunks(runner: JobRunner, env: RecordsEnv) -> None:
