@@ -295,8 +295,9 @@ def run_engine(engine: str, data: Path, meta: Meta, args: argparse.Namespace) ->
         probes = make_probes(meta, args.queries, args.seed)
         if args.shapes:
             probes = [p for p in probes if p.shape in args.shapes.split(",")]
-        if hasattr(ctx.backend, "build_graphs"):
-            ctx.backend.build_graphs(wait=True)  # HNSW is built once per process, not per query
+        if hasattr(ctx.backend, "build_graphs"):  # HNSW is built once per process, not per query
+            needed = {"image_vector"} | ({"text_vector"} if any(p.shape == "hybrid+4f" for p in probes) else set())
+            ctx.backend.build_graphs(sorted(needed))
         record(ctx, probes)
         load = os.getloadavg()
         samples = measure(ctx, probes, rest, server)

@@ -114,17 +114,16 @@ class EmbeddedBackend:
         self._index = ts.open_index(str(folder / "tantivy"))
         self._vectors = VectorStore.load(folder / "vectors")
         self._publish(version)
-        self.build_graphs()
 
-    def build_graphs(self, *, wait: bool = False) -> None:
-        """Start building the HNSW graph of every vector set above `exact_knn_limit` (in
-        the background: searches stay exact until it is ready), when the index is opened
-        rather than at the first kNN query; `wait` blocks until they are built."""
-        snapshot = self._snapshot
-        if snapshot is None:
-            return
-        for view in snapshot.vectors.views.values():
-            if int(view.alive.sum()) > self._search.exact_knn_limit and not view.block.hnsw_ready() and wait:
+    def build_graphs(self, fields: Sequence[str] | None = None) -> None:
+        """Build now, and wait for, the HNSW graph of every vector set (of `fields`) above
+        `exact_knn_limit`, which the first kNN query would otherwise start in the
+        background (a warm-up for benchmarks and for a server that wants it done before
+        traffic)."""
+        for (name, _), view in self._current().vectors.views.items():
+            if fields is not None and name not in fields:
+                continue
+            if int(view.alive.sum()) > self._search.exact_knn_limit and not view.block.hnsw_ready():
                 view.block.wait_for_graph()
 
     def _publish(self, version: int) -> None:

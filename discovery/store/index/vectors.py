@@ -23,6 +23,7 @@ from discovery.store.index.base import ScoredId, VectorField
 
 TYPE_CODES: dict[str, int] = {"product": 0, "asset": 1}
 HNSW_M = 32
+_ONE_BUILD = threading.Lock()
 F32 = npt.NDArray[np.float32]
 
 
@@ -117,9 +118,11 @@ class VectorBlock:
     def _build_graph(self, n: int) -> None:
         # Rows below `n` never change (updates append, deletes are tombstones), so the graph
         # is built from them without the lock; `_grow` may swap `mat`, not these rows.
-        graph = faiss.IndexHNSWFlat(self.dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        graph.hnsw.efConstruction = 80
-        graph.add(np.ascontiguousarray(self.mat[:n]))
+        # One build at a time per process: each already uses every core.
+        with _ONE_BUILD:
+            graph = faiss.IndexHNSWFlat(self.dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            graph.hnsw.efConstruction = 80
+            graph.add(np.ascontiguousarray(self.mat[:n]))
         with self._hnsw_lock:
             self._hnsw, self._hnsw_rows = graph, n
 
