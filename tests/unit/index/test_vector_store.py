@@ -11,7 +11,7 @@ import pytest
 from discovery.store.index import vector_store
 from discovery.store.index.base import IndexDoc
 from discovery.store.index.vector_store import VectorStore
-from discovery.store.index.vectors import VectorBlock
+from discovery.store.index.vectors import Ranking, VectorBlock
 
 
 def _doc(n: int, vector: list[float], model: str = "m@1") -> IndexDoc:
@@ -80,3 +80,20 @@ def test_rows_with_hashes_finds_every_row_of_an_id_written_twice() -> None:
 
 def hash_of(doc_id: str) -> int:
     return {"a": 5, "b": 3, "c": 9, "d": 1, "zz": 7}[doc_id]
+
+
+@pytest.mark.parametrize("allowed_share", [0.05, 0.5, 1.0])
+def test_exact_ranking_of_allowed_rows_matches_brute_force(allowed_share: float) -> None:
+    rng = np.random.default_rng(4)
+    block = VectorBlock("image_vector", "m@1", 8)
+    for n in range(400):
+        vec = rng.standard_normal(8).astype(np.float32)
+        block.put(f"d{n}", "asset", vec / np.linalg.norm(vec), hashed=n)
+    view = block.view()
+    mask = rng.random(400) < allowed_share
+    query = rng.standard_normal(8).astype(np.float32)
+    found = Ranking(view, query, mask, exact=True).top(7)
+    scores = view.mat @ query
+    expected = sorted(np.flatnonzero(mask), key=lambda r: -scores[r])[:7]
+    assert [r for _, r in found] == [int(r) for r in expected]
+    assert [s for s, _ in found] == pytest.approx([float(scores[r]) for r in expected], abs=1e-6)
