@@ -82,9 +82,7 @@ def execute(
     facets = None
     if q.facets:
         base = all_of([p.match, *p.scope])
-        share = builder.share(p.words if p.text is not None else [], q.types, q.filters)
-        if p.ids is not None:
-            share += len(q.include_ids) / max(1, searcher.num_docs)
+        share = _share(searcher, builder, p, q)
         request = FacetRequest(builder.schema, base, p.filters, q.filters, q.facets, q.facet_size, share)
         facets = start_facets(searcher, request, pool)
     if q.sort == "relevance" and not p.everything:
@@ -103,6 +101,17 @@ def execute(
         facet_errors=errors,
         took_ms=(time.perf_counter() - started) * 1000,
     )
+
+
+def _share(searcher: tantivy.Searcher, builder: QueryBuilder, p: Plan, q: SearchQuery) -> float:
+    """Roughly which share of the index the facets count over: the text's, plus the
+    listed ids (a semantic search's candidates)."""
+    share = 0.0
+    if p.text is not None or p.everything:
+        share = builder.share(p.words if p.text is not None else [], q.types, q.filters)
+    if p.ids is not None:
+        share += len(q.include_ids) / max(1, searcher.num_docs)
+    return share
 
 
 def _key_page(
