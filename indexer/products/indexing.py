@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 
 from discovery.domain import Asset, Product
 from discovery.store.derive import family_roots, product_docs
-from discovery.store.index.base import BulkReport, ItemOutcome, SearchBackend
+from discovery.store.index.base import BulkReport, ItemOutcome, SearchBackend, SearchQuery
 from discovery.store.index.documents import product_doc_id
 from discovery.store.records import Records, UpsertCounts
 
@@ -40,6 +40,8 @@ def index_products(
         return BulkReport()
     products = {**records.get_products([s for s in wanted if s not in (known or {})]), **(known or {})}
     roots = family_roots(products[s] for s in wanted if s in products)
+    variant_skus = [s for s in wanted if s in products and products[s].parent_sku]
+    roots += _families_left(backend, variant_skus, roots)
     docs, gone = product_docs(records, roots)
     written = backend.upsert(docs)
     # Families that vanished, and variants indexed alone before their parent arrived: a
@@ -62,6 +64,19 @@ def index_products(
         if outcome is not None:
             report.outcomes.append(ItemOutcome(product_doc_id(sku), outcome.ok, outcome.error))
     return report
+
+
+def _families_left(backend: SearchBackend, variant_skus: list[str], roots: list[str]) -> list[str]:
+    """Families whose indexed document still lists one of these variants although it now
+    belongs elsewhere (its parent changed): they are rewritten without it, or a search for
+    the variant's colour or SKU would keep finding the family it left."""
+    if not variant_skus:
+        return []
+    listing = backend.search(
+        SearchQuery(filters={"sku": tuple(variant_skus)}, size=2 * len(variant_skus) + 10, highlight=False)
+    )
+    current = set(roots)
+    return list(dict.fromkeys(h.key for h in listing.hits if h.key not in current))
 
 
 def save_products(records: Records, products: list[Product]) -> tuple[UpsertCounts, list[str]]:

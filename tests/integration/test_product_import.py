@@ -259,6 +259,22 @@ class ImportOnAnEngine:
         gone = records.get_product("P0600")
         assert gone is not None and gone.status == "withdrawn"
 
+    def test_a_variant_moved_to_another_parent_leaves_its_old_family(
+        self, records: Records, backend: SearchBackend, settings: Settings, export: Path, tmp_path: Path
+    ) -> None:
+        _import(records, backend, settings, export)
+        moved = tmp_path / "moved.csv"
+        row = {"sku": "P0012", "parent_sku": "P0020", "color": "Black", "size": "M", "price": "22.50"}
+        moved.write_text(",".join(HEADER) + "\n" + ",".join(row.get(c, "") for c in HEADER) + "\n")
+        _import(records, backend, settings, moved)
+        by_variant = backend.search(SearchQuery(filters={"sku": ("P0012",)}))
+        assert [h.key for h in by_variant.hits] == ["P0020"]
+        old = backend.search(SearchQuery(filters={"sku": ("P0010",)}, facets=("color",)))
+        assert [h.key for h in old.hits] == ["P0010"]
+        variants = cast(list[dict[str, Any]], old.hits[0].stored["variants"])
+        assert {v["sku"] for v in variants} == {"P0011", "P0013"}
+        assert {f.value for f in old.facets["color"]} == {"green", "white"}  # P0012's black left with it
+
     def test_completeness_is_filterable_and_follows_the_channel_rules(
         self, records: Records, backend: SearchBackend, settings: Settings, export: Path
     ) -> None:

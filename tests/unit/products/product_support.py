@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from discovery.store.index.base import BulkReport, IndexDoc, ItemOutcome, ScoredId, SearchQuery, SearchResult
+from discovery.store.index.base import BulkReport, Hit, IndexDoc, ItemOutcome, ScoredId, SearchQuery, SearchResult
 from discovery.store.records import Records
 from indexer.products.readers import ReadLimits, RowSource
 from indexer.products.report import Reject
@@ -68,7 +68,16 @@ class RecordingBackend:
         return None
 
     def search(self, query: SearchQuery) -> SearchResult:
-        raise NotImplementedError("the recording index only records writes")
+        """Only the read the product pipeline makes: which family documents list a SKU."""
+        if query.text or set(query.filters) != {"sku"}:
+            raise NotImplementedError("the recording index answers SKU lookups only")
+        wanted = set(query.filters["sku"])
+        hits = [
+            Hit(d.id, d.type, d.key, 0.0, d.stored)
+            for d in self.docs.values()
+            if wanted & set(d.keywords.get("sku", ()))
+        ]
+        return SearchResult(total=len(hits), total_is_lower_bound=False, hits=hits[: query.size], facets={})
 
     def knn(self, vector: Sequence[float], **options: object) -> list[ScoredId]:
         raise NotImplementedError("the recording index only records writes")
