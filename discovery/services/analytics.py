@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
 from discovery.domain import JSONObject, JSONValue, utcnow
 from discovery.services.asset_writes import reindex_assets
 from discovery.services.context import Context
 from discovery.services.search import SearchRequest
-from discovery.services.usage_buffer import UsageBuffer
+from discovery.services.usage_buffer import Row, UsageBuffer
 from discovery.store.usage_records import USAGE_KEYS, UsageRecords
 
 # Renditions that result lists load for every hit: fetching them is not a use of the asset.
@@ -105,9 +107,11 @@ def _write(ctx: Context) -> FlushReport:
     records = UsageRecords(ctx.records.engine)
     try:
         records.add(searches, events)
-    except Exception:
+    except (OperationalError, InterfaceError):  # the database, not the rows: all of them later
         ctx.usage.put_back(searches, events)
         raise
+    except DBAPIError:
+        searches, events = _row_by_row(ctx, records, searches, events)
     touched = {str(e["target"]) for e in events if str(e["target"]).startswith("asset:")}
     totals = records.usage_totals(touched)
     usage = {
@@ -117,6 +121,37 @@ def _write(ctx: Context) -> FlushReport:
     changed = records.set_asset_usage(usage)
     reindex_assets(ctx, changed, refresh=True)
     return FlushReport(searches=len(searches), events=len(events), assets=len(changed))
+
+
+def _row_by_row(
+    ctx: Context, records: UsageRecords, searches: list[Row], events: list[Row]
+) -> tuple[list[Row], list[Row]]:
+    """Write a refused batch a row at a time, leaving out (logged, counted as dropped) the
+    rows the database refuses, such as a query holding a NUL byte on PostgreSQL: one bad
+    row must not hold every later one back, batch after batch. Returns what was written;
+    should the database go away meanwhile, the rows not yet written go back."""
+    written: tuple[list[Row], list[Row]] = ([], [])
+    queue = [(0, row) for row in searches] + [(1, row) for row in events]
+    for n, (kind, row) in enumerate(queue):
+        try:
+            if kind == 0:
+                records.add([row], [])
+            else:
+                records.add([], [row])
+        except (OperationalError, InterfaceError):
+            rest = queue[n:]
+            ctx.usage.put_back([r for k, r in rest if k == 0], [r for k, r in rest if k == 1])
+            raise
+        except DBAPIError as exc:
+            ctx.usage.count_dropped(1)
+            log.warning("usage row refused by the database and left out: %s (%s)", _brief(row), exc.orig)
+            continue
+        written[kind].append(row)
+    return written
+
+
+def _brief(row: Row) -> str:
+    return ", ".join(f"{k}={str(v)[:80]!r}" for k, v in row.items() if k != "at")
 
 
 def _since(days: int) -> JSONObject:

@@ -45,6 +45,10 @@ class UsageBuffer:
             if self._room():
                 self._events.append(row)
 
+    def count_dropped(self, n: int) -> None:
+        with self._lock:
+            self.dropped += n
+
     def pending(self) -> int:
         with self._lock:
             return len(self._searches) + len(self._events)

@@ -11,7 +11,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from discovery.config import Settings, TextSettings
 from discovery.domain import Asset
+from discovery.services import analytics
+from discovery.services.context import Context
 from discovery.store.collection_records import CollectionRecords
 from discovery.store.records import Records
 from discovery.store.usage_records import UsageRecords
@@ -133,3 +136,30 @@ def test_webhook_deliveries_are_logged_and_go_with_their_subscription(records: R
     assert (logged["state"], logged["attempts"], logged["status_code"]) == ("delivered", 2, 204)
     assert hooks.remove(sub.id) and not hooks.remove(sub.id)
     assert hooks.deliveries(sub.id) == []
+
+
+def test_a_usage_row_the_database_refuses_is_left_out_and_the_rest_written(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # PostgreSQL refuses a NUL byte in text; a search for "%00" used to hold every later
+    # usage row back, batch after batch.
+    name = f"usage_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    settings = Settings(
+        data_dir=tmp_path / "var", database_url=postgres_url.rsplit("/", 1)[0] + "/" + name,
+        text=TextSettings(enabled=False),
+    )  # fmt: skip
+    ctx = Context.open(settings)
+    try:
+        now = datetime.now(UTC)
+        for q in ("boots", "bad\x00query", "socks"):
+            ctx.usage.add_search({"at": now, "q": q, "type": "product", "channel": "", "total": 1, "took_ms": 1.0})
+        report = analytics.flush(ctx)
+        assert report.searches == 2 and ctx.usage.dropped == 1 and ctx.usage.pending() == 0
+        top = UsageRecords(ctx.records.engine).top_queries(since=now - timedelta(days=1), channel=None, limit=10)
+        assert sorted(s.q for s in top) == ["boots", "socks"]
+    finally:
+        ctx.close()
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
