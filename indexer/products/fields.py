@@ -16,6 +16,7 @@ from indexer.products.normalize import (
     attribute_name,
     category_path,
     clean_text,
+    drop_controls,
     image_name,
     nfc,
     parse_currency,
@@ -91,7 +92,7 @@ def _set_brand(value: JSONValue, product: Product, draft: Draft) -> None:
 
 
 def _set_description(value: JSONValue, product: Product, draft: Draft) -> None:
-    raw = nfc(as_text(value)).strip()
+    raw = nfc(drop_controls(as_text(value))).strip()
     product.description = raw
     product.description_text = strip_html(raw)
 
@@ -168,7 +169,7 @@ def _locale_text(locale: str, name: str) -> Setter:
     def set_value(value: JSONValue, product: Product, draft: Draft) -> None:
         texts = product.locales.setdefault(locale, {})
         if name == "description":
-            raw = nfc(as_text(value)).strip()
+            raw = nfc(drop_controls(as_text(value))).strip()
             texts["description"] = strip_html(raw)
             if raw != texts["description"]:
                 texts["description_html"] = raw

@@ -20,6 +20,7 @@ STATUSES = ("draft", "in_review", "approved", "withdrawn")
 _BLOCKS = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _COMMENTS = re.compile(r"<!--.*?-->", re.DOTALL)
 _TAGS = re.compile(r"<[^>]*>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls and DEL, not tab/newline/CR
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 _SYMBOLS = {
     "€": "EUR",
@@ -45,8 +46,16 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def drop_controls(text: str) -> str:
+    """The text without C0 control characters or DEL (tab, newline and CR stay)."""
+    return _CONTROL.sub("", text) if _CONTROL.search(text) else text
+
+
 def clean_text(text: str) -> str:
-    """NFC with runs of whitespace (newlines, tabs, NBSP) collapsed to one space."""
+    """NFC with runs of whitespace (newlines, tabs, NBSP) collapsed to one space and
+    control characters dropped: catalog text never means them, they garble feeds and
+    exports, and PostgreSQL refuses a NUL byte in a text column."""
+    text = drop_controls(text)
     if text.isascii() and "  " not in text and "\n" not in text and "\t" not in text and "\r" not in text:
         return text.strip()
     return " ".join(nfc(text).split())

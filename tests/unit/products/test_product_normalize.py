@@ -6,6 +6,7 @@ from indexer.products.normalize import (
     attribute_name,
     category_path,
     clean_text,
+    drop_controls,
     image_name,
     nfc,
     parse_bool,
@@ -21,6 +22,11 @@ def test_text_is_nfc_with_whitespace_collapsed() -> None:
     assert nfc("Cafe\u0301") == "Café"
     assert clean_text("  Café\u00a0\u00a0noir \n\t x ") == "Café noir x"
     assert clean_text("Cafe\u0301  noir") == "Café noir"
+
+
+def test_control_characters_are_dropped_tab_and_newline_kept() -> None:
+    assert clean_text("Tee\x00 shirt\x07\x7f") == "Tee shirt"
+    assert drop_controls("<p>a\x00b</p>\n\tc") == "<p>ab</p>\n\tc"
 
 
 def test_html_is_stripped_to_searchable_text() -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from pathlib import Path
 from typing import Any, cast
 
+import psycopg
 import pytest
 from product_support import RecordingBackend, open_records
 
@@ -398,3 +400,23 @@ def test_every_format_imports_the_same_products(records: Records, filename: str,
     assert (report.received, report.rejected, report.products) == (2, 0, 2)
     stored = records.get_products(["A", "B"])
     assert {s: (p.name, p.price) for s, p in stored.items()} == {"A": ("Café", 9.5), "B": ("Tee", 12.0)}
+
+
+def test_a_nul_byte_in_a_cell_never_reaches_postgresql(postgres_url: str) -> None:
+    # Catalog text never means a control character, and PostgreSQL's text columns refuse NUL.
+    name = f"nul_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    records = Records.open(postgres_url.rsplit("/", 1)[0] + "/" + name)
+    try:
+        header = [*HEADER, "description"]
+        data = csv_bytes(["A", "", "Tee\x00 shirt", "10", "EUR", "", "", "", "<p>Soft\x00 cotton</p>"],
+                         ["B", "", "Mug", "5", "EUR", "", "", "", ""], header=header)  # fmt: skip
+        report = run(records, RecordingBackend(), data)
+        assert (report.rejected, report.products) == (0, 2)
+        tee = records.get_product("A")
+        assert tee is not None and (tee.name, tee.description) == ("Tee shirt", "<p>Soft cotton</p>")
+    finally:
+        records.close()
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
