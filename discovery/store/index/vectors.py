@@ -234,8 +234,8 @@ class Ranking:
             return [(float(s), int(r)) for s, r in zip(scores, rows, strict=True) if r >= 0]
         if self._scores is None:
             if self.eligible * SPARSE_SHARE < len(self.mask):
-                # A narrow filter: score the allowed rows only (a copy of a few rows beats a
-                # pass over the whole matrix: 1 ms instead of 40 at a million vectors).
+                # A narrow filter: score the allowed rows only, and cut among them (60,000
+                # allowed of a million: 8.6 ms instead of 20.5 with the cut).
                 self._rows = np.flatnonzero(self.mask)
                 self._scores = (self.view.mat[self._rows] @ self.query).astype(np.float32, copy=False)
             else:
