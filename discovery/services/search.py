@@ -258,7 +258,9 @@ def _hybrid_page(
 ) -> tuple[SearchResult, list[Hit], str | None]:
     """Fuse the engine's text ranking with the vector ranking, then cut the page."""
     offset = _cursor_offset(cursor) if cursor else (req.page - 1) * req.size
-    window = replace(base, offset=0, size=HYBRID_WINDOW)
+    # The window is ranked, not shown: highlights are asked for the page's hits alone
+    # (marking up all 200 cost more than the rest of the search on the embedded engine).
+    window = replace(base, offset=0, size=HYBRID_WINDOW, highlight=False)
     result = ctx.backend.search(window)
     by_id = {h.id: h for h in result.hits}
     text_ranking = [h.id for h in result.hits if h.text_matched]
@@ -272,9 +274,21 @@ def _hybrid_page(
         hit = by_id[doc_id]
         hit.score = score
         hits.append(hit)
+    _highlight_page(ctx, base, hits)
     more = offset + len(page) < min(len(fused), result.total)
     next_cursor = encode_cursor({"offset": offset + len(page)}) if more else None
     return result, hits, next_cursor
+
+
+def _highlight_page(ctx: Context, base: SearchQuery, hits: list[Hit]) -> None:
+    """Highlights for the page's text matches, from one search narrowed to them."""
+    shown = [h.id for h in hits if h.text_matched]
+    if not base.highlight or not shown:
+        return
+    narrowed = replace(base, offset=0, size=len(shown), include_ids=(), only_ids=tuple(shown), facets=())
+    marked = {h.id: h.highlights for h in ctx.backend.search(narrowed).hits}
+    for hit in hits:
+        hit.highlights = marked.get(hit.id, hit.highlights)
 
 
 def _cursor_offset(cursor: JSONObject) -> int:

@@ -90,6 +90,18 @@ def test_default_hybrid_search_puts_keyword_matches_first_and_counts_its_own_hit
     assert top <= {h["id"] for h in keyword["hits"]}
 
 
+def test_hybrid_hits_matched_by_words_carry_highlights(catalog: Catalog) -> None:
+    word = str(catalog.info["sample_word"])
+    body = catalog.client.get("/api/search", params={"q": word, "size": 10}).json()
+    assert body["mode"] == "hybrid" and body["hits"]
+    keyword = catalog.client.get("/api/search", params={"q": word, "mode": "keyword", "size": 100}).json()
+    by_words = {h["id"] for h in keyword["hits"]}
+    matched = [h for h in body["hits"] if h["id"] in by_words]
+    assert matched and all(h["highlights"] for h in matched)
+    assert all(word in text.casefold() for h in matched for hs in h["highlights"].values() for text in
+               (x["text"][s:e].casefold() for x in hs for s, e in x["offsets"]))
+
+
 def test_asset_search_facets_colours_and_background(catalog: Catalog) -> None:
     body = catalog.client.get("/api/search", params={"type": "asset", "facets": "colors,background"}).json()
     assert body["total"] > 0

@@ -328,6 +328,15 @@ def test_no_highlights_when_not_asked(catalog: Catalog) -> None:
     assert all(not h.highlights for h in run(catalog, text="hoodie", highlight=False).hits)
 
 
+def test_only_ids_narrows_the_match_set_and_keeps_highlights(catalog: Catalog) -> None:
+    everything = [h.id for h in run(catalog, text="hoodie", size=50).hits]
+    chosen = tuple(everything[1:3])
+    narrowed = run(catalog, text="hoodie", only_ids=(*chosen, "product:NOT-THERE"))
+    assert sorted(h.id for h in narrowed.hits) == sorted(chosen) and narrowed.total == 2
+    assert all(h.highlights for h in narrowed.hits)
+    assert run(catalog, text="hoodie", only_ids=()).total == 0
+
+
 # -- include_ids (vector candidates chosen by the service) ----------------------------------
 
 

@@ -90,6 +90,7 @@ class SearchQuery:
     highlight: bool = True
     locale: str | None = None
     track_total_limit: int = 10_000
+    only_ids: tuple[str, ...] | None = None  # narrows the match set to these documents
 
 
 @dataclass(frozen=True, slots=True)

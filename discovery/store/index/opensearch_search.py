@@ -74,6 +74,8 @@ def plan(q: SearchQuery) -> Plan:
     facet_fields = set(q.facets)
     query_filters = oq.scope(q.types, q.ranges)
     query_filters += [oq.keyword(n, v) for n, v in filters.items() if n not in facet_fields]
+    if q.only_ids is not None:
+        query_filters.append(oq.ids(q.only_ids))
     post = {n: oq.keyword(n, v) for n, v in filters.items() if n in facet_fields}
     body: dict[str, Any] = {
         "query": _match(text, q.include_ids, everything, query_filters),

@@ -63,6 +63,8 @@ def plan(builder: QueryBuilder, q: SearchQuery) -> Plan:
     typed = builder.types(q.types) if text is None or ids is not None else None
     scope = [typed] if typed is not None else []
     scope += [r for name, rng in q.ranges.items() if (r := builder.range(name, rng)) is not None]
+    if q.only_ids is not None:
+        scope.append(builder.ids(q.only_ids) if q.only_ids else Query.empty_query())
     # A field given no values constrains nothing.
     filters = {name: builder.keyword(name, list(values)) for name, values in q.filters.items() if values}
     return Plan(words, text, ids, not has_text and not q.include_ids, scope, filters)
