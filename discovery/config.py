@@ -113,7 +113,9 @@ class Settings(BaseSettings):
         4, ge=1, description="requests the API works on at once; more wait their turn (2 cores: 4)"
     )
     torch_threads: int = Field(
-        1, ge=0, description="torch threads per model call in this process (0: one per core, for batch workers)"
+        1,
+        ge=0,
+        description="torch and numpy BLAS threads per call in this process (0: one per core, for batch workers)",
     )
     clip: ClipSettings = Field(default_factory=ClipSettings, description="CLIP model group")
     text: TextSettings = Field(default_factory=TextSettings, description="text embedding group")
