@@ -57,9 +57,9 @@ class Context:
     @classmethod
     def open(cls, settings: Settings) -> Context:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        _limit_blas(settings.torch_threads)
         records = Records.open(settings.records_url)
         backend = make_backend(settings)
+        _limit_blas(settings.torch_threads)  # after the engine loaded (FAISS brings its own BLAS)
         try:
             backend.ensure_ready()
         except IndexLayoutChanged as exc:
