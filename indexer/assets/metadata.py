@@ -19,6 +19,7 @@ from typing import TypeVar
 from PIL import Image
 
 from discovery.domain import JSONObject, JSONValue
+from indexer.text import drop_controls
 
 T = TypeVar("T")
 MAX_TEXT = 2000
@@ -62,7 +63,6 @@ _EXIF_BASE = {
 }
 _EXIF_IFD = {0x9003: "taken_at", 0x9004: "digitized_at", 0xA434: "lens"}
 _DATE_KEYS = {"modified_at", "taken_at", "digitized_at"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def clean_text(value: object) -> str:
@@ -74,7 +74,7 @@ def clean_text(value: object) -> str:
             text = value.decode("latin-1")
     else:
         text = str(value)
-    return _CONTROL.sub("", text).strip()[:MAX_TEXT]
+    return drop_controls(text).strip()[:MAX_TEXT]
 
 
 def _exif_date(text: str) -> str:

@@ -16,7 +16,6 @@ from indexer.products.normalize import (
     attribute_name,
     category_path,
     clean_text,
-    drop_controls,
     image_name,
     nfc,
     parse_currency,
@@ -25,6 +24,7 @@ from indexer.products.normalize import (
     strip_html,
 )
 from indexer.products.typed import STRING, Converter, as_list, as_text, converter
+from indexer.text import drop_controls
 
 _ANY_SEPARATOR = re.compile(r"[|,]")
 

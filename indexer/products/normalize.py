@@ -14,13 +14,13 @@ from datetime import date, datetime
 from urllib.parse import unquote, urlsplit
 
 from indexer.products.units import UnitError, parse_number
+from indexer.text import drop_controls
 
 STATUSES = ("draft", "in_review", "approved", "withdrawn")
 
 _BLOCKS = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _COMMENTS = re.compile(r"<!--.*?-->", re.DOTALL)
 _TAGS = re.compile(r"<[^>]*>")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls and DEL, not tab/newline/CR
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 _SYMBOLS = {
     "€": "EUR",
@@ -44,11 +44,6 @@ def nfc(text: str) -> str:
     if text.isascii() or unicodedata.is_normalized("NFC", text):
         return text
     return unicodedata.normalize("NFC", text)
-
-
-def drop_controls(text: str) -> str:
-    """The text without C0 control characters or DEL (tab, newline and CR stay)."""
-    return _CONTROL.sub("", text) if _CONTROL.search(text) else text
 
 
 def clean_text(text: str) -> str:
