@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import tantivy
@@ -69,9 +70,9 @@ def start_facets(
         own = [n for n in names if n in req.filters]
         shared = [n for n in names if n not in req.filters]
         groups = [[n] for n in own] + ([shared] if shared else [])
-        tasks = [lambda group=group: _aggregated(searcher, req, group) for group in groups]  # type: ignore[misc]
+        tasks = [partial(_aggregated, searcher, req, group) for group in groups]
     else:
-        tasks = [lambda name=name: {name: _one_facet(searcher, req, name)} for name in names]  # type: ignore[misc]
+        tasks = [partial(_walked, searcher, req, name) for name in names]
     if pool is None:
         done = [task() for task in tasks]
         return lambda: _collect(names, done)
@@ -116,6 +117,10 @@ def _aggregated(searcher: tantivy.Searcher, req: FacetRequest, names: list[str])
         top = sorted(counts.items(), key=lambda vc: (-vc[1], vc[0]))[: req.size]
         out[name] = (_with_selected(name, top, req, lambda value: counts.get(value, 0)), None)  # noqa: B023
     return out
+
+
+def _walked(searcher: tantivy.Searcher, req: FacetRequest, name: str) -> Counted:
+    return {name: _one_facet(searcher, req, name)}
 
 
 def _one_facet(searcher: tantivy.Searcher, req: FacetRequest, name: str) -> FacetValues:
