@@ -86,15 +86,6 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
-def _limit_blas(threads: int) -> None:
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # not installed: BLAS keeps its own thread count here
-        print("threadpoolctl is not installed: BLAS threads in this process are not limited")
-        return
-    threadpool_limits(limits=threads)
-
-
 def prepare(data: Path, args: argparse.Namespace) -> Meta:
     """The catalog, the query vocabulary and the model names (built once per data dir)."""
     from indexer.sample import generate_catalog
@@ -285,7 +276,8 @@ def spy_server(server: Server, chosen: list[Probe], out: Path, label: str) -> No
 def run_engine(engine: str, data: Path, meta: Meta, args: argparse.Namespace) -> Samples:
     url = args.opensearch or "http://127.0.0.1:9200"
     prefix = OS_PREFIX if engine == "opensearch" else "discovery"
-    settings = Settings(data_dir=data, backend=engine, index_prefix=prefix, opensearch_url=url)
+    threads = {"torch_threads": args.torch_threads} if args.torch_threads else {}
+    settings = Settings(data_dir=data, backend=engine, index_prefix=prefix, opensearch_url=url, **threads)
     env = {
         "DISCOVERY_DATA_DIR": str(data),
         "DISCOVERY_BACKEND": engine,
@@ -293,14 +285,9 @@ def run_engine(engine: str, data: Path, meta: Meta, args: argparse.Namespace) ->
         "DISCOVERY_OPENSEARCH_URL": url,
     }
     if args.torch_threads:
-        import torch
-
-        torch.set_num_threads(args.torch_threads)
-        # OMP_NUM_THREADS also holds numpy's BLAS (the exact kNN product) to that many
-        # threads in the server; the same limit here, or the in-process layers ran the
-        # product on two threads and HTTP read 5 ms slower on hybrid than it is.
-        env["OMP_NUM_THREADS"] = env["DISCOVERY_TORCH_THREADS"] = str(args.torch_threads)
-        _limit_blas(args.torch_threads)
+        # The service's own setting on both sides (torch and numpy's BLAS), so the
+        # in-process layers and the server run their vector products alike.
+        env["DISCOVERY_TORCH_THREADS"] = str(args.torch_threads)
     ctx = Context.open(settings)
     server = Server(env, data / f"serve-{engine}.log") if args.http else None
     rest = RestReplay(url, OS_PREFIX) if engine == "opensearch" else None
