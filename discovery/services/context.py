@@ -20,6 +20,10 @@ from discovery.store.index import make_backend
 from discovery.store.index.base import SearchBackend
 from discovery.store.records import Records
 
+if TYPE_CHECKING:  # the models are heavy (torch): imported only when first used
+    from models.clip import ClipModel
+    from models.text import TextModel
+
 log = logging.getLogger(__name__)
 
 
@@ -32,10 +36,6 @@ def _limit_blas(threads: int) -> None:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(limits=threads, user_api="blas")
-
-if TYPE_CHECKING:  # the models are heavy (torch): imported only when first used
-    from models.clip import ClipModel
-    from models.text import TextModel
 
 
 @dataclass
