@@ -35,6 +35,7 @@ from discovery.store.index.base import (
     VectorField,
 )
 from discovery.store.index.documents import check_fields
+from discovery.store.index.filter_rows import FilterRows
 from discovery.store.index.tantivy_knn import filtered_knn
 from discovery.store.index.tantivy_query import QueryBuilder
 from discovery.store.index.tantivy_search import execute
@@ -52,6 +53,7 @@ class _Snapshot:
     searcher: tantivy.Searcher
     builder: QueryBuilder
     vectors: VectorSnapshot
+    filter_rows: FilterRows  # rows of `vectors` passing recent kNN filters, dropped with the snapshot
 
 
 class EmbeddedBackend:
@@ -131,7 +133,7 @@ class EmbeddedBackend:
         self._index.reload()
         searcher = self._index.searcher()
         builder = QueryBuilder(self._index.schema, self._index, searcher)
-        self._snapshot = _Snapshot(version, searcher, builder, self._vectors.snapshot())
+        self._snapshot = _Snapshot(version, searcher, builder, self._vectors.snapshot(), FilterRows())
 
     def _current(self) -> _Snapshot:
         snapshot = self._snapshot
@@ -267,11 +269,28 @@ class EmbeddedBackend:
         if len(query) != view.mat.shape[1]:
             raise InvalidQuery(f"vector has {len(query)} dimensions, {model} has {view.mat.shape[1]}", field="vector")
         builder = snapshot.builder
-        clauses = [builder.keyword(n, list(v)) for n, v in filters.items() if v]
-        clauses += [r for n, rng in ranges.items() if (r := builder.range(n, rng)) is not None]
+        wanted = {n: tuple(sorted(set(v))) for n, v in filters.items() if v}
+        clauses = [builder.keyword(n, list(v)) for n, v in wanted.items()]
+        bounded: list[tuple[str, Range]] = []
+        for name, rng in sorted(ranges.items()):
+            if (clause := builder.range(name, rng)) is not None:
+                clauses.append(clause)
+                bounded.append((name, rng))
         exclude = np.array([ts.id_hash(i) for i in exclude_ids], dtype=np.uint64)
-        ranking = view.ranking(query, view.candidates(types, None, exclude), self._search.exact_knn_limit)
-        return filtered_knn(snapshot.searcher, builder.schema, ranking, k, clauses, min_score)
+        limit = self._search.exact_knn_limit
+        ranking = view.ranking(query, view.candidates(types, None, exclude), limit)
+        key = (field, model, tuple(sorted(wanted.items())), tuple(bounded))  # names the filters for `kept`
+        return filtered_knn(
+            snapshot.searcher,
+            builder.schema,
+            ranking,
+            k,
+            clauses,
+            min_score,
+            exact_limit=limit,
+            kept=snapshot.filter_rows,
+            key=key,
+        )
 
     def get(self, ids: Sequence[str]) -> dict[str, IndexDoc]:
         snapshot = self._current()

@@ -194,9 +194,19 @@ class BlockView:
             mask &= ~self.rows_with(exclude)
         return mask
 
-    def ranking(self, query: F32, mask: npt.NDArray[np.bool_], exact_limit: int) -> Ranking:
-        exact = int(mask.sum()) <= exact_limit or not self.block.hnsw_ready()
-        return Ranking(self, query, mask, exact=exact)
+    def ranking(
+        self, query: F32, mask: npt.NDArray[np.bool_], exact_limit: int, rows: npt.NDArray[np.int64] | None = None
+    ) -> Ranking:
+        """`query`'s ranking of the rows in `mask` (or, when known, the sorted `rows`)."""
+        eligible = len(rows) if rows is not None else int(np.count_nonzero(mask))
+        exact = eligible <= exact_limit or not self.block.hnsw_ready()
+        return Ranking(self, query, mask, exact=exact, rows=rows)
+
+    def allowed(self, rows: npt.NDArray[np.int64], mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        """`mask` narrowed to `rows`."""
+        out = np.zeros(self.n, dtype=bool)
+        out[rows] = True
+        return out & mask
 
     def search(
         self, query: F32, k: int, mask: npt.NDArray[np.bool_], min_score: float | None, exact_limit: int
@@ -239,15 +249,43 @@ def _all_scores(mat: F32, query: F32) -> F32:
     return np.concatenate([first.result(), second]).astype(np.float32, copy=False)
 
 
+def _row_scores(mat: F32, query: F32, rows: npt.NDArray[np.int64]) -> F32:
+    """`mat[rows] @ query` without gathering the rows into a copy first: the copy is
+    bound by memory latency (60,000 scattered rows of a million: 5.2 ms, this 1.1)."""
+    out = np.empty(len(rows), dtype=np.float32)
+    query = np.ascontiguousarray(query, dtype=np.float32)
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    faiss.fvec_inner_products_by_idx(  # type: ignore[attr-defined]
+        faiss.swig_ptr(out),
+        faiss.swig_ptr(query),
+        faiss.swig_ptr(mat),
+        faiss.swig_ptr(rows),
+        mat.shape[1],
+        1,
+        len(rows),
+    )
+    return out
+
+
 class Ranking:
     """The allowed rows of a view in descending cosine order, cut at any depth: exact
-    (one matrix-vector product, reused for deeper cuts) or, beyond the exact limit, HNSW."""
+    (one matrix-vector product, reused for deeper cuts) or, beyond the exact limit, HNSW.
+    The allowed rows are `mask`, or `rows` (sorted, all within `mask`) when the caller
+    has them already."""
 
-    def __init__(self, view: BlockView, query: F32, mask: npt.NDArray[np.bool_], *, exact: bool) -> None:
+    def __init__(
+        self,
+        view: BlockView,
+        query: F32,
+        mask: npt.NDArray[np.bool_],
+        *,
+        exact: bool,
+        rows: npt.NDArray[np.int64] | None = None,
+    ) -> None:
         self.view, self.query, self.mask, self.exact = view, query, mask, exact
-        self.eligible = int(mask.sum())
+        self.eligible = len(rows) if rows is not None else int(np.count_nonzero(mask))
         self._scores: F32 | None = None
-        self._rows: npt.NDArray[np.intp] | None = None  # when only some rows are scored
+        self._rows = rows  # when only some rows are scored
 
     def top(self, m: int) -> list[tuple[float, int]]:
         """The best `m` (score, row) pairs, best first."""
@@ -255,14 +293,16 @@ class Ranking:
         if m <= 0:
             return []
         if not self.exact:
-            scores, rows = self.view.block.hnsw_search(self.query, m, self.mask, self.view.n)
+            mask = self.mask if self._rows is None else self.view.allowed(self._rows, self.mask)
+            scores, rows = self.view.block.hnsw_search(self.query, m, mask, self.view.n)
             return [(float(s), int(r)) for s, r in zip(scores, rows, strict=True) if r >= 0]
         if self._scores is None:
-            if self.eligible * SPARSE_SHARE < len(self.mask):
+            if self._rows is None and self.eligible * SPARSE_SHARE < len(self.mask):
+                self._rows = np.flatnonzero(self.mask)
+            if self._rows is not None:
                 # A narrow filter: score the allowed rows only, and cut among them (60,000
                 # allowed of a million: 8.6 ms instead of 20.5 with the cut).
-                self._rows = np.flatnonzero(self.mask)
-                self._scores = (self.view.mat[self._rows] @ self.query).astype(np.float32, copy=False)
+                self._scores = _row_scores(self.view.mat, self.query, self._rows)
             else:
                 # All rows at once (no copy of the matrix); disallowed rows sink to -inf.
                 scores = _all_scores(self.view.mat, self.query)

@@ -293,3 +293,23 @@ def test_selective_knn_filters_find_the_exact_allowed_neighbours(
     engine.upsert(docs, refresh=True)
     found = engine.knn([1.0, 0.0], field="image_vector", model="m@1", k=5, filters={"brand": ("Bolt",)})
     assert [s.id for s in found] == ["asset:0250", "asset:0290"]
+
+
+def test_a_repeated_knn_filter_is_answered_from_its_kept_rows_until_the_next_refresh(engine: EmbeddedBackend) -> None:
+    docs = [doc(n, vector=[1.0, n / 10], brand="Bolt" if n % 3 == 0 else "Acme") for n in range(60)]
+    engine.upsert(docs, refresh=True)
+
+    def bolts() -> list[str]:
+        found = engine.knn([1.0, 0.0], field="image_vector", model="m@1", k=3, filters={"brand": ("Bolt",)})
+        return [s.id for s in found]
+
+    assert bolts() == ["asset:0000", "asset:0003", "asset:0006"]
+    assert len(engine._current().filter_rows) == 0  # a first use checks candidates, keeps nothing
+    assert bolts() == ["asset:0000", "asset:0003", "asset:0006"]
+    assert len(engine._current().filter_rows) == 1
+    assert bolts() == ["asset:0000", "asset:0003", "asset:0006"]  # from the kept rows
+    # A new Bolt near the query and a Bolt turned Acme: the next snapshot's answer has both.
+    engine.upsert([doc(100, vector=[1.0, 0.01], brand="Bolt"), doc(3, vector=[1.0, 0.3], brand="Acme")], refresh=True)
+    assert len(engine._current().filter_rows) == 0
+    assert bolts() == ["asset:0000", "asset:0100", "asset:0006"]
+    assert bolts() == ["asset:0000", "asset:0100", "asset:0006"]
