@@ -54,7 +54,10 @@ class SearchSettings(BaseModel):
     semantic_floor: float = Field(0.25, description="minimum cosine for a vector-only match to count as a hit")
     max_size: int = Field(100, ge=1, description="largest page size a caller may ask for")
     exact_knn_limit: int = Field(
-        200_000, ge=0, description="embedded engine: exact vector search up to this many vectors, HNSW beyond"
+        200_000,
+        ge=0,
+        description="embedded engine: exact vector search up to this many 64-d vectors (proportionally fewer of "
+        "more dimensions: 33,333 of 384), HNSW beyond",
     )
     facet_size: int = Field(10, ge=1, description="default number of values returned per facet")
     track_total_limit: int = Field(10_000, ge=1, description="totals are exact up to this and a lower bound beyond")

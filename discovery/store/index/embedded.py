@@ -40,7 +40,7 @@ from discovery.store.index.tantivy_knn import filtered_knn
 from discovery.store.index.tantivy_query import QueryBuilder
 from discovery.store.index.tantivy_search import execute
 from discovery.store.index.vector_store import FIELDS, VectorSnapshot, VectorStore
-from discovery.store.index.vectors import normalise
+from discovery.store.index.vectors import exact_rows, normalise
 from discovery.store.index.versions import Versions
 
 WRITER_HEAP = 64_000_000
@@ -125,7 +125,8 @@ class EmbeddedBackend:
         for (name, _), view in self._current().vectors.views.items():
             if fields is not None and name not in fields:
                 continue
-            if int(view.alive.sum()) > self._search.exact_knn_limit and not view.block.hnsw_ready():
+            too_many = exact_rows(self._search.exact_knn_limit, view.block.dim)
+            if int(np.count_nonzero(view.alive)) > too_many and not view.block.hnsw_ready():
                 view.block.wait_for_graph()
 
     def _publish(self, version: int) -> None:

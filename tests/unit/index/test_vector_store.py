@@ -11,7 +11,7 @@ import pytest
 from discovery.store.index import vector_store
 from discovery.store.index.base import IndexDoc
 from discovery.store.index.vector_store import VectorStore
-from discovery.store.index.vectors import Ranking, VectorBlock
+from discovery.store.index.vectors import Ranking, VectorBlock, exact_rows
 
 
 def _doc(n: int, vector: list[float], model: str = "m@1") -> IndexDoc:
@@ -92,8 +92,19 @@ def test_exact_ranking_of_allowed_rows_matches_brute_force(allowed_share: float)
     view = block.view()
     mask = rng.random(400) < allowed_share
     query = rng.standard_normal(8).astype(np.float32)
-    found = Ranking(view, query, mask, exact=True).top(7)
     scores = view.mat @ query
     expected = sorted(np.flatnonzero(mask), key=lambda r: -scores[r])[:7]
-    assert [r for _, r in found] == [int(r) for r in expected]
-    assert [s for s, _ in found] == pytest.approx([float(scores[r]) for r in expected], abs=1e-6)
+    for ranking in (
+        Ranking(view, query, mask, exact=True),
+        Ranking(view, query, mask, exact=True, rows=np.flatnonzero(mask)),
+    ):
+        found = ranking.top(7)
+        assert [r for _, r in found] == [int(r) for r in expected]
+        assert [s for s, _ in found] == pytest.approx([float(scores[r]) for r in expected], abs=1e-6)
+
+
+def test_wider_vectors_switch_to_hnsw_at_proportionally_fewer_rows() -> None:
+    assert exact_rows(200_000, 64) == 200_000
+    assert exact_rows(200_000, 384) == 33_333
+    assert exact_rows(200_000, 512) == 25_000
+    assert exact_rows(200_000, 8) == 200_000  # narrower vectors are not given more
