@@ -153,11 +153,23 @@ class Server:
                 raise RuntimeError(f"discovery serve exited: {log.read_text()[-2000:]}")
             try:
                 if self.client.get("/healthz").status_code == 200:
-                    return
+                    break
             except httpx.TransportError:
                 pass
             time.sleep(0.3)
-        raise RuntimeError("discovery serve did not answer /healthz in time")
+        else:
+            raise RuntimeError("discovery serve did not answer /healthz in time")
+        self._wait_warm()
+
+    def _wait_warm(self, timeout: float = 3600.0) -> None:
+        """Until the server's HNSW graphs are built: a build running beside the timed
+        queries took a core from every layer, the in-process ones included."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.client.get("/readyz").json().get("warming"):
+                return
+            time.sleep(1.0)
+        raise RuntimeError("discovery serve was still building its HNSW graphs")
 
     @property
     def pid(self) -> int:

@@ -55,6 +55,9 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = ctx is None
         app.state.ctx = ctx or Context.open(settings)
+        # The first kNN queries after a restart should not all wait for (or run without)
+        # the HNSW graphs: their builds start now, in the background (`/readyz` lists them).
+        app.state.ctx.backend.warm_up()
         # Requests run on the thread pool; dozens of them at once only fight over the GIL
         # and the cores. At 70% of saturation during an import, 40 threads (AnyIO's
         # default) fell 39 s behind in 5 minutes, 4 kept the schedule (p99 4 s).

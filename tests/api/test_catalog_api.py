@@ -103,6 +103,7 @@ def test_health_readiness_and_metrics(catalog: Catalog) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["clip"]["tiny"] is True and ready["notice"]
+    assert ready["warming"] == []
     client.get("/api/search", params={"q": "x"})
     text = client.get("/metrics").text
     assert 'discovery_request_seconds_count{method="GET",route="/api/search"}' in text

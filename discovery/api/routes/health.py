@@ -39,6 +39,7 @@ def readyz(ctx: CtxDep) -> JSONResponse:
         "failing": failing,
         "checks": checks,
         "backend": ctx.settings.backend,
+        "warming": ctx.backend.warming(),  # being prepared; searches answer meanwhile
         "clip": {"model": clip.model, "tiny": clip.model == "tiny", "pretrained": clip.pretrained or None},
         "notice": (
             "CLIP runs the tiny test model with random weights: image similarity and tags are not meaningful"

@@ -180,6 +180,13 @@ class SearchBackend(Protocol):
     def ping(self) -> str | None:
         """None when the engine answers, else why not."""
 
+    def warm_up(self) -> None:
+        """Start, in the background, whatever makes the first queries as fast as later
+        ones (the embedded engine's HNSW graphs); a server calls it at start."""
+
+    def warming(self) -> list[str]:
+        """What `warm_up` is still preparing (searches answer meanwhile); [] when done."""
+
     def upsert(self, docs: Iterable[IndexDoc], *, refresh: bool = False) -> BulkReport:
         """Write documents, reporting each one's outcome."""
 

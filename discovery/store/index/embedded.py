@@ -40,7 +40,7 @@ from discovery.store.index.tantivy_knn import filtered_knn
 from discovery.store.index.tantivy_query import QueryBuilder
 from discovery.store.index.tantivy_search import execute
 from discovery.store.index.vector_store import FIELDS, VectorSnapshot, VectorStore
-from discovery.store.index.vectors import exact_rows, normalise
+from discovery.store.index.vectors import BlockView, exact_rows, normalise
 from discovery.store.index.versions import Versions
 
 WRITER_HEAP = 64_000_000
@@ -117,17 +117,28 @@ class EmbeddedBackend:
         self._vectors = VectorStore.load(folder / "vectors")
         self._publish(version)
 
+    def warm_up(self) -> None:
+        """Start building, on a background thread, the HNSW graph of every vector set past
+        its exact limit, which the first kNN query would otherwise start (searches stay
+        exact until it is there)."""
+        for view in self._graph_views():
+            view.block.hnsw_ready()
+
+    def warming(self) -> list[str]:
+        """The vector sets (`field/model`) whose HNSW graph is still being built."""
+        return [f"{view.block.field}/{view.block.model}" for view in self._graph_views() if not view.block.has_graph()]
+
     def build_graphs(self, fields: Sequence[str] | None = None) -> None:
-        """Build now, and wait for, the HNSW graph of every vector set (of `fields`) above
-        `exact_knn_limit`, which the first kNN query would otherwise start in the
-        background (a warm-up for benchmarks and for a server that wants it done before
-        traffic)."""
-        for (name, _), view in self._current().vectors.views.items():
-            if fields is not None and name not in fields:
-                continue
-            too_many = exact_rows(self._search.exact_knn_limit, view.block.dim)
-            if int(np.count_nonzero(view.alive)) > too_many and not view.block.hnsw_ready():
+        """Build now, and wait for, the HNSW graph of every vector set (of `fields`) past
+        its exact limit (a warm-up for benchmarks)."""
+        for view in self._graph_views():
+            if (fields is None or view.block.field in fields) and not view.block.hnsw_ready():
                 view.block.wait_for_graph()
+
+    def _graph_views(self) -> list[BlockView]:
+        views = self._current().vectors.views.values()
+        limit = self._search.exact_knn_limit
+        return [v for v in views if int(np.count_nonzero(v.alive)) > exact_rows(limit, v.block.dim)]
 
     def _publish(self, version: int) -> None:
         assert self._index is not None

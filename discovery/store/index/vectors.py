@@ -121,6 +121,10 @@ class VectorBlock:
                 self._hnsw_build.start()
             return False
 
+    def has_graph(self) -> bool:
+        """Whether the HNSW graph exists (never starts a build)."""
+        return self._hnsw is not None
+
     def wait_for_graph(self, timeout: float | None = None) -> None:
         build = self._hnsw_build
         if build is not None:

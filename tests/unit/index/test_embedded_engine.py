@@ -181,6 +181,20 @@ def test_hnsw_beyond_the_exact_limit_still_honours_filters(tmp_path: Path) -> No
     engine.close()
 
 
+def test_warm_up_builds_the_graphs_past_the_exact_limit_and_warming_names_them_until_done(tmp_path: Path) -> None:
+    engine = EmbeddedBackend(tmp_path / "idx", SearchSettings(exact_knn_limit=20))
+    engine.upsert([doc(n, vector=[1.0, n / 100]) for n in range(40)], refresh=True)
+    engine.upsert([doc(100 + n, vector=[1.0, n / 100], model="small@1") for n in range(10)], refresh=True)
+    assert engine.warming() == ["image_vector/m@1"]  # 10 vectors stay exact: no graph
+    engine.warm_up()
+    view = engine._current().vectors.view("image_vector", "m@1")
+    assert view is not None
+    view.block.wait_for_graph(timeout=30)
+    assert engine.warming() == []
+    assert view.block.has_graph()
+    engine.close()
+
+
 def test_facets_stay_exact_across_many_segments(engine: EmbeddedBackend) -> None:
     # Each batch is a segment with its own value ranking; a per-segment cut would miscount.
     colors = ["red", "blue", "green", "black", "white"]

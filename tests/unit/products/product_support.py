@@ -67,6 +67,12 @@ class RecordingBackend:
     def ping(self) -> str | None:
         return None
 
+    def warm_up(self) -> None:
+        pass
+
+    def warming(self) -> list[str]:
+        return []
+
     def search(self, query: SearchQuery) -> SearchResult:
         """Only the read the product pipeline makes: which family documents list a SKU."""
         if query.text or set(query.filters) != {"sku"}:
