@@ -258,37 +258,35 @@ def _hybrid_page(
 ) -> tuple[SearchResult, list[Hit], str | None]:
     """Fuse the engine's text ranking with the vector ranking, then cut the page."""
     offset = _cursor_offset(cursor) if cursor else (req.page - 1) * req.size
-    # The window is ranked, not shown: highlights are asked for the page's hits alone
-    # (marking up all 200 cost more than the rest of the search on the embedded engine).
-    window = replace(base, offset=0, size=HYBRID_WINDOW, highlight=False)
+    # The window is ranked, not shown: only ids come back for it (reading 200 stored
+    # documents and marking them up cost more than the rest of the search on the
+    # embedded engine); the page's documents are read by a second, narrow search.
+    window = replace(base, offset=0, size=HYBRID_WINDOW, highlight=False, stored=False)
     result = ctx.backend.search(window)
-    by_id = {h.id: h for h in result.hits}
+    in_window = {h.id: h for h in result.hits}
     text_ranking = [h.id for h in result.hits if h.text_matched]
-    fused = [(i, s) for i, s in rrf([text_ranking, vector_ids], k=ctx.settings.search.rrf_k) if i in by_id]
+    fused = [(i, s) for i, s in rrf([text_ranking, vector_ids], k=ctx.settings.search.rrf_k) if i in in_window]
     page = fused[offset : offset + req.size]
-    missing = [i for i, _ in page if i not in by_id]
-    if missing:
-        by_id.update({i: h for i, h in _hits_for(ctx, missing).items()})
+    shown = _page_hits(ctx, base, [doc_id for doc_id, _ in page])
     hits = []
     for doc_id, score in page:
-        hit = by_id[doc_id]
-        hit.score = score
+        hit = shown.get(doc_id)
+        if hit is None:  # deleted between the two searches
+            continue
+        hit.score, hit.text_matched = score, in_window[doc_id].text_matched
         hits.append(hit)
-    _highlight_page(ctx, base, hits)
     more = offset + len(page) < min(len(fused), result.total)
     next_cursor = encode_cursor({"offset": offset + len(page)}) if more else None
     return result, hits, next_cursor
 
 
-def _highlight_page(ctx: Context, base: SearchQuery, hits: list[Hit]) -> None:
-    """Highlights for the page's text matches, from one search narrowed to them."""
-    shown = [h.id for h in hits if h.text_matched]
-    if not base.highlight or not shown:
-        return
-    narrowed = replace(base, offset=0, size=len(shown), include_ids=(), only_ids=tuple(shown), facets=())
-    marked = {h.id: h.highlights for h in ctx.backend.search(narrowed).hits}
-    for hit in hits:
-        hit.highlights = marked.get(hit.id, hit.highlights)
+def _page_hits(ctx: Context, base: SearchQuery, ids: list[str]) -> dict[str, Hit]:
+    """The page's documents, with highlights for their text matches, from one search
+    narrowed to them."""
+    if not ids:
+        return {}
+    narrowed = replace(base, offset=0, size=len(ids), include_ids=tuple(ids), only_ids=tuple(ids), facets=())
+    return {h.id: h for h in ctx.backend.search(narrowed).hits}
 
 
 def _cursor_offset(cursor: JSONObject) -> int:
@@ -297,11 +295,6 @@ def _cursor_offset(cursor: JSONObject) -> int:
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise InvalidQuery("cursor is not one this service issued", field="cursor")
     return offset
-
-
-def _hits_for(ctx: Context, ids: Sequence[str]) -> dict[str, Hit]:
-    docs = ctx.backend.get(ids)
-    return {i: Hit(id=i, type=d.type, key=d.key, score=0.0, stored=d.stored) for i, d in docs.items()}
 
 
 def _response(

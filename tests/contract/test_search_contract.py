@@ -337,6 +337,20 @@ def test_only_ids_narrows_the_match_set_and_keeps_highlights(catalog: Catalog) -
     assert run(catalog, text="hoodie", only_ids=()).total == 0
 
 
+def test_a_window_without_stored_fields_ranks_the_same_hits(catalog: Catalog) -> None:
+    # Text hits, then candidates matched only by id: what a hybrid ranking window reads.
+    query = {"text": "hoodie", "include_ids": ("product:TE-500", "product:BP-900"), "facets": ("brand",)}
+    full, listed = run(catalog, **query), run(catalog, **query, stored=False)
+
+    def seen(result: SearchResult) -> list[tuple[str, str, str, bool]]:
+        return [(h.id, h.type, h.key, h.text_matched) for h in result.hits]
+
+    assert seen(listed) == seen(full) and len(full.hits) >= 5
+    assert [h.score for h in listed.hits] == pytest.approx([h.score for h in full.hits])
+    assert (listed.total, listed.facets) == (full.total, full.facets)
+    assert all(h.stored for h in full.hits) and not any(h.stored for h in listed.hits)
+
+
 # -- include_ids (vector candidates chosen by the service) ----------------------------------
 
 

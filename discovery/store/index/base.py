@@ -91,6 +91,7 @@ class SearchQuery:
     locale: str | None = None
     track_total_limit: int = 10_000
     only_ids: tuple[str, ...] | None = None  # narrows the match set to these documents
+    stored: bool = True  # False: hits may leave out `stored` and highlights (a ranking window, not a page)
 
 
 @dataclass(frozen=True, slots=True)

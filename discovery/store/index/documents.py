@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 
-from discovery.domain import Asset, JSONObject, JSONValue, Product
+from discovery.domain import Asset, DocType, JSONObject, JSONValue, Product
 from discovery.errors import InvalidQuery
 from discovery.store.index.base import IndexDoc, Range
 
@@ -81,6 +81,19 @@ def product_doc_id(sku: str) -> str:
 
 def asset_doc_id(asset_id: str) -> str:
     return f"asset:{asset_id}"
+
+
+def split_doc_id(doc_id: str) -> tuple[DocType, str] | None:
+    """The type and key a global id names (`product:<sku>`, `asset:<id>`), or None when
+    it is not of that form."""
+    kind, sep, key = doc_id.partition(":")
+    if not sep or not key:
+        return None
+    if kind == "product":
+        return "product", key
+    if kind == "asset":
+        return "asset", key
+    return None
 
 
 def category_prefixes(paths: Iterable[str]) -> list[str]:

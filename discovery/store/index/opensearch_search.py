@@ -42,6 +42,7 @@ ID_ORDER: Clause = {"id": {"order": "asc"}}
 # The position of an include-only document in `include_ids` (painless, compiled once).
 RANK_SCRIPT = "String id = doc['id'].value; return params.rank.containsKey(id) ? params.rank[id] : params.n;"
 HIT_SOURCE = ["type", "key", "stored"]
+LISTED_SOURCE = ["type", "key"]  # a ranking window: no stored fields
 _LOCALE = re.compile(r"^[A-Za-z0-9_-]{1,35}$")
 _NUMERIC_SORT_KEYS = ("numbers.", "dates.", "_score", "_script")
 
@@ -80,7 +81,7 @@ def plan(q: SearchQuery) -> Plan:
     body: dict[str, Any] = {
         "query": _match(text, q.include_ids, everything, query_filters),
         "track_total_hits": q.track_total_limit,
-        "_source": HIT_SOURCE,
+        "_source": HIT_SOURCE if q.stored else LISTED_SOURCE,
     }
     if post:
         body["post_filter"] = oq.all_of(list(post.values()))

@@ -147,6 +147,7 @@ def _text_matched(searcher: tantivy.Searcher, builder: QueryBuilder, p: Plan, do
 def _relevance_page(searcher: tantivy.Searcher, builder: QueryBuilder, p: Plan, q: SearchQuery) -> Page:
     after = _relevance_cursor(q.search_after)
     extra = _include_only(searcher, p, q)
+    read = ts.stored_doc if q.stored else ts.listed_doc
     out: list[tuple[IndexDoc, float, tuple[JSONScalar, ...], bool]] = []
     skip, count_text = q.offset, 0
     if p.text is not None:
@@ -160,7 +161,7 @@ def _relevance_page(searcher: tantivy.Searcher, builder: QueryBuilder, p: Plan, 
             window = ranked_window(searcher, text_query, skip=skip, size=q.size, after=cursor)
             count_text = window.count
             for score, address in window.hits:
-                doc = ts.stored_doc(searcher, address)
+                doc = read(searcher, address)
                 out.append((doc, score, (score, doc.id), True))
             skip = max(0, skip - (count_text - window.before))
     rest = extra
@@ -169,7 +170,7 @@ def _relevance_page(searcher: tantivy.Searcher, builder: QueryBuilder, p: Plan, 
         rest = extra[position + 1 :]
     room = q.size - len(out)
     for _, address in rest[skip : skip + room] if room > 0 else []:
-        doc = ts.stored_doc(searcher, address)
+        doc = read(searcher, address)
         out.append((doc, 0.0, (None, doc.id), False))
     return Page(out, count_text + len(extra))
 
