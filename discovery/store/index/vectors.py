@@ -314,7 +314,7 @@ class Ranking:
                 self._rows = np.flatnonzero(self.mask)
             if self._rows is not None:
                 # A narrow filter: score the allowed rows only, and cut among them (60,000
-                # allowed of a million: 8.6 ms instead of 20.5 with the cut).
+                # allowed of a million: ~1 ms, where all rows and the cut took 20.5).
                 self._scores = _row_scores(self.view.mat, self.query, self._rows)
             else:
                 # All rows at once (no copy of the matrix); disallowed rows sink to -inf.
