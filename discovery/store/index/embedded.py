@@ -242,7 +242,9 @@ class EmbeddedBackend:
 
     def search(self, query: SearchQuery) -> SearchResult:
         snapshot = self._current()
-        return execute(snapshot.searcher, snapshot.builder, ts.analyzer(), query, self._facet_pool())
+        return execute(
+            snapshot.searcher, snapshot.builder, ts.analyzer(), query, self._facet_pool(), snapshot.vectors.ids_by_hash
+        )
 
     def _facet_pool(self) -> ThreadPoolExecutor:
         pool = self._pool

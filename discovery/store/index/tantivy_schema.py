@@ -229,14 +229,16 @@ def stored_doc(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> Index
 
 
 def listed_doc(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> IndexDoc:
-    """The document's id, type and key without its stored body (parsing the body was
-    most of the cost of a 200-hit ranking window)."""
-    found = searcher.doc(address)
-    doc_id = str(found.get_first(ID))
+    """The document's id, type and key without parsing its stored body (that was most
+    of the cost of a 200-hit ranking window)."""
+    # An id of another form than `<type>:<key>`: the body says what it is.
+    return named_doc(str(searcher.doc(address).get_first(ID))) or stored_doc(searcher, address)
+
+
+def named_doc(doc_id: str) -> IndexDoc | None:
+    """A document of only the id, type and key its global id names, if it names them."""
     named = split_doc_id(doc_id)
-    if named is None:  # an id of another form: the body says what it is
-        return stored_doc(searcher, address)
-    return IndexDoc(id=doc_id, type=named[0], key=named[1])
+    return IndexDoc(id=doc_id, type=named[0], key=named[1]) if named is not None else None
 
 
 def count(searcher: tantivy.Searcher, query: tantivy.Query) -> int:

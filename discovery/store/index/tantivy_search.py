@@ -9,6 +9,7 @@ through `include_ids`, in the order given. Other sorts read one precomputed key
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
@@ -70,13 +71,19 @@ def plan(builder: QueryBuilder, q: SearchQuery) -> Plan:
     return Plan(words, text, ids, not has_text and not q.include_ids, scope, filters)
 
 
+Namer = Callable[[Sequence[int]], list[str | None]]  # ids by id hash, None where unknown
+
+
 def execute(
     searcher: tantivy.Searcher,
     builder: QueryBuilder,
     analyzer: tantivy.TextAnalyzer,
     q: SearchQuery,
     pool: Executor | None = None,
+    names: Namer | None = None,
 ) -> SearchResult:
+    """Answer `q`. `names`, when given, names hits by their id hash where it can, so that
+    a window of hits without stored fields (`q.stored` false) reads no documents."""
     started = time.perf_counter()
     if q.offset < 0 or q.size < 0 or q.facet_size < 1:
         raise InvalidQuery("offset and size must be >= 0, facet_size >= 1", field="size")
@@ -88,7 +95,7 @@ def execute(
         request = FacetRequest(builder.schema, base, p.filters, q.filters, q.facets, q.facet_size, share)
         facets = start_facets(searcher, request, pool)
     if q.sort == "relevance" and not p.everything:
-        page = _relevance_page(searcher, builder, p, q)
+        page = _relevance_page(searcher, builder, p, q, names)
     else:
         spec = sortkeys.spec_for("id" if q.sort == "relevance" else q.sort)
         page = _key_page(searcher, builder, p, q, spec)
@@ -144,10 +151,11 @@ def _text_matched(searcher: tantivy.Searcher, builder: QueryBuilder, p: Plan, do
     return {ts.stored_id(searcher, a) for _, a in searcher.search(query, limit=len(docs)).hits}
 
 
-def _relevance_page(searcher: tantivy.Searcher, builder: QueryBuilder, p: Plan, q: SearchQuery) -> Page:
+def _relevance_page(
+    searcher: tantivy.Searcher, builder: QueryBuilder, p: Plan, q: SearchQuery, names: Namer | None
+) -> Page:
     after = _relevance_cursor(q.search_after)
     extra = _include_only(searcher, p, q)
-    read = ts.stored_doc if q.stored else ts.listed_doc
     out: list[tuple[IndexDoc, float, tuple[JSONScalar, ...], bool]] = []
     skip, count_text = q.offset, 0
     if p.text is not None:
@@ -160,19 +168,34 @@ def _relevance_page(searcher: tantivy.Searcher, builder: QueryBuilder, p: Plan, 
                 cursor = (after[0], cursor_address(searcher, all_of([text_query, builder.ids([after[1]])])))
             window = ranked_window(searcher, text_query, skip=skip, size=q.size, after=cursor)
             count_text = window.count
-            for score, address in window.hits:
-                doc = read(searcher, address)
-                out.append((doc, score, (score, doc.id), True))
+            docs = _read(searcher, [a for _, a in window.hits], q.stored, names)
+            out += [(doc, score, (score, doc.id), True) for doc, (score, _) in zip(docs, window.hits, strict=True)]
             skip = max(0, skip - (count_text - window.before))
     rest = extra
     if after is not None and after[0] is None:
         position = next((i for i, (doc_id, _) in enumerate(extra) if doc_id == after[1]), len(extra))
         rest = extra[position + 1 :]
     room = q.size - len(out)
-    for _, address in rest[skip : skip + room] if room > 0 else []:
-        doc = read(searcher, address)
+    for doc_id, address in rest[skip : skip + room] if room > 0 else []:
+        doc = ts.stored_doc(searcher, address) if q.stored else ts.named_doc(doc_id) or ts.listed_doc(searcher, address)
         out.append((doc, 0.0, (None, doc.id), False))
     return Page(out, count_text + len(extra))
+
+
+def _read(
+    searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress], stored: bool, names: Namer | None
+) -> list[IndexDoc]:
+    """The documents at `addresses`; without `stored`, named from their id hash where
+    `names` knows it (reading 200 documents for their ids was 2.4 ms of a hybrid search)."""
+    if stored:
+        return [ts.stored_doc(searcher, a) for a in addresses]
+    hashes = [int(h) if h is not None else 0 for h in searcher.fast_field_values(ts.ID_HASH, addresses)]
+    known = names(hashes) if names is not None else [None] * len(addresses)
+    out = []
+    for doc_id, address in zip(known, addresses, strict=True):
+        doc = ts.named_doc(doc_id) if doc_id is not None else None
+        out.append(doc or ts.listed_doc(searcher, address))
+    return out
 
 
 def _include_only(searcher: tantivy.Searcher, p: Plan, q: SearchQuery) -> list[tuple[str, tantivy.DocAddress]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +46,20 @@ class VectorSnapshot:
 
     def view(self, field_name: str, model: str) -> BlockView | None:
         return self.views.get((field_name, model))
+
+    def ids_by_hash(self, hashes: Sequence[int]) -> list[str | None]:
+        """The ids of documents with a vector, by id hash (None for the others): the
+        embedded engine names a ranking window's hits this way instead of reading each
+        stored document."""
+        wanted = np.array(hashes, dtype=np.uint64)
+        out: list[str | None] = [None] * len(hashes)
+        for view in self.views.values():
+            missing = [i for i, found in enumerate(out) if found is None]
+            if not missing:
+                break
+            for i, doc_id in zip(missing, view.ids_of(wanted[missing]), strict=True):
+                out[i] = doc_id
+        return out
 
     def vectors_of(self, doc: IndexDoc) -> None:
         """Fill `doc`'s vectors from the store (for `get`)."""

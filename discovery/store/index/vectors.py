@@ -188,6 +188,15 @@ class BlockView:
             mask[order[starts + offsets]] = True
         return mask
 
+    def ids_of(self, hashes: npt.NDArray[np.uint64]) -> list[str | None]:
+        """The id each hash names, None where no row of this view has it."""
+        order, ordered = self._hash_order()
+        if not len(ordered):
+            return [None] * len(hashes)
+        at = np.minimum(np.searchsorted(ordered, hashes), len(ordered) - 1)
+        held = ordered[at] == hashes
+        return [self.ids[int(order[i])] if ok else None for i, ok in zip(at, held, strict=True)]
+
     def _hash_order(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.uint64]]:
         found = self._by_hash
         if found is None:  # two threads may both sort; either result is the same

@@ -78,6 +78,16 @@ def test_rows_with_hashes_finds_every_row_of_an_id_written_twice() -> None:
     assert not view.rows_with(np.zeros(0, dtype=np.uint64)).any()
 
 
+def test_ids_are_named_by_hash_across_vector_sets_and_unknown_hashes_stay_unnamed() -> None:
+    store = VectorStore()
+    store.stage_put(_doc(1, [1.0, 0.0]), hashed=11)
+    store.stage_put(_doc(2, [0.0, 1.0], model="other@1"), hashed=22)
+    store.stage_put(_doc(1, [0.5, 0.5]), hashed=11)  # rewritten: two rows, one id
+    store.apply()
+    assert store.snapshot().ids_by_hash([22, 11, 99]) == ["asset:2", "asset:1", None]
+    assert store.snapshot().ids_by_hash([]) == []
+
+
 def hash_of(doc_id: str) -> int:
     return {"a": 5, "b": 3, "c": 9, "d": 1, "zz": 7}[doc_id]
 
