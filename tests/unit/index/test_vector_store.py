@@ -88,6 +88,29 @@ def test_ids_are_named_by_hash_across_vector_sets_and_unknown_hashes_stay_unname
     assert store.snapshot().ids_by_hash([]) == []
 
 
+def test_the_hash_order_of_a_later_view_extends_the_earlier_one() -> None:
+    rng = np.random.default_rng(7)
+    block = VectorBlock("image_vector", "m@1", 2)
+
+    def put(count: int) -> None:
+        for _ in range(count):
+            n = int(rng.integers(0, 40))  # ids repeat: rewritten documents
+            block.put(f"d{n}", "asset", np.array([1.0, 0.0], dtype=np.float32), hashed=1000 + n * 7 % 31)
+
+    put(30)
+    older = block.view()
+    put(25)
+    newer = block.view()
+    for view in (newer, older):  # the newer first: the older one is then sorted afresh
+        wanted = np.array([1000 + n * 7 % 31 for n in (3, 17, 39)], dtype=np.uint64)
+        assert view.rows_with(wanted).tolist() == np.isin(view.hashes, wanted).tolist()
+    put(10)
+    latest = block.view()
+    order, ordered = latest._hash_order()  # merged into the order kept for `newer`
+    assert ordered.tolist() == sorted(latest.hashes.tolist())
+    assert latest.hashes[order].tolist() == ordered.tolist() and sorted(order.tolist()) == list(range(latest.n))
+
+
 def hash_of(doc_id: str) -> int:
     return {"a": 5, "b": 3, "c": 9, "d": 1, "zz": 7}[doc_id]
 
