@@ -9,8 +9,9 @@ rather than setting HF_HUB_OFFLINE for the whole process.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from typing import Any
 import numpy as np
 
 from models.errors import ModelUnavailable
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TEXT_MODEL = "all-MiniLM-L6-v2"
 TEXT_SETTING = "DISCOVERY_TEXT_MODEL"
@@ -34,6 +37,8 @@ class TextModel:
         self._lock = threading.Lock()
         self._model: Any = None
         self._version = ""
+        self._query: Callable[[str], np.ndarray] | None = None
+        self._query_tried = False
 
     @property
     def version(self) -> str:
@@ -58,7 +63,8 @@ class TextModel:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if len(texts) == 1 and getattr(model, "default_prompt_name", None) is None:
-            return _one(model, texts[0])
+            query = self._query_encoder(model)
+            return query(texts[0]) if query is not None else _one(model, texts[0])
         vectors = model.encode(
             list(texts),
             batch_size=self.batch_size,
@@ -68,6 +74,20 @@ class TextModel:
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    @property
+    def query_runtime(self) -> str:
+        """What runs a single query: onnxruntime where the export worked, else torch."""
+        query = self._query_encoder(self._load())
+        return str(getattr(query, "runtime", "torch")) if query is not None else "torch"
+
+    def _query_encoder(self, model: Any) -> Callable[[str], np.ndarray] | None:
+        if not self._query_tried:
+            with self._lock:
+                if not self._query_tried:
+                    self._query = _onnx_query(model)
+                    self._query_tried = True
+        return self._query
+
     def _load(self) -> Any:
         if self._model is not None:
             return self._model
@@ -76,6 +96,22 @@ class TextModel:
                 path, self._version = _locate(self.name)
                 self._model = _open(path, self._device)
             return self._model
+
+
+def _onnx_query(model: Any) -> Callable[[str], np.ndarray] | None:
+    """The ONNX query encoder for a model on the CPU, or None (torch then runs queries):
+    a model on a GPU, or an export that failed, which is logged."""
+    import torch
+
+    if model.device.type != "cpu":
+        return None
+    try:
+        from models.text_query import OnnxQueryEncoder
+
+        return OnnxQueryEncoder(model, threads=torch.get_num_threads())
+    except Exception as exc:  # any export or runtime failure leaves queries on torch
+        log.warning("text queries stay on torch: the ONNX export failed (%s: %s)", type(exc).__name__, exc)
+        return None
 
 
 def _one(model: Any, text: str) -> np.ndarray:

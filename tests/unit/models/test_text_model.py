@@ -50,3 +50,11 @@ def test_a_model_that_is_not_on_this_machine_names_the_setting(tmp_path: Path) -
 
 def test_the_factory_returns_one_text_model_per_configuration(text: TextModel) -> None:
     assert load_text(device="cpu") is text
+
+
+def test_a_single_query_runs_in_onnxruntime_and_gives_the_vector_encode_gives(text: TextModel) -> None:
+    assert text.query_runtime == "onnxruntime-cpu-float32"
+    alone = text.encode(["waterproof hiking jacket"])[0]
+    batched = text.encode(["waterproof hiking jacket", "blue mug"])[0]  # a batch runs in torch
+    assert float(alone @ batched) > 0.99999
+    assert np.allclose(alone, batched, atol=1e-5)
