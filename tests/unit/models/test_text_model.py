@@ -58,3 +58,7 @@ def test_a_single_query_runs_in_onnxruntime_and_gives_the_vector_encode_gives(te
     batched = text.encode(["waterproof hiking jacket", "blue mug"])[0]  # a batch runs in torch
     assert float(alone @ batched) > 0.99999
     assert np.allclose(alone, batched, atol=1e-5)
+    # The graph was traced on one short text: every length, up to the 256-token cut, and
+    # any script give what the batch path gives.
+    for query in ("", "a", "é ü ß 日本語", "waterproof hiking jacket with taped seams " * 40):
+        assert np.allclose(text.encode([query])[0], text.encode([query, "x"])[0], atol=1e-5)
