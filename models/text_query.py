@@ -6,8 +6,7 @@ the weights, not arithmetic: MiniLM took 8.1 ms per query in torch on one thread
 and the same vector (cosine 1.0000 to `SentenceTransformer.encode`). An int8 graph was
 faster still (1.1 ms) but moved query vectors to a cosine of 0.94-0.97 from the fp32
 document vectors they are compared with, so it is not used.
-The export runs once per process (a few seconds, at the first query), or is read from
-`cache_path` when given.
+The export runs once per process, in memory, at the first query (~1 s for MiniLM).
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ class OnnxQueryEncoder:
 
     runtime = "onnxruntime-cpu-float32"
 
-    def __init__(self, model: Any, threads: int, cache_path: Path | None = None) -> None:
+    def __init__(self, model: Any, threads: int) -> None:
         import onnxruntime as ort
 
         self._model = model
@@ -33,7 +32,7 @@ class OnnxQueryEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, threads)
         options.inter_op_num_threads = 1
-        graph = _graph(model, self._names, cache_path)
+        graph = _graph(model, self._names)
         self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
     def __call__(self, text: str) -> np.ndarray:
@@ -54,9 +53,7 @@ def _input_names(model: Any) -> list[str]:
     return [name for name, value in _prepare(model, "probe").items() if isinstance(value, torch.Tensor)]
 
 
-def _graph(model: Any, names: list[str], cache_path: Path | None) -> bytes:
-    if cache_path is not None and cache_path.is_file():
-        return cache_path.read_bytes()
+def _graph(model: Any, names: list[str]) -> bytes:
     import torch
 
     class Forward(torch.nn.Module):
@@ -89,10 +86,4 @@ def _graph(model: Any, names: list[str], cache_path: Path | None) -> bytes:
             opset_version=17,
             dynamo=False,
         )
-        graph = out.read_bytes()
-    if cache_path is not None:
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache_path.with_suffix(".partial")
-        partial.write_bytes(graph)
-        partial.replace(cache_path)  # atomic: a concurrent reader never sees half a graph
-    return graph
+        return out.read_bytes()
