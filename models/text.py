@@ -122,11 +122,16 @@ def _one(model: Any, text: str) -> np.ndarray:
     import torch
     from sentence_transformers.util import batch_to_device
 
-    prepare = getattr(model, "preprocess", None) or model.tokenize  # older releases: `tokenize`
     with torch.inference_mode():
-        features = batch_to_device(prepare([text]), model.device)
+        features = batch_to_device(text_features(model, text), model.device)
         vector = torch.nn.functional.normalize(model(features)["sentence_embedding"], dim=1)
     return np.asarray(vector.float().cpu().numpy(), dtype=np.float32)
+
+
+def text_features(model: Any, text: str) -> dict[str, Any]:
+    """The model's own tokenisation of one text (token ids, attention mask, ...)."""
+    prepare = getattr(model, "preprocess", None) or model.tokenize  # older releases: `tokenize`
+    return dict(prepare([text]))
 
 
 def _locate(name: str) -> tuple[str, str]:

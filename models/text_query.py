@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from models.text import text_features
+
 
 class OnnxQueryEncoder:
     """`model`'s modules (transformer, pooling, normalisation) as one ONNX graph."""
@@ -26,34 +28,25 @@ class OnnxQueryEncoder:
 
     def __init__(self, model: Any, threads: int) -> None:
         import onnxruntime as ort
+        import torch
 
         self._model = model
-        self._names = _input_names(model)
+        probe = text_features(model, "a probe query")
+        self._names = [name for name, value in probe.items() if isinstance(value, torch.Tensor)]
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, threads)
         options.inter_op_num_threads = 1
-        graph = _graph(model, self._names)
+        graph = _graph(model, self._names, probe)
         self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
     def __call__(self, text: str) -> np.ndarray:
-        features = _prepare(self._model, text)
+        features = text_features(self._model, text)
         feed = {name: features[name].numpy().astype(np.int64) for name in self._names}
         (vector,) = self._session.run(None, feed)
         return np.asarray(vector, dtype=np.float32)
 
 
-def _prepare(model: Any, text: str) -> dict[str, Any]:
-    prepare = getattr(model, "preprocess", None) or model.tokenize  # older releases: `tokenize`
-    return dict(prepare([text]))
-
-
-def _input_names(model: Any) -> list[str]:
-    import torch
-
-    return [name for name, value in _prepare(model, "probe").items() if isinstance(value, torch.Tensor)]
-
-
-def _graph(model: Any, names: list[str]) -> bytes:
+def _graph(model: Any, names: list[str], probe: dict[str, Any]) -> bytes:
     import torch
 
     class Forward(torch.nn.Module):
@@ -65,7 +58,6 @@ def _graph(model: Any, names: list[str]) -> bytes:
             features = dict(zip(names, tensors, strict=True))
             return torch.nn.functional.normalize(self.model(features)["sentence_embedding"], dim=1)
 
-    probe = _prepare(model, "a probe query")
     axes = {name: {0: "n", 1: "tokens"} for name in names}
     # The trace warns of branches on shapes (a mask as long as the text, no padding),
     # which hold for every single text; the tests compare the graph with torch from 0 to
