@@ -91,12 +91,12 @@ class OpenSearchBackend:
             return f"{type(exc).__name__}: {exc}"
         return None
 
-
     def warm_up(self) -> None:
         """Nothing to start: OpenSearch loads its k-NN graphs itself."""
 
     def warming(self) -> list[str]:
         return []
+
     def close(self) -> None:
         self._client.close()
 

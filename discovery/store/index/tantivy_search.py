@@ -177,7 +177,7 @@ def _relevance_page(
         rest = extra[position + 1 :]
     room = q.size - len(out)
     for doc_id, address in rest[skip : skip + room] if room > 0 else []:
-        doc = ts.stored_doc(searcher, address) if q.stored else ts.named_doc(doc_id) or ts.listed_doc(searcher, address)
+        doc = ts.stored_doc(searcher, address) if q.stored else _listed(searcher, address, doc_id)
         out.append((doc, 0.0, (None, doc.id), False))
     return Page(out, count_text + len(extra))
 
@@ -191,11 +191,15 @@ def _read(
         return [ts.stored_doc(searcher, a) for a in addresses]
     hashes = [int(h) if h is not None else 0 for h in searcher.fast_field_values(ts.ID_HASH, addresses)]
     known = names(hashes) if names is not None else [None] * len(addresses)
-    out = []
-    for doc_id, address in zip(known, addresses, strict=True):
-        doc = ts.named_doc(doc_id) if doc_id is not None else None
-        out.append(doc or ts.listed_doc(searcher, address))
-    return out
+    return [_listed(searcher, address, doc_id) for doc_id, address in zip(known, addresses, strict=True)]
+
+
+def _listed(searcher: tantivy.Searcher, address: tantivy.DocAddress, doc_id: str | None) -> IndexDoc:
+    """Id, type and key: from the id when it is known and names them, else from the
+    document (its stored id, or its body for an id of another form)."""
+    if doc_id is None:
+        return ts.listed_doc(searcher, address)
+    return ts.named_doc(doc_id) or ts.stored_doc(searcher, address)
 
 
 def _include_only(searcher: tantivy.Searcher, p: Plan, q: SearchQuery) -> list[tuple[str, tantivy.DocAddress]]:
