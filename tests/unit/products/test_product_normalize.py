@@ -6,7 +6,6 @@ from indexer.products.normalize import (
     attribute_name,
     category_path,
     clean_text,
-    drop_controls,
     image_name,
     nfc,
     parse_bool,
@@ -16,6 +15,7 @@ from indexer.products.normalize import (
     parse_status,
     strip_html,
 )
+from indexer.text import drop_controls
 
 
 def test_text_is_nfc_with_whitespace_collapsed() -> None:
