@@ -8,6 +8,7 @@ vectors from two models are never compared by accident.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Executor
@@ -20,16 +21,21 @@ import torch
 from open_clip.transform import PreprocessCfg, image_transform_v2
 from PIL import Image
 
-from models.clip_source import ClipSource, load_source
+from models.clip_source import DEFAULT_HUB, TINY_NAME, ClipSource, load_source, tiny_source
+from models.errors import ModelUnavailable
 from models.image_files import EncodedFiles, encode_files, open_for_model, to_rgb
 from models.image_tower import ImageTower, build_image_tower, resolve_cpu_accel
 from models.text_tower import TextEncoder, build_text_tower
+
+log = logging.getLogger("discovery.models")
 
 _DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 @dataclass(frozen=True, slots=True)
 class _Loaded:
+    name: str  # the architecture that runs: `tiny` after a fallback
+    fallback: str | None  # why the configured model is not the one running
     source: ClipSource
     device: torch.device
     dtype: torch.dtype
@@ -55,12 +61,16 @@ class ClipModel:
         cpu_accel: str = "none",
         cache_dir: str | None = None,
         allow_download: bool = True,
+        hub_url: str = DEFAULT_HUB,
+        fallback_to_tiny: bool = False,
     ) -> None:
+        self.configured = name
         self.name = name
         self.pretrained = pretrained
         self.batch_size = max(1, batch_size)
         self._device, self._precision, self._cpu_accel = device, precision, cpu_accel
         self._cache_dir, self._allow_download = cache_dir, allow_download
+        self._hub_url, self._fallback_to_tiny = hub_url, fallback_to_tiny
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
 
@@ -71,8 +81,9 @@ class ClipModel:
 
     @property
     def model_id(self) -> str:
-        """`name@version`: what vectors and tags record."""
-        return f"{self.name}@{self.version}"
+        """`name@version`: what vectors and tags record (the model that runs, after any fallback)."""
+        version = self.version  # loads first: a fallback renames the model
+        return f"{self.name}@{version}"
 
     @property
     def dim(self) -> int:
@@ -80,8 +91,25 @@ class ClipModel:
 
     @property
     def is_tiny(self) -> bool:
-        """True for the random tiny config: its vectors carry no meaning (tests, demo)."""
-        return self.name == "tiny"
+        """True for the random tiny config (configured, or fallen back to): its vectors carry no meaning."""
+        return self.name == TINY_NAME
+
+    @property
+    def fallback(self) -> str | None:
+        """Why the configured model could not be had, when the tiny one runs in its place."""
+        loaded = self._loaded
+        return loaded.fallback if loaded is not None else None
+
+    def status(self) -> dict[str, object]:
+        """What runs, without loading anything: for /readyz and the console."""
+        return {
+            "model": self.name,
+            "configured": self.configured,
+            "pretrained": self.pretrained or None,
+            "tiny": self.is_tiny,
+            "loaded": self._loaded is not None,
+            "fallback": self.fallback,
+        }
 
     @property
     def random_weights(self) -> bool:
@@ -168,8 +196,32 @@ class ClipModel:
                 self._loaded = self._build()
             return self._loaded
 
+    def _source(self) -> tuple[ClipSource, str | None]:
+        try:
+            return load_source(
+                self.configured,
+                self.pretrained,
+                cache_dir=self._cache_dir,
+                allow_download=self._allow_download,
+                hub_url=self._hub_url,
+            ), None
+        except ModelUnavailable as exc:
+            if not self._fallback_to_tiny:
+                raise
+            reason = str(exc)
+        log.warning(
+            "CLIP %s/%s could not be loaded, so the tiny random model runs instead: image tags and "
+            "similarity are not meaningful until it can (%s)", self.configured, self.pretrained or "-", reason
+        )
+        # Dynamic int8 scales depend on the batch, which moves the tiny model's near-identical
+        # vectors past each other: the fallback stays float32 as a configured tiny model does.
+        if self._cpu_accel == "auto":
+            self._cpu_accel = "none"
+        self.name = TINY_NAME
+        return tiny_source(), reason
+
     def _build(self) -> _Loaded:
-        source = load_source(self.name, self.pretrained, cache_dir=self._cache_dir, allow_download=self._allow_download)
+        source, fallback = self._source()
         device = resolve_device(self._device)
         dtype = resolve_dtype(self._precision, device)
         model: Any = source.model.to(device=device, dtype=dtype).eval()
@@ -188,6 +240,8 @@ class ClipModel:
         with torch.inference_mode():
             dim = int(text(source.tokenizer([""]).to(device)).shape[-1])
         return _Loaded(
+            self.name,
+            fallback,
             source,
             device,
             dtype,

@@ -21,7 +21,9 @@ import open_clip
 import torch
 from open_clip.constants import HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME
 
+from models import hub_download
 from models.errors import ModelUnavailable
+from models.hub_download import HubFile
 
 MODEL_SETTING = "DISCOVERY_CLIP_MODEL"
 PRETRAINED_SETTING = "DISCOVERY_CLIP_PRETRAINED"
@@ -57,7 +59,17 @@ class ClipSource:
     random_weights: bool
 
 
-def load_source(name: str, pretrained: str, *, cache_dir: str | None = None, allow_download: bool = True) -> ClipSource:
+DEFAULT_HUB = "https://huggingface.co"
+
+
+def load_source(
+    name: str,
+    pretrained: str,
+    *,
+    cache_dir: str | None = None,
+    allow_download: bool = True,
+    hub_url: str = DEFAULT_HUB,
+) -> ClipSource:
     """Build the network `name` with weights `pretrained` (tag, file path, or "" for random)."""
     if name == TINY_NAME:
         if pretrained:
@@ -78,7 +90,12 @@ def load_source(name: str, pretrained: str, *, cache_dir: str | None = None, all
         )
     if not pretrained:
         return _random(name)
-    return _pretrained(name, pretrained, cache_dir=cache_dir, allow_download=allow_download)
+    return _pretrained(name, pretrained, cache_dir=cache_dir, allow_download=allow_download, hub_url=hub_url)
+
+
+def tiny_source() -> ClipSource:
+    """The tiny random network: what a service falls back to when real weights cannot be had."""
+    return _tiny()
 
 
 def _tiny() -> ClipSource:
@@ -98,11 +115,13 @@ def _random(name: str) -> ClipSource:
     return _wrap(model, name, f"random-seed{RANDOM_SEED}", random_weights=True)
 
 
-def _pretrained(name: str, pretrained: str, *, cache_dir: str | None, allow_download: bool) -> ClipSource:
+def _pretrained(
+    name: str, pretrained: str, *, cache_dir: str | None, allow_download: bool, hub_url: str
+) -> ClipSource:
     tag_cfg = open_clip.get_pretrained_cfg(name, pretrained)
     if tag_cfg:
-        path = _cached_tag_file(tag_cfg, cache_dir) or _download(
-            name, pretrained, tag_cfg, cache_dir=cache_dir, allow_download=allow_download
+        path = _cached_tag_file(tag_cfg, cache_dir, hub_url) or _download(
+            name, pretrained, tag_cfg, cache_dir=cache_dir, allow_download=allow_download, hub_url=hub_url
         )
         overrides = {k: tag_cfg[k] for k in _TAG_PREPROCESS_KEYS if k in tag_cfg}
         model = _create(name, path, quick_gelu=bool(tag_cfg.get("quick_gelu", False)), preprocess=overrides)
@@ -131,11 +150,23 @@ def _create(name: str, path: str, *, quick_gelu: bool, preprocess: dict[str, Any
         ) from exc
 
 
-def _cached_tag_file(tag_cfg: dict[str, Any], cache_dir: str | None) -> str | None:
+def _hub_files(tag_cfg: dict[str, Any], hub_url: str) -> list[HubFile]:
+    """The files a tag's `hf_hub` entry may name, safetensors first (no pickle to load)."""
+    repo, filename = os.path.split(tag_cfg["hf_hub"])
+    names = [HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME] if not filename else [filename]
+    return [HubFile(hub_url, repo, candidate) for candidate in names]
+
+
+def _cached_tag_file(tag_cfg: dict[str, Any], cache_dir: str | None, hub_url: str = DEFAULT_HUB) -> str | None:
     """The tag's weights if a previous download left them on this machine."""
     if tag_cfg.get("file") and Path(tag_cfg["file"]).is_file():
         return str(tag_cfg["file"])
     hub = tag_cfg.get("hf_hub", "")
+    if hub and cache_dir:
+        for file in _hub_files(tag_cfg, hub_url):
+            verified = hub_download.cached(file, Path(cache_dir))
+            if verified is not None:
+                return str(verified)
     if hub:
         from huggingface_hub import try_to_load_from_cache
 
@@ -155,7 +186,9 @@ def _cached_tag_file(tag_cfg: dict[str, Any], cache_dir: str | None) -> str | No
     return None
 
 
-def _download(name: str, tag: str, tag_cfg: dict[str, Any], *, cache_dir: str | None, allow_download: bool) -> str:
+def _download(
+    name: str, tag: str, tag_cfg: dict[str, Any], *, cache_dir: str | None, allow_download: bool, hub_url: str
+) -> str:
     hint = (
         f"CLIP weights {name}/{tag} are not on this machine and the model hub "
         f"{'is not to be contacted' if not allow_download else 'could not be reached'}; "
@@ -164,6 +197,8 @@ def _download(name: str, tag: str, tag_cfg: dict[str, Any], *, cache_dir: str | 
     )
     if not allow_download:
         raise ModelUnavailable(hint, setting=PRETRAINED_SETTING)
+    if tag_cfg.get("hf_hub") and cache_dir:
+        return _download_from_hub(name, tag, tag_cfg, Path(cache_dir), hub_url, hint)
     try:
         path = open_clip.download_pretrained(tag_cfg, cache_dir=cache_dir)
     except Exception as exc:  # network, auth, missing file: all mean "not available here"
@@ -171,6 +206,22 @@ def _download(name: str, tag: str, tag_cfg: dict[str, Any], *, cache_dir: str | 
     if not path:
         raise ModelUnavailable(hint, setting=PRETRAINED_SETTING)
     return str(path)
+
+
+def _download_from_hub(
+    name: str, tag: str, tag_cfg: dict[str, Any], cache_dir: Path, hub_url: str, hint: str
+) -> str:
+    """Our own fetch: verified, resumable, with a progress line, from the configured hub."""
+    reasons: list[str] = []
+    progress = hub_download.console_progress(f"CLIP {name}/{tag}")
+    for file in _hub_files(tag_cfg, hub_url):
+        try:
+            return str(hub_download.fetch(file, cache_dir, progress=progress))
+        except hub_download.HubUnavailable as exc:
+            reasons.append(str(exc))  # the next candidate name may be there
+        except (hub_download.DownloadInterrupted, hub_download.ChecksumMismatch) as exc:
+            raise ModelUnavailable(f"{hint} ({exc})", setting=PRETRAINED_SETTING) from exc
+    raise ModelUnavailable(f"{hint} ({'; '.join(reasons)})", setting=PRETRAINED_SETTING)
 
 
 def _schema_source(name: str, *, allow_download: bool) -> ClipSource:

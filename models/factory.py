@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from models.clip import ClipModel
+from models.clip_source import DEFAULT_HUB
 from models.text import DEFAULT_TEXT_MODEL, TextModel
 
 
@@ -27,6 +28,8 @@ class ClipConfig:
     cpu_accel: str = "none"  # none | int8 | onnx-int8 | auto (see models.image_tower)
     cache_dir: str | None = None  # open_clip downloads and the exported ONNX graph
     allow_download: bool = True  # False: never contact the hub, fail with ModelUnavailable
+    hub_url: str = DEFAULT_HUB  # where pretrained weights are fetched from
+    fallback_to_tiny: bool = False  # weights that cannot be had: run the tiny model, say why
 
 
 def load_clip(
@@ -39,9 +42,16 @@ def load_clip(
     cpu_accel: str = "none",
     cache_dir: str | None = None,
     allow_download: bool = True,
+    hub_url: str = DEFAULT_HUB,
+    fallback_to_tiny: bool = False,
 ) -> ClipModel:
     """The process-wide `ClipModel` for this configuration (not yet loaded)."""
-    return clip_for(ClipConfig(model, pretrained, device, batch_size, precision, cpu_accel, cache_dir, allow_download))
+    return clip_for(
+        ClipConfig(
+            model, pretrained, device, batch_size, precision, cpu_accel, cache_dir, allow_download, hub_url,
+            fallback_to_tiny,
+        )
+    )
 
 
 @lru_cache(maxsize=8)
@@ -55,6 +65,8 @@ def clip_for(config: ClipConfig) -> ClipModel:
         cpu_accel=config.cpu_accel,
         cache_dir=config.cache_dir,
         allow_download=config.allow_download,
+        hub_url=config.hub_url,
+        fallback_to_tiny=config.fallback_to_tiny,
     )
 
 

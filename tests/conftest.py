@@ -8,6 +8,7 @@ silent pass there. The session also fails if any test marked for a service was s
 
 from __future__ import annotations
 
+import os
 import urllib.request
 import uuid
 from pathlib import Path
@@ -19,6 +20,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from discovery.config import Settings
 
 SERVICE_MARKERS = ("opensearch", "redis", "postgres", "browser")
+
+# The tests pin the tiny random CLIP: the default (pretrained ViT-B-32) would try the hub. Set in
+# the environment so servers and workers the tests start as processes inherit it.
+os.environ["DISCOVERY_CLIP_MODEL"] = "tiny"
+os.environ["DISCOVERY_CLIP_PRETRAINED"] = ""
 
 
 class TestServices(BaseSettings):

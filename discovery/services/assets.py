@@ -121,7 +121,7 @@ def search_by_image(
         raise InvalidQuery(str(exc), field="file") from exc
     clip = ctx.clip()
     vector: np.ndarray = clip.encode_images([decoded.image])[0]
-    model = f"{clip.name}@{clip.version}"
+    model = clip.model_id
     neighbours = similar_assets(ctx, vector, model=model, k=k, filters=filters, public=public, channel=channel)
     body = _hits(ctx, neighbours, group_by_product=group_by_product)
     body["model"] = {"clip": model}

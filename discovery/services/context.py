@@ -118,10 +118,21 @@ class Context:
                     # Dynamic int8 scales depend on the batch, which moves the random tiny
                     # model's near-identical vectors past each other: tiny stays float32.
                     cpu_accel="none" if c.model == "tiny" and c.cpu_accel == "auto" else c.cpu_accel,
-                    cache_dir=c.cache_dir or None,
+                    cache_dir=c.cache_dir or str(self.settings.data_dir / "models"),
                     allow_download=c.allow_download,
+                    hub_url=c.hub_url,
+                    fallback_to_tiny=c.fallback_tiny,
                 )
             return self._clip
+
+    def clip_status(self) -> dict[str, object]:
+        """Which CLIP runs, without loading it: the configured one until it has loaded."""
+        clip = self._clip
+        if clip is not None:
+            return clip.status()
+        c = self.settings.clip
+        return {"model": c.model, "configured": c.model, "pretrained": c.pretrained or None,
+                "tiny": c.model == "tiny", "loaded": False, "fallback": None}  # fmt: skip
 
     def job_ended(self, job_id: str, state: str) -> None:
         """A job reached its final state: subscribers of `job.finished` hear of it."""

@@ -173,7 +173,7 @@ def _vector_candidates(
     if "asset" in types and (req.mode == "semantic" or not getattr(ctx.clip(), "is_tiny", False)):
         clip = ctx.clip()
         vec = clip.encode_texts([req.q])[0]
-        model = f"{clip.name}@{clip.version}"
+        model = clip.model_id
         hits = ctx.backend.knn(
             vec.tolist(),
             field="image_vector",

@@ -33,21 +33,28 @@ def readyz(ctx: CtxDep) -> JSONResponse:
         checks["redis"] = "ok" if why is None else why
         if why is not None:
             failing.append("redis")
-    clip = ctx.settings.clip
+    clip = ctx.clip_status()
     body = {
         "status": "ready" if not failing else "unready",
         "failing": failing,
         "checks": checks,
         "backend": ctx.settings.backend,
         "warming": ctx.backend.warming(),  # being prepared; searches answer meanwhile
-        "clip": {"model": clip.model, "tiny": clip.model == "tiny", "pretrained": clip.pretrained or None},
-        "notice": (
-            "CLIP runs the tiny test model with random weights: image similarity and tags are not meaningful"
-            if clip.model == "tiny"
-            else None
-        ),
+        "clip": clip,
+        "notice": _clip_notice(clip),
     }
     return JSONResponse(body, status_code=200 if not failing else 503)
+
+
+def _clip_notice(clip: dict[str, object]) -> str | None:
+    if clip.get("fallback"):
+        return (
+            f"CLIP {clip['configured']} could not be loaded, so the tiny test model with random weights runs "
+            f"instead: image similarity and tags are not meaningful ({clip['fallback']})"
+        )
+    if clip.get("tiny"):
+        return "CLIP runs the tiny test model with random weights: image similarity and tags are not meaningful"
+    return None
 
 
 def _redis_ping(url: str) -> str | None:
