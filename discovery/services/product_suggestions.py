@@ -10,6 +10,7 @@ linked images' colours and CLIP. They go to review like image tags:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 import numpy as np
 
@@ -22,6 +23,13 @@ CATEGORY_PREFIX = "category:path:"
 ATTRIBUTE_PREFIX = "attribute:"
 SUGGESTED_ATTRIBUTES = ("color", "material", "pattern")
 MIN_CATEGORY_CONFIDENCE = 0.2
+CATEGORY_SUGGESTIONS = 3
+# Below this many filed products (with text vectors) the catalog's own tree says too little:
+# suggestions come from the taxonomy instead.
+MIN_FILED_PRODUCTS = 20
+FILED_POOL = 50_000  # neighbours are drawn from at most this many filed products
+POOL_REFRESH_SECONDS = 60.0
+CATALOG_SURE = 0.5
 
 
 def _suggesters(ctx: Context):  # type: ignore[no-untyped-def]
@@ -37,6 +45,114 @@ def _suggesters(ctx: Context):  # type: ignore[no-untyped-def]
         cached = (taxonomy, categories, AttributeSuggester(ctx.clip(), taxonomy))
         ctx._product_suggesters = cached  # type: ignore[attr-defined]
     return cached
+
+
+def _catalog_categories(ctx: Context, taxonomy):  # type: ignore[no-untyped-def]
+    """The suggester over the catalog's own filed products, rebuilt when a minute old."""
+    import time
+
+    from discovery.store.index.documents import product_doc_id
+    from models.catalog_categories import CatalogCategories
+
+    text = ctx.text()
+    if text is None:
+        return None
+    cached = getattr(ctx, "_catalog_categories", None)
+    if cached is not None and time.monotonic() - cached[0] < POOL_REFRESH_SECONDS:
+        return cached[1]
+    filed = [(p.sku, p.name, tuple(p.categories)) for batch in ctx.records.iter_products() for p in batch
+             if p.categories and p.status != "withdrawn" and not p.parent_sku]  # fmt: skip
+    if len(filed) > FILED_POOL:
+        filed = [filed[i] for i in np.random.default_rng(0).choice(len(filed), FILED_POOL, replace=False)]
+    model_id = text.model_id
+    vectors = ctx.records.get_vectors("text_vector", [product_doc_id(sku) for sku, _, _ in filed])
+    rows = [(vectors[product_doc_id(sku)][1], name, paths) for sku, name, paths in filed
+            if product_doc_id(sku) in vectors and vectors[product_doc_id(sku)][0] == model_id]  # fmt: skip
+    suggester = None
+    if len(rows) >= MIN_FILED_PRODUCTS:
+        suggester = CatalogCategories(
+            np.stack([v for v, _, _ in rows]),
+            [paths for _, _, paths in rows],
+            texts=[name for _, name, _ in rows],
+            synonyms=_synonyms(taxonomy),
+        )
+    ctx._catalog_categories = (time.monotonic(), suggester)  # type: ignore[attr-defined]
+    return suggester
+
+
+def _synonyms(taxonomy) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """Leaf word -> the taxonomy's synonyms for categories of that name ("trouser" -> pants...)."""
+    from models.catalog_categories import words_of
+
+    out: dict[str, list[str]] = {}
+    for category in taxonomy.categories.values():
+        for word in words_of(category.path.rsplit("/", 1)[-1]):
+            out.setdefault(word, []).extend(category.synonyms)
+    return out
+
+
+def _suggest_categories(  # type: ignore[no-untyped-def]
+    ctx: Context, taxonomy, fallback, products: list[Product], *, own_tree: bool = True
+) -> dict[str, list[Tag]]:
+    """Category suggestions per SKU: the catalog's own tree when it has one, else the taxonomy."""
+    from discovery.store.index.documents import product_doc_id
+
+    out: dict[str, list[Tag]] = {}
+    catalog = _catalog_categories(ctx, taxonomy) if products and own_tree else None
+    if catalog is not None:
+        text = ctx.text()
+        assert text is not None
+        stored = ctx.records.get_vectors("text_vector", [product_doc_id(p.sku) for p in products])
+        vectors = []
+        for p in products:
+            found = stored.get(product_doc_id(p.sku))
+            vectors.append(found[1] if found and found[0] == text.model_id
+                           else text.encode([f"{p.name}. {p.description_text}"[:1000]])[0])  # fmt: skip
+        ranked = catalog.suggest(np.stack(vectors), [p.name for p in products], top_k=CATEGORY_SUGGESTIONS)
+        for product, found in zip(products, ranked, strict=True):
+            out[product.sku] = [
+                Tag(f"{CATEGORY_PREFIX}{s.path}", "catalog", "suggested", round(s.confidence, 4), text.model_id)
+                for s in found
+                if s.confidence >= MIN_CATEGORY_CONFIDENCE
+            ]
+        # A product the catalog's tree has no good place for also hears what the taxonomy says:
+        # its best path is right less than half the time at that score, or its name names a
+        # taxonomy category ("jacket") while none of the catalog's paths is named by it.
+        named = {sku for sku, found in zip([p.sku for p in products], ranked, strict=True)
+                 if any(s.evidence.startswith("the name") for s in found)}  # fmt: skip
+        unsure = [
+            p for p in products
+            if not out[p.sku] or out[p.sku][0].confidence < CATALOG_SURE
+            or (p.sku not in named and _names_a_category(p.name, taxonomy))
+        ]  # fmt: skip
+        if fallback is not None and unsure:
+            for sku, tags in _suggest_categories(ctx, taxonomy, fallback, unsure, own_tree=False).items():
+                offered = {t.name for t in out[sku]}
+                extra = [t for t in tags if t.name not in offered]
+                if sku in named:  # the catalog's tree has a path the name names: it leads
+                    merged = sorted(out[sku] + extra, key=lambda t: -t.confidence)
+                else:  # the name names a category the catalog's tree lacks: the taxonomy's lead,
+                    # and the catalog's own paths are less likely than their neighbours said
+                    merged = extra + [replace(t, confidence=round(t.confidence / 2, 4)) for t in out[sku]]
+                out[sku] = merged[:CATEGORY_SUGGESTIONS]
+        return out
+    if fallback is not None:
+        ranked = fallback.suggest_many([(p.name, p.description_text) for p in products], top_k=CATEGORY_SUGGESTIONS)
+        for product, found in zip(products, ranked, strict=True):
+            out[product.sku] = [
+                Tag(f"{CATEGORY_PREFIX}{s.path}", "text", "suggested", round(s.confidence, 4), s.model)
+                for s in found
+                if s.confidence >= MIN_CATEGORY_CONFIDENCE
+            ]
+    return out
+
+
+def _names_a_category(name: str, taxonomy) -> bool:  # type: ignore[no-untyped-def]
+    from models.catalog_categories import words_of
+
+    words = words_of(name)
+    return any(words & words_of(" ".join([c.path.rsplit("/", 1)[-1], *c.synonyms]))
+               for c in taxonomy.categories.values() if c.is_leaf)  # fmt: skip
 
 
 def _options(taxonomy, attribute: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -68,14 +184,9 @@ def suggest_for_products(ctx: Context, skus: Iterable[str]) -> int:
     changed = 0
     needing_category = [p for p in products if not p.categories]
     by_sku: dict[str, list[Tag]] = {p.sku: [] for p in products}
-    if categories is not None and needing_category:
-        ranked = categories.suggest_many([(p.name, p.description_text) for p in needing_category], top_k=2)
-        for product, found in zip(needing_category, ranked, strict=True):
-            by_sku[product.sku] += [
-                Tag(f"{CATEGORY_PREFIX}{s.path}", "text", "suggested", round(s.confidence, 4), s.model)
-                for s in found
-                if s.confidence >= MIN_CATEGORY_CONFIDENCE
-            ]
+    if needing_category:
+        for sku, tags in _suggest_categories(ctx, taxonomy, categories, needing_category).items():
+            by_sku[sku] += tags
     linked = ctx.records.links.assets_for_skus([p.sku for p in products])
     families = ctx.records.variants_of([p.sku for p in products])
     for product in products:

@@ -31,8 +31,13 @@ def test_a_product_without_category_or_colour_gets_suggestions_and_accepting_fil
     product = catalog.client.get("/api/products/SUGG-1").json()
     tags = {t["name"]: t for t in product["tags"]}
     assert tags["attribute:color=red"]["status"] == "suggested"
-    categories = [n for n in tags if n.startswith("category:path:")]
-    assert categories and tags[categories[0]]["source"] == "text"
+    categories = sorted(
+        (n for n in tags if n.startswith("category:path:")), key=lambda n: -float(tags[n]["confidence"])
+    )
+    # The sample catalog files its products in a tree of its own, but none of its 24 products is a
+    # jacket: the taxonomy's Jackets (named by the product) joins the catalog's own suggestions.
+    assert categories and len(categories) <= 3 and {tags[n]["source"] for n in categories} <= {"catalog", "text"}
+    assert categories[0].endswith("/Outerwear/Jackets"), categories
 
     reviewer = {"X-API-Key": catalog.keys["reviewer"]}
     decisions = [
