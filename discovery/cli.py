@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from discovery.cli_models import models_app
 from discovery.config import get_settings
 from discovery.domain import JSONObject
 
@@ -19,6 +20,7 @@ ingest_app = typer.Typer(no_args_is_help=True, help="Import product exports or a
 keys_app = typer.Typer(no_args_is_help=True, help="API keys.")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(keys_app, name="keys")
+app.add_typer(models_app, name="models")
 console = Console(stderr=True)
 
 

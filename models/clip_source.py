@@ -93,6 +93,19 @@ def load_source(
     return _pretrained(name, pretrained, cache_dir=cache_dir, allow_download=allow_download, hub_url=hub_url)
 
 
+def pull_weights(name: str, pretrained: str, *, cache_dir: str, hub_url: str = DEFAULT_HUB) -> str:
+    """Fetch (or find) the weights of an open_clip tag into `cache_dir`; their local path."""
+    tag_cfg = open_clip.get_pretrained_cfg(name, pretrained)
+    if not tag_cfg:
+        tags = ", ".join(open_clip.list_pretrained_tags_by_model(name)) or "none"
+        raise ModelUnavailable(
+            f"{name} has no pretrained tag {pretrained!r} (tags: {tags})", setting=PRETRAINED_SETTING
+        )
+    return _cached_tag_file(tag_cfg, cache_dir, hub_url) or _download(
+        name, pretrained, tag_cfg, cache_dir=cache_dir, allow_download=True, hub_url=hub_url
+    )
+
+
 def tiny_source() -> ClipSource:
     """The tiny random network: what a service falls back to when real weights cannot be had."""
     return _tiny()

@@ -116,6 +116,39 @@ def fetch(
     return target
 
 
+@dataclass(frozen=True, slots=True)
+class CachedFile:
+    path: Path
+    size: int
+    sha256: str
+    url: str
+
+
+def installed(cache_dir: Path) -> list[CachedFile]:
+    """Every verified file under `cache_dir`'s hub folder, as its marker recorded it."""
+    out: list[CachedFile] = []
+    for marker in sorted((cache_dir / "hub").glob("**/*.verified")):
+        target = marker.with_name(marker.name.removesuffix(".verified"))
+        try:
+            recorded = json.loads(marker.read_text())
+        except (OSError, ValueError):
+            continue
+        out.append(CachedFile(target, int(recorded.get("size", 0)), str(recorded.get("sha256", "")),
+                              str(recorded.get("url", ""))))  # fmt: skip
+    return out
+
+
+def verify(file: CachedFile) -> str | None:
+    """None when the bytes on disk are still the ones verified at download; else what is wrong."""
+    if not file.path.is_file():
+        return "missing"
+    if file.path.stat().st_size != file.size:
+        return f"size {file.path.stat().st_size} is not {file.size}"
+    digest = hashlib.sha256()
+    _rehash(file.path, digest)
+    return None if digest.hexdigest() == file.sha256 else "sha256 differs from the download's"
+
+
 def console_progress(label: str) -> Progress:
     """A one-line progress bar on stderr (plain lines when stderr is not a terminal)."""
     shown = {"tenth": -1}

@@ -313,6 +313,13 @@ class Records:
                     out[row.target] = (row.model, np.frombuffer(row.vector, dtype="<f4"), row.content_hash)
         return out
 
+    def vector_counts(self) -> list[tuple[str, str, int]]:
+        """(field, model, how many vectors) for every model the records hold vectors of."""
+        field, model = t.vectors.c.field, t.vectors.c.model
+        query = select(field, model, func.count()).group_by(field, model)
+        with self.engine.connect() as conn:
+            return [(str(f), str(m), int(n)) for f, m, n in conn.execute(query)]
+
     # --- jobs -----------------------------------------------------------------------
 
     def create_job(self, kind: str, *, params: JSONObject | None = None, created_by: str | None = None) -> str:

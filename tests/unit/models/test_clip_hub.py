@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -163,3 +166,31 @@ def test_without_a_hub_the_tiny_model_runs_and_says_why(tmp_path: Path, caplog: 
 def test_without_a_hub_and_no_fallback_the_setting_to_change_is_named(tmp_path: Path) -> None:
     with pytest.raises(ModelUnavailable, match="DISCOVERY_CLIP_PRETRAINED"):
         _clip(tmp_path, _closed_port_url()).load()
+
+
+def _cli(args: list[str], data_dir: Path, hub_url: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DISCOVERY_DATA_DIR": str(data_dir), "DISCOVERY_CLIP_HUB_URL": hub_url,
+           "DISCOVERY_CLIP_MODEL": "ViT-B-32", "DISCOVERY_CLIP_PRETRAINED": TAG}  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "discovery.cli", "models", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_models_pull_list_and_verify_from_the_command_line(hub: FakeHub, tmp_path: Path) -> None:
+    pulled = _cli(["pull"], tmp_path, hub.url)
+    assert pulled.returncode == 0, pulled.stderr
+    path = Path(pulled.stdout.strip())
+    assert path.is_file() and path.is_relative_to(tmp_path / "models")
+    assert _cli(["pull"], tmp_path, hub.url).returncode == 0 and len(hub.byte_requests) == 1  # cached
+
+    listed = _cli(["list"], tmp_path, hub.url)
+    assert listed.returncode == 0 and WEIGHTS in listed.stdout and "ViT-B-32/laion2b_s34b_b79k" in listed.stdout
+    assert _cli(["verify"], tmp_path, hub.url).returncode == 0
+
+    with path.open("r+b") as handle:  # a bit flipped on disk after the download
+        handle.seek(1000)
+        byte = handle.read(1)
+        handle.seek(1000)
+        handle.write(bytes([byte[0] ^ 1]))
+    checked = _cli(["verify"], tmp_path, hub.url)
+    assert checked.returncode == 1 and "BAD" in checked.stdout
