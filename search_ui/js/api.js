@@ -2,6 +2,9 @@
 // server's `detail`, aborts for stale requests, and the API key for writes.
 import { askKey, clearKey, getKey } from "./key.js";
 
+/** What each role may do, for a page that needs more than the caller has. */
+export const ROLE_HELP = "Roles: a viewer reads, a reviewer also accepts and rejects suggestions, an editor also imports and edits, an admin also manages keys and webhooks.";
+
 export class ApiError extends Error {
   constructor(status, detail, body = null) {
     super(detail);
@@ -56,10 +59,18 @@ export async function api(path, { method = "GET", json, form, signal, auth = fal
     if (response.ok) return response.status === 204 ? null : response.json();
     const error = await errorFrom(response);
     if (!auth && attempt === 0 && key && response.status === 401) continue; // a stale key must not break reading: try without
-    if (auth && attempt === 0 && (response.status === 401 || response.status === 403)) {
+    if (auth && attempt === 0 && response.status === 401) {
+      // A refused key (revoked, mistyped) is removed, and the dialog says so.
       clearKey();
-      await askKey(`${error.detail}. Enter another key.`);
+      await askKey(`Your stored key was refused (${error.detail}) and has been removed. Enter another key.`);
       continue;
+    }
+    if (auth && attempt === 0 && response.status === 403) {
+      // A valid key of too small a role stays stored: the dialog explains, another key is used once.
+      key = await askKey(`${error.detail}. ${ROLE_HELP} Your stored key is kept; enter a key with more rights for this action.`, { keep: true });
+      const retry = await fetch(path, { method, headers: { ...headers, "X-API-Key": key }, body, signal });
+      if (retry.ok) return retry.status === 204 ? null : retry.json();
+      throw await errorFrom(retry);
     }
     throw error;
   }
@@ -85,6 +96,22 @@ export function query(params) {
 export async function upload(path, form, onProgress) {
   let key = getKey();
   if (!key) key = await askKey("Uploading needs an editor API key.");
+  try {
+    return await send(path, form, onProgress, key);
+  } catch (err) {
+    if (!(err instanceof ApiError) || (err.status !== 401 && err.status !== 403)) throw err;
+    if (err.status === 401) {
+      clearKey();
+      key = await askKey(`Your stored key was refused (${err.detail}) and has been removed. Enter another key.`);
+    } else {
+      key = await askKey(`${err.detail}. ${ROLE_HELP} Your stored key is kept; enter an editor key for this upload.`, { keep: true });
+    }
+    onProgress(0);
+    return send(path, form, onProgress, key);
+  }
+}
+
+function send(path, form, onProgress, key) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", path);
@@ -95,7 +122,6 @@ export async function upload(path, form, onProgress) {
       let body = null;
       try { body = JSON.parse(xhr.responseText); } catch { /* leave null */ }
       if (xhr.status >= 200 && xhr.status < 300) return resolve(body);
-      if (xhr.status === 401 || xhr.status === 403) clearKey();
       const detail = body && typeof body.detail === "string" ? body.detail : `${xhr.status} ${xhr.statusText}`;
       reject(new ApiError(xhr.status, detail, body));
     });

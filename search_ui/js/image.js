@@ -164,14 +164,16 @@ export async function searchByImage(file, nav, redraw) {
 export function installImageDrop(nav, redraw) {
   const overlay = document.getElementById("drop-overlay");
   let depth = 0;
-  const hasFiles = (e) => e.dataTransfer && [...e.dataTransfer.types].includes("Files");
+  // A view that takes files itself (Imports) marks <main data-drop-files>: drops and pastes stay there.
+  const ownedByView = () => Boolean(document.getElementById("main")?.dataset.dropFiles);
+  const hasFiles = (e) => e.dataTransfer && [...e.dataTransfer.types].includes("Files") && !ownedByView();
   document.addEventListener("dragenter", (e) => { if (!hasFiles(e)) return; depth += 1; overlay.hidden = false; });
   document.addEventListener("dragleave", () => { depth = Math.max(0, depth - 1); if (!depth) overlay.hidden = true; });
   document.addEventListener("dragover", (e) => { if (hasFiles(e)) e.preventDefault(); });
   document.addEventListener("drop", (e) => {
     depth = 0;
     overlay.hidden = true;
-    if (!e.dataTransfer) return;
+    if (!e.dataTransfer || ownedByView()) return;
     const file = firstImage(e.dataTransfer.items && e.dataTransfer.items.length ? e.dataTransfer.items : e.dataTransfer.files);
     if (!file) {
       if (e.dataTransfer.files && e.dataTransfer.files.length) { e.preventDefault(); toast("That is not an image.", { error: true }); }
@@ -181,6 +183,7 @@ export function installImageDrop(nav, redraw) {
     searchByImage(file, nav, redraw);
   });
   document.addEventListener("paste", (e) => {
+    if (ownedByView()) return;
     const file = firstImage(e.clipboardData && e.clipboardData.files);
     if (!file) return;
     e.preventDefault();

@@ -1,6 +1,8 @@
-// Imports: upload a product export or images with a progress bar, then follow the job
-// (GET /api/jobs/{id}) and show its counts and every rejected row with the reason.
-import { api, upload } from "./api.js";
+// Imports: upload a product export or images, watch the upload and then the processing
+// (GET /api/jobs/{id}) with labelled progress, counts and rejected rows as they come, and
+// the recent jobs. Files dropped on this page go into the form they are dropped on, never
+// into an image search.
+import { ApiError, api, upload } from "./api.js";
 import { h } from "./dom.js";
 import { errorBox } from "./status.js";
 
@@ -12,40 +14,92 @@ function fileField(id, labelText, { multiple = false, accept = "", hint = "" } =
   return [h("label", { htmlFor: id, text: labelText }), input, h("p", { class: "help", id: `${id}-hint`, text: hint })];
 }
 
-function rejectsTable(rejects) {
-  if (!rejects.length) return h("p", { class: "muted", text: "Nothing was rejected." });
+function rejectsTable(rejects, final) {
+  if (!rejects.length) return h("p", { class: "muted", text: final ? "Nothing was rejected." : "No rejected rows so far." });
   return h("div", { class: "table-wrap" }, h("table", { class: "table rejects" },
-    h("caption", { text: `Rejected (${rejects.length})` }),
+    h("caption", { text: `Rejected${final ? "" : " so far"} (${rejects.length})` }),
     h("thead", {}, h("tr", {}, ["Line", "File", "Field", "Reason"].map((t) => h("th", { scope: "col", text: t })))),
     h("tbody", {}, rejects.slice(0, 500).map((r) => h("tr", {},
       h("td", { text: r.line ?? "—" }), h("td", { text: r.file ?? "—" }), h("td", { text: r.field ?? "—" }), h("td", { text: r.reason ?? "" }))))));
 }
 
-/** A job report: state, progress, counts and rejects, redrawn on each poll. */
+function stateBadge(state) {
+  const tone = state === "succeeded" ? "badge-ok" : state === "failed" ? "badge-bad" : "badge-warn";
+  return h("span", { class: `badge ${tone}`, text: state || "unknown" });
+}
+
+/** A job report: state, labelled progress, counts and rejects, redrawn on each poll. */
 function report(job) {
   const counts = job.counts || {};
   const rejects = Array.isArray(job.rejects) ? job.rejects : [];
   const dead = Array.isArray(job.dead_letters) ? job.dead_letters : [];
-  const progress = Math.max(0, Math.min(1, Number(job.progress) || (FINAL.has(job.state) ? 1 : 0)));
+  const final = FINAL.has(job.state);
+  const progress = Math.max(0, Math.min(1, Number(job.progress) || (final ? 1 : 0)));
+  const done = Number(counts.indexed || 0) + Number(counts.rejected || 0) + Number(counts.duplicates || 0);
+  const received = Number(counts.received || 0);
+  const label = final ? `Processing ${job.state}: ${done} of ${received} handled`
+    : `Processing: ${done} of ${received || "?"} handled (${Math.round(progress * 100)} %)`;
+  const id = `job-progress-${job.id ?? "new"}`;
   return h("div", { class: `job job-${job.state}` },
-    h("p", {}, h("strong", { text: `Job ${job.id ?? ""}` }), " ", h("span", { class: `badge ${job.state === "succeeded" ? "badge-ok" : job.state === "failed" ? "badge-bad" : "badge-warn"}`, text: job.state || "unknown" })),
-    h("progress", { max: 1, value: progress, attrs: { "aria-label": "Processing" } }),
+    h("p", {}, h("strong", { text: job.kind === "ingest_assets" ? "Asset ingest" : "Product import" }), " ", stateBadge(job.state)),
+    h("label", { htmlFor: id, class: "progress-label", text: label }),
+    h("progress", { id, max: 1, value: progress }),
     h("dl", { class: "facts counts" }, ["received", "indexed", "rejected", "duplicates"].map((k) => [h("dt", { text: k }), h("dd", { text: String(counts[k] ?? 0) })])),
     job.error ? h("p", { class: "state-detail", text: String(job.error) }) : null,
-    rejectsTable(rejects),
+    rejectsTable(rejects, final),
     dead.length ? h("p", { class: "muted", text: `${dead.length} item(s) failed to process and were set aside.` }) : null);
+}
+
+const KIND_LABELS = { import_products: "Products", ingest_assets: "Assets", check_index: "Index check", reindex: "Reindex" };
+
+function jobFile(job) {
+  const params = job.params || {};
+  if (params.file && typeof params.file === "object" && params.file.name) return String(params.file.name);
+  if (typeof params.count === "number") return `${params.count} file${params.count === 1 ? "" : "s"}`;
+  return "—";
+}
+
+function when(text) {
+  const date = new Date(String(text || ""));
+  return Number.isNaN(date.getTime()) ? "—" : date.toLocaleString();
+}
+
+function historyTable(jobs) {
+  if (!jobs.length) return h("p", { class: "muted", text: "No imports yet." });
+  return h("div", { class: "table-wrap" }, h("table", { class: "table jobs" },
+    h("caption", { text: "Recent jobs" }),
+    h("thead", {}, h("tr", {}, ["When", "Kind", "File", "Who", "State", "Received", "Indexed", "Rejected"].map((t) => h("th", { scope: "col", text: t })))),
+    h("tbody", {}, jobs.map((job) => {
+      const counts = job.counts || {};
+      return h("tr", {},
+        h("td", { text: when(job.created_at) }), h("td", { text: KIND_LABELS[job.kind] || job.kind || "—" }), h("td", { text: jobFile(job) }),
+        h("td", { text: job.created_by_name || job.created_by || "—" }), h("td", {}, stateBadge(job.state)),
+        h("td", { text: String(counts.received ?? 0) }), h("td", { text: String(counts.indexed ?? 0) }), h("td", { text: String(counts.rejected ?? 0) }));
+    }))));
 }
 
 export class ImportsView {
   constructor(root) {
     this.root = root;
     this.stopped = false;
+    root.dataset.dropFiles = "forms"; // the page-wide image drop stays out of this view
+    this.onDrop = (e) => {
+      if (e.defaultPrevented || !e.dataTransfer || !e.dataTransfer.files.length) return;
+      e.preventDefault(); // a drop beside the forms must not open the file in the tab
+      this.toast.textContent = "Drop files onto the product or asset form.";
+    };
+    this.onDragOver = (e) => { if (e.dataTransfer && [...e.dataTransfer.types].includes("Files")) e.preventDefault(); };
+    document.addEventListener("drop", this.onDrop);
+    document.addEventListener("dragover", this.onDragOver);
   }
 
   update() {
+    this.toast = h("p", { class: "help", attrs: { role: "status", "aria-live": "polite" } });
+    this.history = h("section", { class: "panel", attrs: { "aria-label": "Job history" } }, h("h2", { text: "Job history" }));
     this.root.replaceChildren(
       h("h1", { text: "Imports" }),
-      h("p", { class: "help", text: "Uploading needs an editor API key; you will be asked for it once." }),
+      h("p", { class: "help", text: "Uploading needs an editor API key; you will be asked for it once. Drop a file onto a form or pick it." }),
+      this.toast,
       this.form("products", "Product file", "/api/ingest/products", (form) => [
         ...fileField("product-file", "Product export (CSV, TSV, JSONL, JSON or XLSX)", { accept: ".csv,.tsv,.jsonl,.json,.xlsx,.txt", hint: "One product per row; bad rows are reported, the rest imported." }),
         h("label", { htmlFor: "mapping", text: "Mapping (optional)" }),
@@ -65,25 +119,60 @@ export class ImportsView {
         const data = new FormData();
         for (const file of form.querySelector("#asset-files").files) data.append("files", file);
         return data;
-      }));
+      }),
+      this.history);
+    this.loadHistory();
+  }
+
+  async loadHistory() {
+    const body = this.history;
+    try {
+      const answer = await api("/api/jobs?limit=20");
+      const jobs = Array.isArray(answer?.items) ? answer.items : [];
+      body.replaceChildren(h("h2", { text: "Job history" }), historyTable(jobs));
+    } catch (err) {
+      const denied = err instanceof ApiError && (err.status === 401 || err.status === 403);
+      body.replaceChildren(h("h2", { text: "Job history" }), denied
+        ? h("p", { class: "muted", text: "The job history needs an editor key: it appears once you have uploaded with one." })
+        : errorBox(err, () => this.loadHistory()));
+    }
   }
 
   form(name, title, path, fields, collect) {
-    const bar = h("progress", { max: 1, value: 0, hidden: true, attrs: { "aria-label": `${title} upload` } });
+    const barId = `${name}-upload-progress`;
+    const barLabel = h("label", { htmlFor: barId, class: "progress-label", text: "Uploading", hidden: true });
+    const bar = h("progress", { id: barId, max: 1, value: 0, hidden: true });
     const out = h("div", { class: "job-out", attrs: { "aria-live": "polite" } });
     const submit = h("button", { type: "submit", class: "primary", text: "Upload" });
     const form = h("form", { class: "panel upload", id: `${name}-form` }, h("h2", { text: title }));
-    form.append(...fields(form), submit, bar, out);
+    form.append(...fields(form), submit, barLabel, bar, out);
+    const input = form.querySelector("input[type=file]");
+    form.addEventListener("dragover", (e) => { e.preventDefault(); form.classList.add("drop-target"); });
+    form.addEventListener("dragleave", () => form.classList.remove("drop-target"));
+    form.addEventListener("drop", (e) => {
+      e.preventDefault();
+      form.classList.remove("drop-target");
+      if (!e.dataTransfer || !e.dataTransfer.files.length) return;
+      const picked = new DataTransfer();
+      for (const file of input.multiple ? e.dataTransfer.files : [e.dataTransfer.files[0]]) picked.items.add(file);
+      input.files = picked.files;
+      this.toast.textContent = `${picked.files.length} file(s) ready in “${title}”: press Upload.`;
+    });
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       submit.disabled = true;
       bar.hidden = false;
+      barLabel.hidden = false;
       bar.value = 0;
-      out.replaceChildren(h("p", { class: "muted", text: "Uploading…" }));
+      const shown = (share) => { bar.value = share; barLabel.textContent = `Uploading: ${Math.round(share * 100)} %`; };
+      shown(0);
+      out.replaceChildren();
       try {
-        const job = await upload(path, collect(form), (share) => { bar.value = share; });
-        bar.value = 1;
+        const job = await upload(path, collect(form), shown);
+        shown(1);
+        barLabel.textContent = "Uploaded";
         await this.follow(job, out);
+        this.loadHistory();
       } catch (err) {
         out.replaceChildren(errorBox(err));
       } finally {
@@ -97,12 +186,15 @@ export class ImportsView {
     out.replaceChildren(report(job));
     while (job && job.id && !FINAL.has(job.state) && !this.stopped) {
       await new Promise((r) => setTimeout(r, POLL_MS));
-      job = await api(`/api/jobs/${encodeURIComponent(job.id)}`);
+      job = await api(`/api/jobs/${encodeURIComponent(job.id)}`, { auth: true });
       out.replaceChildren(report(job));
     }
   }
 
   unmount() {
     this.stopped = true;
+    delete this.root.dataset.dropFiles;
+    document.removeEventListener("drop", this.onDrop);
+    document.removeEventListener("dragover", this.onDragOver);
   }
 }

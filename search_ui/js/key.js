@@ -14,8 +14,9 @@ export function clearKey() {
   try { localStorage.removeItem(STORAGE); } catch { /* nothing stored */ }
 }
 
-/** Ask for a key in the page's dialog; resolves with the key, rejects when cancelled. */
-export function askKey(reason) {
+/** Ask for a key in the page's dialog; resolves with the key, rejects when cancelled. With
+ * `keep`, the stored key stays and the one entered is used for this action only. */
+export function askKey(reason, { keep = false } = {}) {
   if (pending) return pending;
   const dialog = document.getElementById("key-dialog");
   const input = document.getElementById("key-input");
@@ -28,7 +29,7 @@ export function askKey(reason) {
       pending = null;
       const key = input.value.trim();
       if (dialog.returnValue === "ok" && key) {
-        setKey(key);
+        if (!keep) setKey(key);
         resolve(key);
       } else {
         const err = new Error("An API key is needed for this action.");

@@ -65,6 +65,9 @@ export class SearchView {
     this.results = h("div", { class: "results-body" });
     this.pager = h("nav", { class: "pager", attrs: { "aria-label": "Pages" } });
     this.sidebar = h("aside", { class: "sidebar", id: "filters", attrs: { "aria-label": "Filters" } });
+    // On a phone the filters open as a drawer over the results; its footer closes it.
+    this.showResults = h("button", { type: "button", class: "primary", text: "Show results", on: { click: () => this.toggleSidebar(false) } });
+    this.drawerFoot = h("div", { class: "drawer-foot" }, this.showResults);
     this.filterToggle = h("button", {
       type: "button", class: "filter-toggle", text: "Filters",
       attrs: { "aria-controls": "filters", "aria-expanded": "false" },
@@ -77,17 +80,23 @@ export class SearchView {
         h("div", { class: "search-controls" }, this.modes, this.tabs),
         h("p", { id: "q-help", class: "help", text: "Results update as you type. Drop or paste an image anywhere to find similar ones." })),
       h("div", { class: "layout" },
+        h("a", {
+          class: "skip-link", href: "#results", text: "Skip the filters to the results",
+          on: { click: (e) => { e.preventDefault(); document.getElementById("results")?.focus(); } },
+        }),
         this.sidebar,
-        h("section", { class: "results", attrs: { "aria-label": "Results" } },
+        h("section", { class: "results", id: "results", attrs: { "aria-label": "Results", tabindex: "-1" } },
           h("div", { class: "results-bar" }, this.status, this.filterToggle,
             h("label", { htmlFor: "sort", class: "sort-label" }, "Sort ", this.sort)),
           this.results, this.pager)));
   }
 
-  toggleSidebar() {
-    const open = !this.sidebar.classList.contains("open");
+  toggleSidebar(force) {
+    const open = typeof force === "boolean" ? force : !this.sidebar.classList.contains("open");
     this.sidebar.classList.toggle("open", open);
+    document.body.classList.toggle("drawer-open", open);
     this.filterToggle.setAttribute("aria-expanded", String(open));
+    if (!open && force === false) this.filterToggle.focus();
   }
 
   onType() {
@@ -168,6 +177,19 @@ export class SearchView {
     }, this.expanded, this.labels);
     if (body.facet_errors && Object.keys(body.facet_errors).length) {
       this.sidebar.append(h("p", { class: "muted", text: `Some filters could not be counted: ${Object.keys(body.facet_errors).join(", ")}.` }));
+    }
+    this.showResults.textContent = `Show ${count}`;
+    this.sidebar.append(this.drawerFoot);
+    const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+    if (!hits.length && total > 0 && state.page > pages) {
+      this.status.textContent = `${count} · page ${state.page} is past the last page`;
+      this.results.replaceChildren(h("div", { class: "state state-empty" },
+        h("p", { class: "state-title", text: `Page ${state.page} is past the end: ${count} fill ${pages} page${pages === 1 ? "" : "s"}.` }),
+        h("button", { type: "button", class: "primary", text: `Go to page ${pages}`, on: { click: () => this.nav({ ...this.state, page: pages }) } }),
+        " ",
+        h("button", { type: "button", text: "Back to page 1", on: { click: () => this.nav({ ...this.state, page: 1 }) } })));
+      clear(this.pager);
+      return;
     }
     if (!hits.length) {
       const filtered = Object.keys(state.filters).length || Object.keys(state.ranges).length;

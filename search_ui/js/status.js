@@ -4,11 +4,13 @@ import { h } from "./dom.js";
 /** An error as a box with the server's `detail` and, when given, a retry button. */
 export function errorBox(err, retry) {
   const detail = err && (err.detail || err.message) ? String(err.detail || err.message) : "Something went wrong.";
-  const title = err && err.status === 404 ? "Not found" : err && err.status === 0 ? "Offline" : "Something went wrong";
+  const notFound = Boolean(err && err.status === 404);
+  const title = notFound ? "Not found" : err && err.status === 0 ? "Offline" : "Something went wrong";
   return h("div", { class: "state state-error", attrs: { role: "alert" } },
     h("p", { class: "state-title", text: title }),
     h("p", { class: "state-detail", text: detail }),
-    retry ? h("button", { type: "button", text: "Try again", on: { click: retry } }) : null);
+    notFound ? h("a", { class: "button-link", href: "./", text: "Back to search" }) : null,
+    retry && !notFound ? h("button", { type: "button", text: "Try again", on: { click: retry } }) : null);
 }
 
 export function emptyBox(title, hint) {
