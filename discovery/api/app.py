@@ -6,7 +6,7 @@ The service context (stores, models, thread pool) is built in the lifespan and h
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -37,16 +37,16 @@ from discovery.services.context import Context
 
 
 def ui_dir() -> Path | None:
-    """The UI's folder: `search_ui` as installed from the wheel (package data) or on the path,
-    else beside the checkout's `discovery/` (an editable install made before it shipped)."""
-    try:
-        index = importlib.resources.files("search_ui").joinpath("index.html")
-    except ModuleNotFoundError:
-        index = None
-    if index is not None and index.is_file():
-        return Path(str(index)).parent
-    checkout = Path(__file__).resolve().parents[2] / "search_ui"
-    return checkout if (checkout / "index.html").is_file() else None
+    """The UI's folder: the `search_ui` package data as installed from the wheel (or found on
+    the path), else the checkout's `search_ui/` beside `discovery/`. An editable install maps
+    the package through a placeholder path that is no folder (importlib.resources.files fails
+    on it in 3.11), so only real folders count, and the checkout is the fallback."""
+    spec = importlib.util.find_spec("search_ui")
+    locations = [Path(p) for p in (spec.submodule_search_locations or [])] if spec is not None else []
+    for folder in [*locations, Path(__file__).resolve().parents[2] / "search_ui"]:
+        if (folder / "index.html").is_file():
+            return folder
+    return None
 
 
 SECURITY_HEADERS = {
