@@ -9,6 +9,7 @@ script is a file of its own rather than inline.
 
 from __future__ import annotations
 
+import html
 import importlib.resources
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def install(app: FastAPI, *, csp: str) -> None:
 
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
+        root = html.escape(request.scope.get("root_path", ""))
         return _page(
             "Discovery API",
             f'<link rel="stylesheet" href="{root}{ASSETS}/swagger-ui.css">',
@@ -85,7 +86,7 @@ def install(app: FastAPI, *, csp: str) -> None:
         # its search index in a worker made from a blob. For this page only, the CSP lets
         # both through; scripts stay 'self'. Its "API docs by Redocly" logo, the one file it
         # asks a CDN for, stays blocked (the image hides itself when it does not load).
-        root = request.scope.get("root_path", "")
+        root = html.escape(request.scope.get("root_path", ""))
         page = _page(
             "Discovery API (ReDoc)",
             "",
