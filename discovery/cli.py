@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import runpy
 import sys
 from pathlib import Path
@@ -12,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from discovery.cli_models import models_app
-from discovery.config import get_settings
+from discovery.config import Settings, get_settings
 from discovery.domain import JSONObject
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Product-content discovery service.")
@@ -63,13 +65,49 @@ def demo(
 
     settings = get_settings()
     info = load_demo(settings, products=products, seed=seed, console=console)
+    keys = _demo_keys(settings)
     word = info.get("sample_word", "hoodie")
     url = f"http://{host or settings.host}:{port or settings.port}"
     console.print(f"[bold]Discovery demo[/]: {info.get('products')} products, {info.get('assets')} assets")
-    console.print(f"  UI      {url}/")
+    console.print(f"  UI      {url}/   (API docs: {url}/docs)")
     console.print(f"  search  curl '{url}/api/search?q={word}&facets=brand'")
+    console.print("  keys    the UI asks for one on Review (reviewer) and Imports (editor); X-API-Key for curl:")
+    for role, key in keys.items():
+        console.print(f"          {role:<9}{key}", soft_wrap=True)
+    console.print(f"          kept in {settings.data_dir / DEMO_KEYS_FILE}; more: discovery keys create --role ROLE")
     if not no_serve:
         serve(host=host, port=port)
+
+
+DEMO_KEYS_FILE = "demo-keys.json"
+
+
+def _demo_keys(settings: Settings) -> dict[str, str]:
+    """A reviewer, an editor and an admin key for the demo's UI, kept in the data dir (owner
+    only) so that a second `discovery demo` prints the same ones; one revoked or lost is made
+    anew. The records store only their hashes, so the file is the one place they are kept."""
+    from discovery.api.auth import create_key, hash_key
+    from discovery.store.records import Records
+
+    path = settings.data_dir / DEMO_KEYS_FILE
+    try:
+        kept = json.loads(path.read_text())
+    except (OSError, ValueError):
+        kept = {}
+    records = Records.open(settings.records_url)
+    try:
+        keys: dict[str, str] = {}
+        for role in ("reviewer", "editor", "admin"):
+            key = kept.get(role) if isinstance(kept, dict) else None
+            if not isinstance(key, str) or records.role_for_key_hash(hash_key(key)) != role:
+                key = create_key(records, role=role, name="demo")
+            keys[role] = key
+    finally:
+        records.close()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(keys, out)
+    return keys
 
 
 @ingest_app.command("products")
@@ -150,6 +188,27 @@ def worker() -> None:
         console.print("DISCOVERY_REDIS_URL is not set: jobs run in-process, no worker is needed")
         raise typer.Exit(2)
     run_worker(settings)
+
+
+@app.command("worker-ping")
+def worker_ping(
+    timeout: Annotated[float, typer.Option(help="seconds to wait for an answer")] = 5.0,
+    any_host: Annotated[bool, typer.Option("--any-host", help="any worker, not only this host's")] = False,
+) -> None:
+    """Exit 0 when a worker on this host answers a ping through Redis (a healthcheck), else 1."""
+    import socket
+
+    from indexer.jobs.worker import answering_workers
+
+    settings = get_settings()
+    if not settings.redis_url:
+        console.print("DISCOVERY_REDIS_URL is not set: jobs run in-process, there is no worker to ping")
+        raise typer.Exit(2)
+    names = answering_workers(settings, host=None if any_host else socket.gethostname(), timeout=timeout)
+    if not names:
+        console.print(f"no worker answered within {timeout:g} s")
+        raise typer.Exit(1)
+    typer.echo("\n".join(names))
 
 
 @keys_app.command("create")

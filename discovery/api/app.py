@@ -6,6 +6,7 @@ The service context (stores, models, thread pool) is built in the lifespan and h
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from discovery.api import problems
+from discovery.api import docs, problems
 from discovery.api.body_limit import BodyLimit
 from discovery.api.metrics import Metrics
 from discovery.api.routes import (
@@ -34,7 +35,19 @@ from discovery.api.timing import HeadersAndTiming
 from discovery.config import Settings, get_settings
 from discovery.services.context import Context
 
-UI_DIR = Path(__file__).resolve().parents[2] / "search_ui"
+
+def ui_dir() -> Path | None:
+    """The UI's folder: the `search_ui` package data as installed from the wheel (or found on
+    the path), else the checkout's `search_ui/` beside `discovery/`. An editable install maps
+    the package through a placeholder path that is no folder (importlib.resources.files fails
+    on it in 3.11), so only real folders count, and the checkout is the fallback."""
+    spec = importlib.util.find_spec("search_ui")
+    locations = [Path(p) for p in (spec.submodule_search_locations or [])] if spec is not None else []
+    for folder in [*locations, Path(__file__).resolve().parents[2] / "search_ui"]:
+        if (folder / "index.html").is_file():
+            return folder
+    return None
+
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -76,6 +89,10 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         version="0.1.0",
         description="Product-content discovery: products and assets behind one search API.",
         lifespan=lifespan,
+        # Our own /docs and /redoc (discovery/api/docs.py): FastAPI's load from a CDN that
+        # the CSP below blocks.
+        docs_url=None,
+        redoc_url=None,
     )
     if ctx is not None:
         app.state.ctx = ctx
@@ -86,7 +103,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["X-API-Key", "Content-Type"],
+            allow_headers=["X-API-Key", "Authorization", "Content-Type"],
         )
 
     app.state.metrics = Metrics()
@@ -94,6 +111,8 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
 
     for module in (health, search, products, assets, review, ingest, channels, collections, analytics, webhooks):
         app.include_router(module.router)
-    if UI_DIR.is_dir():
-        app.mount("/", StaticFiles(directory=UI_DIR, html=True), name="ui")
+    docs.install(app, csp=SECURITY_HEADERS["Content-Security-Policy"])
+    ui = ui_dir()
+    if ui is not None:
+        app.mount("/", StaticFiles(directory=ui, html=True), name="ui")
     return app

@@ -6,10 +6,10 @@ import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
 from starlette.concurrency import run_in_threadpool
 
-from discovery.api.auth import RANK, Role, at_least, hash_key
+from discovery.api.auth import API_KEY_HEADER, BEARER, RANK, Role, at_least, hash_key, presented_key
 from discovery.errors import Forbidden, Unauthorized
 from discovery.services.context import Context
 
@@ -40,8 +40,14 @@ class Caller:
         return f"key:{self.key_id}" if self.key_id else "anonymous"
 
 
-async def get_caller(ctx: CtxDep, x_api_key: Annotated[str | None, Header()] = None) -> Caller:
+async def get_caller(
+    ctx: CtxDep,
+    request: Request,
+    x_api_key: Annotated[str | None, Security(API_KEY_HEADER)] = None,
+    _bearer: Annotated[object, Security(BEARER)] = None,  # declares the scheme; read below
+) -> Caller:
     settings = ctx.settings
+    x_api_key = presented_key(x_api_key, request.headers.get("authorization"))
     if not x_api_key:
         if settings.read_key_required:
             raise Unauthorized("an API key is required (X-API-Key header)")

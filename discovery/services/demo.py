@@ -13,7 +13,9 @@ from discovery.services.ingest import expand_paths
 
 def load_demo(settings: Settings, *, products: int = 200, seed: int = 7, console: Any = None) -> JSONObject:
     """Generate (once per seed and size) and ingest the sample catalog; re-running changes
-    nothing. Returns counts and a word to search for."""
+    nothing. Returns counts and a word to search for: `products` and `assets` are what the
+    records hold afterwards (a second run's jobs index nothing new: its assets are all
+    duplicates, and their `indexed` count is 0)."""
     from indexer.sample import generate_catalog
 
     out = settings.data_dir / "sample" / f"seed{seed}-n{products}"
@@ -33,8 +35,8 @@ def load_demo(settings: Settings, *, products: int = 200, seed: int = 7, console
             asset_job = jobs.wait_for_job(ctx, job)
             say(f"assets: {asset_job['state']} {asset_job['counts']}")
         return {
-            "products": info.products + info.variants,
-            "assets": (asset_job["counts"] or {}).get("indexed", 0),  # type: ignore[union-attr]
+            "products": ctx.records.count_products(),
+            "assets": ctx.records.count_assets(),
             "sample_word": info.sample_words[0] if info.sample_words else "hoodie",
             "sample_words": list(info.sample_words),
             "catalog_dir": str(out),

@@ -6,10 +6,12 @@ SQLAlchemy Core with the dialect's own upsert, so re-applying a batch is idempot
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from discovery.domain import Asset, JSONObject, Product
@@ -26,6 +28,9 @@ from discovery.store.link_records import LinkRecords, mirror_links
 from discovery.store.tag_records import TagRecords, mirror
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The PostgreSQL advisory lock the schema migration holds: any fixed 64-bit number that
+# nothing else in the database uses (this one spells "discmigr" in ASCII).
+MIGRATION_LOCK_KEY = 0x646973636D696772
 
 
 def _now() -> datetime:
@@ -73,11 +78,35 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+@contextmanager
+def _migration_lock(conn: Connection) -> Iterator[None]:
+    """One migration of a database at a time. The API and a worker start together against an
+    empty database (compose): both creating the tables failed with a unique violation in
+    PostgreSQL's catalog. The second now waits, then finds the schema at head and does nothing.
+    PostgreSQL: an advisory lock held until the transaction ends. SQLite: a lock file beside
+    the database file."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        yield
+        return
+    database = conn.engine.url.database if conn.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration. Safe to call at every start."""
+    """Bring the schema to the newest migration. Safe to call at every start, from several
+    processes at once (they take turns)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
+    with engine.begin() as conn, _migration_lock(conn):
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

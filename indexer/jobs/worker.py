@@ -7,6 +7,8 @@ import os
 import socket
 from collections.abc import Callable
 
+from celery import Celery
+
 from discovery.config import Settings
 from discovery.store.job_records import JobStore
 from discovery.store.records import make_engine
@@ -76,3 +78,19 @@ def run_worker(
         loop.stop()
         dispatcher.close()
         engine.dispose()
+
+
+def answering_workers(settings: Settings, *, host: str | None = None, timeout: float = 5.0) -> list[str]:
+    """The names of the workers that answer a Celery ping through `settings.redis_url` within
+    `timeout` seconds; with `host`, only those running there (`run_worker` names a worker
+    `discovery-<pid>@<host>`). The compose worker's healthcheck."""
+    if not settings.redis_url:
+        raise ValueError("DISCOVERY_REDIS_URL is not set: jobs run in-process, there is no worker to ping")
+    app = Celery("discovery-ping", broker=settings.redis_url, set_as_current=False)
+    app.conf.broker_connection_retry_on_startup = False
+    try:
+        replies = app.control.ping(timeout=timeout)
+    finally:
+        app.close()
+    names = [name for reply in replies for name in reply]
+    return [name for name in names if host is None or name.endswith(f"@{host}")]
