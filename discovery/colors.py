@@ -30,7 +30,6 @@ SPELLINGS: dict[str, str] = {
     "gray": "grey",
     "grays": "grey",
     "greys": "grey",
-    "colour": "color",
     "offwhite": "off-white",
 }
 

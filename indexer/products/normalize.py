@@ -162,7 +162,13 @@ def split_values(text: str, separator: str) -> list[str]:
     return [v for v in (clean_text(p) for p in text.split(separator)) if v]
 
 
+# Attribute names spelled two ways by real exports (Shopify's sample jewellery CSV names
+# one product's option `Color` and another's `Colour`): one attribute, one facet.
+_ATTRIBUTE_SPELLINGS = {"colour": "color", "colours": "color", "colors": "color", "sizes": "size"}
+
+
 def attribute_name(column: str) -> str:
     """The attribute a column becomes: `Main Color` -> `main_color`."""
     name = clean_text(column).casefold()
-    return re.sub(r"[\s\-./]+", "_", name).strip("_") or "column"
+    name = re.sub(r"[\s\-./]+", "_", name).strip("_") or "column"
+    return _ATTRIBUTE_SPELLINGS.get(name, name)

@@ -109,3 +109,9 @@ def test_html_character_references_are_decoded_in_plain_text_fields() -> None:
 
 def test_html_is_decoded_once() -> None:
     assert strip_html("<p>&amp;lt;b&amp;gt; is a tag</p>") == "&lt;b&gt; is a tag"
+
+
+def test_colour_and_color_name_one_attribute() -> None:
+    # Shopify's sample jewellery export names one product's option Color, another's Colour.
+    assert attribute_name("Colour") == attribute_name("Color") == "color"
+    assert attribute_name("Main Colour") == "main_colour"  # only the whole name is respelled
