@@ -70,6 +70,11 @@ class SearchSettings(BaseModel):
     )
     facet_size: int = Field(10, ge=1, description="default number of values returned per facet")
     track_total_limit: int = Field(10_000, ge=1, description="totals are exact up to this and a lower bound beyond")
+    synonyms_path: str = Field(
+        "",
+        description="a synonyms file added to the taxonomy's synonyms (lines `a, b, c` two-way, `a => b, c` "
+        "one-way; see docs/DESIGN.md); empty for the taxonomy's alone",
+    )
 
 
 class Settings(BaseSettings):

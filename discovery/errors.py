@@ -18,6 +18,13 @@ class InvalidQuery(DiscoveryError):
     """A search request names an unknown field, a bad range or an impossible page."""
 
 
+class InvalidParameter(InvalidQuery):
+    """A request parameter whose value cannot mean anything (a range `300..10`, a bound
+    that is not a number); `field` names the parameter as the caller wrote it."""
+
+    status = 422
+
+
 class NotFound(DiscoveryError):
     status = 404
 

@@ -107,6 +107,14 @@ class Taxonomy:
                 return tag
         return None
 
+    def synonym_groups(self) -> list[tuple[str, ...]]:
+        """Words that mean the same for search, one group per tag (its label and synonyms)
+        and per category node (its name and synonyms) that has synonyms. Search treats a
+        group as two-way: a query for any member also finds the others."""
+        groups = [(t.label, *t.synonyms) for t in self.tags.values() if t.synonyms]
+        nodes = {(c.name, *c.synonyms) for c in self.categories.values() if c.synonyms}  # shared subtrees repeat
+        return groups + sorted(nodes)
+
     def to_json(self) -> dict[str, Any]:
         """What GET /api/taxonomy returns."""
         return {

@@ -18,8 +18,11 @@ from discovery.services.usage_buffer import UsageBuffer
 from discovery.store.blobs import FilesystemBlobStore
 from discovery.store.derive import all_docs
 from discovery.store.index import make_backend
+from discovery.store.index import synonyms as query_synonyms
 from discovery.store.index.base import SearchBackend
+from discovery.store.index.synonyms import Synonyms
 from discovery.store.records import Records
+from models.taxonomy import load_taxonomy
 
 if TYPE_CHECKING:  # the models are heavy (torch): imported only when first used
     from models.clip import ClipModel
@@ -51,12 +54,16 @@ class Context:
     webhooks: Outbox[object] = field(default_factory=lambda: Outbox("webhooks"))
     # Requests in flight, counted by the HTTP layer: in-process jobs step aside for them.
     foreground: Foreground = field(default_factory=Foreground)
+    # Query-time synonyms: the taxonomy's and the user's file, read (and checked) at start.
+    synonyms: Synonyms = field(default_factory=Synonyms)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _clip: ClipModel | None = None
     _text: TextModel | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Context:
+        # First: a malformed synonyms file stops the start before anything is opened.
+        synonyms = query_synonyms.load(settings.search.synonyms_path, load_taxonomy().synonym_groups())
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         records = Records.open(settings.records_url)
         backend = make_backend(settings)
@@ -75,6 +82,7 @@ class Context:
             backend=backend,
             blobs=FilesystemBlobStore(settings.blob_dir),
             pool=ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="discovery"),
+            synonyms=synonyms,
         )
         # What is loaded by now (the libraries, the index's id maps) lives as long as the
         # process. Python's full collections walked all of it: ~280 ms at 100,000

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -26,7 +25,7 @@ from discovery.errors import InvalidQuery
 from discovery.services.context import Context
 from discovery.services.fusion import rrf
 from discovery.store.index.base import Hit, Range, ScoredId, SearchQuery, SearchResult, SortKey
-from discovery.store.index.documents import DATE_FIELDS, KEYWORD_FIELDS, NUMBER_FIELDS
+from discovery.store.index.documents import KEYWORD_FIELDS
 
 Mode = Literal["keyword", "semantic", "hybrid"]
 Body = dict[str, object]  # a response body, serialised by the HTTP edge
@@ -55,32 +54,6 @@ class SearchRequest:
     cursor: str | None = None
     channel: str | None = None
     locale: str | None = None
-
-
-def parse_range(field_name: str, text: str) -> Range:
-    """`lo..hi` with either end optional; numbers for numeric fields, ISO dates for dates."""
-    if ".." not in text:
-        raise InvalidQuery(f"range.{field_name} must look like lo..hi, got {text!r}", field=field_name)
-    lo_text, hi_text = text.split("..", 1)
-    if field_name in NUMBER_FIELDS:
-        try:
-            lo = float(lo_text) if lo_text.strip() else None
-            hi = float(hi_text) if hi_text.strip() else None
-        except ValueError as exc:
-            raise InvalidQuery(f"range.{field_name} needs numbers, got {text!r}", field=field_name) from exc
-        # `nan`, `inf` and `1e999` parse as floats but bound nothing an engine can compare.
-        if any(bound is not None and not math.isfinite(bound) for bound in (lo, hi)):
-            raise InvalidQuery(f"range.{field_name} needs finite numbers, got {text!r}", field=field_name)
-        return Range(lo, hi)
-    if field_name in DATE_FIELDS:
-        for part in (lo_text, hi_text):
-            if part.strip():
-                try:
-                    datetime.fromisoformat(part.strip())
-                except ValueError as exc:
-                    raise InvalidQuery(f"range.{field_name} needs ISO dates, got {part!r}", field=field_name) from exc
-        return Range(lo_text.strip() or None, hi_text.strip() or None)
-    raise InvalidQuery(f"unknown range field {field_name!r}", field=field_name)
 
 
 def _types(type_param: str) -> tuple[DocType, ...]:
@@ -225,6 +198,7 @@ def search(ctx: Context, req: SearchRequest, *, public: bool = False) -> Body:
         size=req.size,
         locale=req.locale,
         track_total_limit=ctx.settings.search.track_total_limit,
+        synonyms=ctx.synonyms,
     )
     cursor = decode_cursor(req.cursor) if req.cursor else None
     if mode == "hybrid" and req.sort == "relevance" and vector_ids:

@@ -12,20 +12,8 @@ from functools import cache
 import numpy as np
 from numpy.typing import NDArray
 
-PALETTE: tuple[str, ...] = (
-    "black",
-    "white",
-    "grey",
-    "red",
-    "orange",
-    "yellow",
-    "green",
-    "blue",
-    "purple",
-    "pink",
-    "brown",
-    "beige",
-)
+from discovery.colors import PALETTE  # one vocabulary with product colours
+
 _I = {name: i for i, name in enumerate(PALETTE)}
 
 

@@ -180,7 +180,10 @@ def _locale_text(locale: str, name: str) -> Setter:
 
 
 def _attribute(name: str, col: ColumnSpec, spec: MappingSpec) -> Setter:
-    convert = converter(name, spec.attributes.get(name, STRING), split=col.split, unit=col.unit)
+    if col.split:
+        convert = converter(name, spec.attributes.get(name, STRING), split=col.split, unit=col.unit)
+    else:
+        convert = _multi_valued(name, spec, unit=col.unit)
     unit_from = col.unit_from
 
     def set_value(value: JSONValue, product: Product, draft: Draft) -> None:
@@ -192,12 +195,26 @@ def _attribute(name: str, col: ColumnSpec, spec: MappingSpec) -> Setter:
     return set_value
 
 
+def _multi_valued(name: str, spec: MappingSpec, *, unit: str | None) -> Converter:
+    """The attribute's converter, splitting a cell on the mapping's `value_separator`
+    when the attribute is multi-valued there; one value stays a single value."""
+    convert = converter(name, spec.attributes.get(name, STRING), split=spec.value_split(name), unit=unit)
+    if spec.value_split(name) is None:
+        return convert
+
+    def split(value: JSONValue, row_unit: str | None) -> JSONValue:
+        out = convert(value, row_unit)
+        return out[0] if isinstance(out, list) and len(out) == 1 else out
+
+    return split
+
+
 def _converters(col: ColumnSpec, spec: MappingSpec) -> Callable[[str], Converter]:
     cache: dict[str, Converter] = {}
 
     def get(name: str) -> Converter:
         if name not in cache:
-            cache[name] = converter(name, spec.attributes.get(name, STRING), split=None, unit=col.unit)
+            cache[name] = _multi_valued(name, spec, unit=col.unit)
         return cache[name]
 
     return get

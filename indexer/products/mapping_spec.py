@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from discovery.errors import DiscoveryError, NotFound
+from discovery.store.index.documents import FACET_ATTRIBUTES
 
 SHIPPED = Path(__file__).resolve().parent.parent / "mappings"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -130,6 +131,19 @@ class MappingSpec(_Spec):
     locale_scope: str | None = Field(None, description="Akeneo: of `x-<locale>-<scope>` columns, read this scope")
     group: GroupSpec | None = None
     translations: TranslationSpec | None = None
+    value_separator: str | None = Field(
+        None, description="separator of several values in one attribute cell (multi-select: `|` Magento, `,` Akeneo)"
+    )
+    multi_valued: list[str] = Field(
+        default_factory=lambda: list(FACET_ATTRIBUTES),
+        description="string attributes `value_separator` splits (each part its own facet value); `*` for all",
+    )
+
+    def value_split(self, attribute: str) -> str | None:
+        """The separator that splits cells of `attribute`, if it is multi-valued here."""
+        if self.value_separator and ("*" in self.multi_valued or attribute in self.multi_valued):
+            return self.value_separator
+        return None
 
     @field_validator("columns")
     @classmethod

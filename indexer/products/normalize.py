@@ -14,7 +14,7 @@ from datetime import date, datetime
 from urllib.parse import unquote, urlsplit
 
 from indexer.products.units import UnitError, parse_number
-from indexer.text import drop_controls
+from indexer.text import decode_entities, drop_controls
 
 STATUSES = ("draft", "in_review", "approved", "withdrawn")
 
@@ -47,10 +47,14 @@ def nfc(text: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """NFC with runs of whitespace (newlines, tabs, NBSP) collapsed to one space and
-    control characters dropped: catalog text never means them, they garble feeds and
-    exports, and PostgreSQL refuses a NUL byte in a text column."""
-    text = drop_controls(text)
+    """NFC with runs of whitespace (newlines, tabs, NBSP) collapsed to one space, HTML
+    character references decoded (`&trade;` -> `™`) and control characters dropped:
+    catalog text never means them, they garble feeds and exports, and PostgreSQL refuses
+    a NUL byte in a text column."""
+    return _collapse(decode_entities(drop_controls(text)))
+
+
+def _collapse(text: str) -> str:
     if text.isascii() and "  " not in text and "\n" not in text and "\t" not in text and "\r" not in text:
         return text.strip()
     return " ".join(nfc(text).split())
@@ -59,11 +63,11 @@ def clean_text(text: str) -> str:
 def strip_html(text: str) -> str:
     """Plain text of an HTML fragment, for search: tags and scripts removed, entities decoded."""
     if "<" not in text and "&" not in text:
-        return clean_text(text)
+        return clean_text(text)  # nothing to strip or decode
     text = _BLOCKS.sub(" ", text)
     text = _COMMENTS.sub(" ", text)
     text = _TAGS.sub(" ", text)
-    return clean_text(html.unescape(text))
+    return _collapse(html.unescape(drop_controls(text)))  # decoded once: `&amp;lt;` is `&lt;`
 
 
 def parse_bool(text: str) -> bool:
@@ -158,7 +162,13 @@ def split_values(text: str, separator: str) -> list[str]:
     return [v for v in (clean_text(p) for p in text.split(separator)) if v]
 
 
+# Attribute names spelled two ways by real exports (Shopify's sample jewellery CSV names
+# one product's option `Color` and another's `Colour`): one attribute, one facet.
+_ATTRIBUTE_SPELLINGS = {"colour": "color", "colours": "color", "colors": "color", "sizes": "size"}
+
+
 def attribute_name(column: str) -> str:
     """The attribute a column becomes: `Main Color` -> `main_color`."""
     name = clean_text(column).casefold()
-    return re.sub(r"[\s\-./]+", "_", name).strip("_") or "column"
+    name = re.sub(r"[\s\-./]+", "_", name).strip("_") or "column"
+    return _ATTRIBUTE_SPELLINGS.get(name, name)

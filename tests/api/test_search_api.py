@@ -106,3 +106,43 @@ def test_asset_search_facets_colours_and_background(catalog: Catalog) -> None:
     body = catalog.client.get("/api/search", params={"type": "asset", "facets": "colors,background"}).json()
     assert body["total"] > 0
     assert {f["value"] for f in body["facets"]["background"]} <= {"white", "transparent", "other"}
+
+
+def test_a_reversed_range_is_a_problem_naming_the_parameter(catalog: Catalog) -> None:
+    response = catalog.client.get("/api/search", params={"range.price": "300..10", "facets": "brand"})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["field"] == "range.price" and "range.price" in problem["detail"]
+
+
+def test_a_range_bound_that_is_not_a_number_is_a_problem_naming_the_parameter(catalog: Catalog) -> None:
+    for text in ("cheap..10", "10..lots", "10", "nan..1"):
+        response = catalog.client.get("/api/search", params={"range.price": text})
+        assert response.status_code == 422, text
+        assert response.json()["field"] == "range.price"
+    dates = catalog.client.post("/api/search", json={"ranges": {"updated_at": "2025-01-01..2024-01-01"}})
+    assert (dates.status_code, dates.json()["field"]) == (422, "range.updated_at")
+
+
+def test_an_open_or_equal_range_is_accepted(catalog: Catalog) -> None:
+    for text in ("10..10", "..60", "20..", "2024-01-01..2024-01-01T12:00:00+00:00"):
+        name = "range.updated_at" if text.startswith("2024") else "range.price"
+        assert catalog.client.get("/api/search", params={name: text}).status_code == 200, text
+
+
+def test_a_filter_value_matches_whatever_its_case(catalog: Catalog) -> None:
+    sizes = catalog.client.get("/api/search", params={"facets": "size", "facet_size": 50}).json()["facets"]["size"]
+    shown = sizes[0]["value"]
+    assert shown == shown.upper() or not shown.isalpha()  # letter sizes in capitals: M, XL
+    for spelled in (shown, shown.lower()):
+        body = catalog.client.get("/api/search", params={"filter.size": spelled, "facets": "size"}).json()
+        assert body["total"] == sizes[0]["count"], spelled
+
+
+def test_a_taxonomy_synonym_finds_products_through_the_api(catalog: Catalog) -> None:
+    # The sample catalog names its tees "T-Shirt"; the taxonomy says tee = t-shirt.
+    shirts = catalog.client.get("/api/search", params={"q": "t-shirt", "mode": "keyword", "size": 100}).json()
+    tees = catalog.client.get("/api/search", params={"q": "tee", "mode": "keyword", "size": 100}).json()
+    assert tees["total"] == shirts["total"] > 0
+    assert all("T-Shirt" in h["title"] for h in tees["hits"])

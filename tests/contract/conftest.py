@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from contract_catalog import Catalog, Oracle, catalog_docs
+from keyword_catalog import keyword_docs
 
 from discovery.config import SearchSettings
 from discovery.store.index.base import SearchBackend
@@ -55,6 +56,19 @@ def catalog(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     engine = make_backend(request.param, request, tmp_path_factory.mktemp("catalog") / "idx", prefix)
     engine.ensure_ready()
     docs = catalog_docs()
+    report = engine.upsert(docs, refresh=True)
+    assert not report.failed, report.failed
+    yield Catalog(engine, Oracle(docs))
+    release(engine)
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def keyword_catalog(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Catalog]:
+    """One engine per module loaded with `keyword_catalog` (spellings, plurals, typos)."""
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    engine = make_backend(request.param, request, tmp_path_factory.mktemp("keywords") / "idx", prefix)
+    engine.ensure_ready()
+    docs = keyword_docs()
     report = engine.upsert(docs, refresh=True)
     assert not report.failed, report.failed
     yield Catalog(engine, Oracle(docs))

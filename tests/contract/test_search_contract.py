@@ -189,7 +189,7 @@ def test_facet_counts_equal_hand_counts(catalog: Catalog) -> None:
 def test_facets_follow_the_text_query(catalog: Catalog) -> None:
     result = run(catalog, text="hoodie", facets=("brand", "color"))
     assert facet(result, "brand") == {"Acme": 3}
-    assert facet(result, "color") == {"red": 1, "blue": 2, "black": 1}
+    assert facet(result, "color") == {"Red": 1, "Blue": 2, "Black": 1}
 
 
 def test_facets_are_disjunctive(catalog: Catalog) -> None:
@@ -207,20 +207,20 @@ def test_selected_values_are_listed_as_selected_even_at_zero(catalog: Catalog) -
     assert (brands["Acme"].count, brands["Acme"].selected) == (0, True)
     assert (brands["Nordic"].count, brands["Nordic"].selected) == (1, False)
     colors = {v.value: v for v in result.facets["color"]}
-    assert (colors["yellow"].count, colors["yellow"].selected) == (0, True)
-    assert colors["red"].count == 2 and not colors["red"].selected
+    assert (colors["Yellow"].count, colors["Yellow"].selected) == (0, True)
+    assert colors["Red"].count == 2 and not colors["Red"].selected
 
 
 def test_facet_size_keeps_the_most_frequent_ties_by_value(catalog: Catalog) -> None:
     result = run(catalog, facets=("color",), facet_size=2)
-    assert [(v.value, v.count) for v in result.facets["color"]] == [("red", 3), ("blue", 2)]
+    assert [(v.value, v.count) for v in result.facets["color"]] == [("Red", 3), ("Blue", 2)]
 
 
 def test_a_selected_value_beyond_facet_size_is_still_listed(catalog: Catalog) -> None:
     result = run(catalog, filters={"color": ("white",)}, facets=("color",), facet_size=1)
     listed = {v.value: (v.count, v.selected) for v in result.facets["color"]}
-    assert listed["red"] == (3, False)
-    assert listed["white"] == (1, True)
+    assert listed["Red"] == (3, False)
+    assert listed["White"] == (1, True)
 
 
 # -- sorting and paging --------------------------------------------------------------------

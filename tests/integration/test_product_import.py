@@ -219,8 +219,8 @@ class ImportOnAnEngine:
             SearchQuery(filters={"sku": ("P0010",), "type": ("product",)}, facets=("color", "size"))
         )
         assert [h.key for h in result.hits] == ["P0010"]
-        assert {f.value for f in result.facets["color"]} == {"green", "black", "white"}
-        assert {f.value for f in result.facets["size"]} == {"s", "m", "l"}
+        assert {f.value for f in result.facets["color"]} == {"Green", "Black", "White"}
+        assert {f.value for f in result.facets["size"]} == {"S", "M", "L"}
         # A variant is no hit of its own: its SKU and colour find its family, whose stored
         # variants say which one is black.
         assert backend.get(["product:P0012"]) == {}
@@ -273,7 +273,7 @@ class ImportOnAnEngine:
         assert [h.key for h in old.hits] == ["P0010"]
         variants = cast(list[dict[str, Any]], old.hits[0].stored["variants"])
         assert {v["sku"] for v in variants} == {"P0011", "P0013"}
-        assert {f.value for f in old.facets["color"]} == {"green", "white"}  # P0012's black left with it
+        assert {f.value for f in old.facets["color"]} == {"Green", "White"}  # P0012's black left with it
 
     def test_completeness_is_filterable_and_follows_the_channel_rules(
         self, records: Records, backend: SearchBackend, settings: Settings, export: Path

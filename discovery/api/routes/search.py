@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from discovery.api.deps import CallerDep, CtxDep
-from discovery.api.params import prefixed
+from discovery.api.params import parse_range, prefixed
 from discovery.errors import InvalidQuery
 from discovery.services import analytics
 from discovery.services import search as service
@@ -94,7 +94,7 @@ def _to_request(body: SearchBody, filters: dict[str, tuple[str, ...]], ranges: d
         type=body.type,
         mode=body.mode,
         filters=filters,
-        ranges={name: service.parse_range(name, text) for name, text in ranges.items()},
+        ranges={name: parse_range(name, text) for name, text in ranges.items()},
         facets=(body.facets and _split(body.facets)) or (),
         facet_size=body.facet_size,
         sort=body.sort,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
 from discovery.domain import DocType, JSONObject, JSONScalar
+from discovery.store.index.synonyms import Synonyms
 
 SortKey = Literal["relevance", "price", "-price", "newest", "name", "popular"]
 VectorField = Literal["text_vector", "image_vector"]
@@ -57,13 +58,16 @@ class SearchQuery:
     """A backend-neutral query.
 
     Match set: with empty `text` and no `include_ids`, every document of `types`.
-    Otherwise the documents whose text matches `text` (when `text_match`) plus the
-    documents named in `include_ids` (vector candidates chosen by the service). The
-    match set is then narrowed by `filters` and `ranges`.
+    Otherwise the documents whose text matches `text` (when `text_match`, by the rules of
+    `text_rules`; a phrase of `text` that `synonyms` knows also matches as any of its
+    alternatives) plus the documents named in `include_ids` (vector candidates chosen by
+    the service). The match set is then narrowed by `filters` and `ranges`.
 
     Filter grammar: `filters` maps a keyword field to values; a document passes a field
     when it holds any of its values (OR within a field), and must pass every field (AND
-    across fields). `ranges` are inclusive and AND-ed.
+    across fields). Values compare as the index holds them (`documents.keyword_value`:
+    `xl` is `XL`, `gray` is `Grey`), and facets list them in that form. `ranges` are
+    inclusive and AND-ed.
 
     Facets are disjunctive: the counts of facet F are computed over the match set
     narrowed by every filter except F's own; hits are narrowed by all filters. Selected
@@ -92,6 +96,7 @@ class SearchQuery:
     track_total_limit: int = 10_000
     only_ids: tuple[str, ...] | None = None  # narrows the match set to these documents
     stored: bool = True  # False: hits may leave out `stored` and highlights (a ranking window, not a page)
+    synonyms: Synonyms | None = None  # query-time synonyms (the service's: taxonomy plus the synonyms file)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 
+from discovery.colors import color_label
 from discovery.domain import Asset, DocType, JSONObject, JSONValue, Product
 from discovery.errors import InvalidQuery
 from discovery.store.index.base import IndexDoc, Range
@@ -60,6 +62,36 @@ NEVER_EXPIRES = "9999-12-31T00:00:00+00:00"
 
 # Attributes that become facets of their own (variants contribute theirs to the parent).
 FACET_ATTRIBUTES: tuple[str, ...] = ("color", "size", "material")
+
+
+# Keyword fields whose values are spelled many ways by catalogs (`XL`, `xl`, `Gray`,
+# `grey`): the index holds one canonical form of each, which is also what a filter on the
+# field is turned into and what its facet shows.
+CANONICAL_FIELDS: tuple[str, ...] = ("color", "colors", "size", "material")
+_LETTER_SIZE = re.compile(r"^(?:\d*x{0,4}[sl]|m|\d*xl)$")  # s, m, l, xs, xl, xxl, 3xl, xxxs
+
+
+def keyword_value(name: str, value: str) -> str:
+    """The form the index holds for `value` of keyword field `name`, depending only on
+    the value folded (case, spaces): colours by the colour vocabulary (`gray` -> `Grey`),
+    letter sizes in capitals (`xl` -> `XL`), other words capitalised (`organic cotton`
+    -> `Organic Cotton`). Fields not in `CANONICAL_FIELDS` keep their value."""
+    if name not in CANONICAL_FIELDS:
+        return value
+    if name in ("color", "colors"):
+        return color_label(value)
+    words = value.casefold().split()
+    if name == "size" and len(words) == 1 and _LETTER_SIZE.match(words[0]):
+        return words[0].upper()
+    return " ".join(w[:1].upper() + w[1:] if w.isalpha() and len(w) > 2 else w for w in words)
+
+
+def canonical_filters(filters: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """The filters with every value in the form the index holds (`XL` and `xl` filter
+    alike); both engines narrow by these, and the selected facet values are these."""
+    return {
+        name: tuple(dict.fromkeys(keyword_value(name, v) for v in values)) for name, values in filters.items()
+    }
 
 
 def check_fields(filters: Mapping[str, Sequence[str]], ranges: Mapping[str, Range], facets: Sequence[str]) -> None:
@@ -124,7 +156,7 @@ def _flatten_text(value: JSONValue) -> list[str]:
 
 
 def _attr_values(attributes: JSONObject, name: str) -> list[str]:
-    return [v.casefold() for v in _flatten_text(attributes.get(name)) if v]
+    return [keyword_value(name, v) for v in _flatten_text(attributes.get(name)) if v.strip()]
 
 
 def _unique(values: Iterable[str]) -> list[str]:
@@ -281,7 +313,9 @@ def asset_to_doc(
         "background": [asset.background] if asset.background else [],
         "orientation": [asset.orientation] if asset.orientation else [],
         "resolution": [r] if (r := resolution_class(asset.width, asset.height)) else [],
-        "colors": [str(c.get("name")) for c in asset.colors if isinstance(c, dict) and c.get("name")],
+        "colors": _unique(
+            keyword_value("colors", str(c.get("name"))) for c in asset.colors if isinstance(c, dict) and c.get("name")
+        ),
         "tags": _unique(accepted),
         "tags_suggested": _unique(suggested),
         "collections": list(asset.collections),

@@ -8,7 +8,7 @@ the query (`text_rules`). Offsets are character offsets into `Highlight.text`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -32,15 +32,23 @@ class WordMatcher:
     """Decides which indexed tokens a query's words matched; caches across a page."""
 
     words: Sequence[str]
+    stem: Callable[[str], str] | None = None  # the stemmed fields' stemmer: tokens match by stem too
+    also: Sequence[str] = ()  # words matched as written or stemmed only (synonyms' words)
     _fuzzy: dict[str, bool] = field(default_factory=dict)
+    _stems: frozenset[str] | None = None
 
     def exact_set(self, tokens: set[str]) -> set[str]:
-        """The tokens that are a query word as typed, or start with the last word (the
-        prefix match search as you type makes)."""
+        """The tokens that are a query word as typed or stemmed, or start with the last
+        word (the prefix match search as you type makes)."""
         last = self.words[-1] if self.words else ""
-        found = tokens.intersection(self.words)
+        found = tokens.intersection([*self.words, *self.also])
         if last:
             found.update(t for t in tokens if t.startswith(last))
+        stem = self.stem
+        if stem is not None:
+            if self._stems is None:
+                self._stems = frozenset(stem(w) for w in [*self.words, *self.also])
+            found.update(t for t in tokens - found if stem(t) in self._stems)
         return found
 
     def fuzzy(self, token: str, words: Iterable[str]) -> bool:
@@ -56,9 +64,12 @@ class WordMatcher:
         which keeps highlighting cheap where a word matched as typed."""
         seen = set(tokens)
         last = self.words[-1] if self.words else ""
+        stems = {self.stem(t) for t in seen} if self.stem is not None else set()
         out = []
         for w in self.words:
             if w in seen or (w == last and any(t.startswith(last) for t in seen)):
+                continue
+            if self.stem is not None and self.stem(w) in stems:
                 continue
             out.append(w)
         return out

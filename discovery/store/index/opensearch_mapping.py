@@ -3,10 +3,12 @@
 The `_source` of a document is the `IndexDoc` itself (`dataclasses.asdict`, vectors left
 out when absent) plus two derived fields, so `get` reads documents back unchanged:
 
-- `text.<name>`: weighted text, analysed by `folded` (split on non-alphanumerics, lowercase,
-  ASCII-fold: the embedded engine's analyzer), each copied into `all_text` (where prefix
-  and fuzzy matching run once instead of per field) and, for names and titles, into
-  `name_exact` (a keyword normalised the same way, for the exact-name boost).
+- `text.<name>`: weighted text, analysed by `folded_en` (split on non-alphanumerics,
+  lowercase, ASCII-fold, then Snowball's English stemmer `porter2`: the embedded
+  engine's stemmed fields), each copied into `all_text` (`folded`, not stemmed: where
+  prefix and fuzzy matching run once instead of per field, on the words as written)
+  and, for names and titles, into `name_exact` (a keyword normalised the same way, for
+  the exact-name boost).
 - `locale_text.<locale>.<name>`: mapped on first sight by dynamic templates, with the
   language analyser OpenSearch has for that locale and a `folded` sub-field;
   `locale_all.<locale>` (derived) is the locale's catch-all.
@@ -25,9 +27,10 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from discovery.store.index.base import IndexDoc
-from discovery.store.index.documents import DATE_FIELDS, KEYWORD_FIELDS, NUMBER_FIELDS, TEXT_WEIGHTS
+from discovery.store.index.documents import DATE_FIELDS, KEYWORD_FIELDS, NUMBER_FIELDS, TEXT_WEIGHTS, keyword_value
 
 FOLDED = "folded"
+STEMMED = "folded_en"
 ALL_TEXT = "all_text"
 NAME_EXACT = "name_exact"
 LOCALE_TEXT = "locale_text"
@@ -53,7 +56,11 @@ NON_WORD = r"[^\p{L}\p{N}]+"
 ANALYSIS: dict[str, Any] = {
     "tokenizer": {"words": {"type": "pattern", "pattern": NON_WORD}},
     "char_filter": {"non_word": {"type": "pattern_replace", "pattern": NON_WORD, "replacement": " "}},
-    "analyzer": {FOLDED: {"type": "custom", "tokenizer": "words", "filter": ["lowercase", "asciifolding"]}},
+    "filter": {"english_stem": {"type": "stemmer", "language": "porter2"}},  # = tantivy's "english"
+    "analyzer": {
+        FOLDED: {"type": "custom", "tokenizer": "words", "filter": ["lowercase", "asciifolding"]},
+        STEMMED: {"type": "custom", "tokenizer": "words", "filter": ["lowercase", "asciifolding", "english_stem"]},
+    },
     "normalizer": {
         "exact": {"type": "custom", "char_filter": ["non_word"], "filter": ["lowercase", "asciifolding", "trim"]}
     },
@@ -79,7 +86,7 @@ def index_settings(*, refresh_interval: str | None = None) -> dict[str, Any]:
 
 def _text_property(name: str) -> dict[str, Any]:
     copy_to = [ALL_TEXT, NAME_EXACT] if name in NAME_FIELDS else [ALL_TEXT]
-    return {"type": "text", "analyzer": FOLDED, "copy_to": copy_to}
+    return {"type": "text", "analyzer": STEMMED, "copy_to": copy_to}
 
 
 def _language_text(analyzer: str) -> dict[str, Any]:
@@ -146,6 +153,10 @@ def to_source(doc: IndexDoc) -> str:
     """The JSON body of `doc`; raises ValueError for what OpenSearch could not hold
     (a number or vector component that is not finite)."""
     body = asdict(doc)
+    # Keywords in the form filters are turned into (`documents.keyword_value`).
+    body["keywords"] = {
+        name: list(dict.fromkeys(keyword_value(name, v) for v in values)) for name, values in doc.keywords.items()
+    }
     for name in VECTOR_FIELDS:
         vector = body.get(name)
         if vector is None:

@@ -6,9 +6,11 @@ each word becomes `match`-family clauses on named fields, which analyse it as pl
 text. So `*:*`, `name:x`, quotes and brackets are just (absent) words.
 
 Text rules (the embedded engine's, `text_rules`): every word must match some weighted
-field (AND across words, each word free to match a different field); the last word also
-matches as a prefix; each word tolerates typos by its length (`AUTO:4,8`); the whole
-phrase in a name and an exact name score extra.
+field (AND across words, each word free to match a different field), as typed or stemmed
+(the weighted fields are stemmed); the last word also matches as a prefix; each word
+tolerates typos by its length as typed (`text_rules.fuzzy_distance`, sent as a number);
+a phrase with synonyms matches as itself or as one of its alternatives; the whole phrase
+in a name and an exact name score extra.
 """
 
 from __future__ import annotations
@@ -22,20 +24,21 @@ from discovery.domain import DocType
 from discovery.errors import InvalidQuery
 from discovery.store.index import opensearch_mapping as om
 from discovery.store.index.base import Range
-from discovery.store.index.documents import NUMBER_FIELDS, TEXT_WEIGHTS
+from discovery.store.index.documents import NUMBER_FIELDS, TEXT_WEIGHTS, keyword_value
 from discovery.store.index.sortkeys import iso_to_epoch
-from discovery.store.index.text_rules import MAX_QUERY_WORDS
+from discovery.store.index.synonyms import Synonyms
+from discovery.store.index.text_rules import MAX_QUERY_WORDS, fuzzy_distance
 
 Clause = dict[str, Any]
 
 TEXT_QUERY_NAME = "text"  # `_name` of the text clause: hits carry it in `matched_queries`
-FUZZINESS = "AUTO:4,8"  # = text_rules.fuzzy_distance
 MAX_EXPANSIONS = 100
 PREFIX_BOOST = 1.0
 FUZZY_BOOST = 0.5
 LOCALE_BOOST = 1.2
 PHRASE_BOOST = 2.0
 EXACT_NAME_BOOST = 25.0
+SYNONYM_BOOST = 0.8
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -57,29 +60,48 @@ def _locale_fields(locale: str) -> list[tuple[str, float]]:
     return out
 
 
-def _word(word: str, *, last: bool, locale: str | None) -> Clause:
-    """One word: an exact match in any weighted field, or (in the catch-alls) a prefix
-    match when it is the last word, or a match within its typo distance."""
+def _weighted_fields(locale: str | None) -> list[tuple[str, float]]:
     fields = [(f"text.{name}", weight) for name, weight in TEXT_WEIGHTS.items()]
+    return fields + _locale_fields(locale) if locale else fields
+
+
+def _word(word: str, *, last: bool, locale: str | None) -> Clause:
+    """One word: an exact or stemmed match in any weighted field, or (in the catch-alls,
+    as written) a prefix match when it is the last word, or a match within its typo
+    distance."""
     catch_alls = [om.ALL_TEXT]
     if locale:
-        fields += _locale_fields(locale)
         catch_alls += [f"{om.LOCALE_ALL}.{locale}", f"{om.LOCALE_ALL}.{locale}.{om.FOLDED}"]
-    options: list[Clause] = [
-        {"multi_match": {"query": word, "type": "most_fields", "operator": "and", "fields": _weighted(fields)}}
-    ]
+    options: list[Clause] = [_exact(word, locale)]
+    distance = fuzzy_distance(word.casefold())
     for field in catch_alls:
         if last:
             options.append({"match_bool_prefix": {field: {"query": word, "operator": "and", "boost": PREFIX_BOOST}}})
-        options.append({
-            "match": {
-                field: {
-                    "query": word, "operator": "and", "fuzziness": FUZZINESS, "fuzzy_transpositions": True,
-                    "prefix_length": 0, "max_expansions": MAX_EXPANSIONS, "boost": FUZZY_BOOST,
+        if distance:
+            options.append({
+                "match": {
+                    field: {
+                        "query": word, "operator": "and", "fuzziness": distance, "fuzzy_transpositions": True,
+                        "prefix_length": 0, "max_expansions": MAX_EXPANSIONS, "boost": FUZZY_BOOST,
+                    }
                 }
-            }
-        })
+            })
     return {"bool": {"should": options, "minimum_should_match": 1}}
+
+
+def _exact(word: str, locale: str | None, boost: float = 1.0) -> Clause:
+    """`word` as written or stemmed, in any weighted field, scored by the field's weight."""
+    return {
+        "multi_match": {
+            "query": word, "type": "most_fields", "operator": "and", "fields": _weighted(_weighted_fields(locale)),
+            "boost": boost,
+        }
+    }
+
+
+def _alternative(phrase: Sequence[str], locale: str | None) -> Clause:
+    """A synonym's words, each as written or stemmed (no typos: they are spelled right)."""
+    return {"bool": {"must": [_exact(w, locale, SYNONYM_BOOST) for w in phrase]}}
 
 
 def _phrase_boosts(ws: Sequence[str], locale: str | None) -> list[Clause]:
@@ -94,27 +116,38 @@ def _phrase_boosts(ws: Sequence[str], locale: str | None) -> list[Clause]:
     return boosts
 
 
-def text_query(ws: Sequence[str], locale: str | None) -> Clause:
-    """Every word must match; phrase and exact-name matches add to the score."""
+def text_query(ws: Sequence[str], locale: str | None, synonyms: Synonyms | None = None) -> Clause:
+    """Every word (or phrase with synonyms) must match; phrase and exact-name matches add
+    to the score."""
     if not ws:
         return {"match_none": {}}
     musts = [_word(w, last=i == len(ws) - 1, locale=locale) for i, w in enumerate(ws)]
+    for group in reversed(synonyms.groups(ws) if synonyms else []):
+        own = musts[group.start] if group.end - group.start == 1 else {"bool": {"must": musts[group.start : group.end]}}
+        alternatives = [_alternative(phrase, locale) for phrase in group.alternatives]
+        musts[group.start : group.end] = [{"bool": {"should": [own, *alternatives], "minimum_should_match": 1}}]
     return {"bool": {"must": musts, "should": _phrase_boosts(ws, locale), "_name": TEXT_QUERY_NAME}}
 
 
-def highlight_query(field: str, ws: Sequence[str]) -> Clause:
-    """What to mark in one field: each word as typed or within its typo distance, the
-    last also as a prefix (the same words the search matched)."""
-    options: list[Clause] = [
-        {"match": {field: {"query": w, "fuzziness": FUZZINESS, "max_expansions": MAX_EXPANSIONS}}} for w in ws
-    ]
+def highlight_query(field: str, ws: Sequence[str], synonyms: Synonyms | None = None) -> Clause:
+    """What to mark in one field: each word as typed, stemmed or within its typo
+    distance, the last also as a prefix, and the words of any synonym it matched (the
+    same words the search matched)."""
+    options: list[Clause] = []
+    for w in ws:
+        distance = fuzzy_distance(w.casefold())
+        fuzzy = {"fuzziness": distance, "max_expansions": MAX_EXPANSIONS} if distance else {}
+        options.append({"match": {field: {"query": w, **fuzzy}}})
     if ws:
         options.append({"match_bool_prefix": {field: {"query": ws[-1]}}})
+    for group in synonyms.groups(ws) if synonyms else []:
+        options += [{"match": {field: {"query": " ".join(phrase)}}} for phrase in group.alternatives]
     return {"bool": {"should": options}}
 
 
 def keyword(name: str, values: Sequence[str]) -> Clause:
-    return {"terms": {om.keyword_path(name): list(dict.fromkeys(values))}}
+    """Documents holding any of `values` in `name`, each value as the index holds it."""
+    return {"terms": {om.keyword_path(name): list(dict.fromkeys(keyword_value(name, v) for v in values))}}
 
 
 def types(wanted: Sequence[DocType]) -> Clause | None:

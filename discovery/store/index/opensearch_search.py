@@ -26,7 +26,7 @@ from discovery.errors import InvalidQuery
 from discovery.store.index import opensearch_mapping as om
 from discovery.store.index import opensearch_query as oq
 from discovery.store.index.base import FacetValue, Highlight, Hit, SearchQuery
-from discovery.store.index.documents import TEXT_WEIGHTS, check_fields
+from discovery.store.index.documents import TEXT_WEIGHTS, canonical_filters, check_fields
 from discovery.store.index.highlights import fragment
 
 Clause = dict[str, Any]
@@ -69,9 +69,10 @@ def plan(q: SearchQuery) -> Plan:
         raise InvalidQuery("offset and size must be >= 0, facet_size >= 1", field="size")
     has_text = bool(q.text.strip())
     ws = oq.words(q.text) if has_text else []
-    text = oq.text_query(ws, q.locale) if has_text and q.text_match else None
+    text = oq.text_query(ws, q.locale, q.synonyms) if has_text and q.text_match else None
     everything = not has_text and not q.include_ids
-    filters = {name: values for name, values in q.filters.items() if values}  # no values: no constraint
+    # As the index holds them (`XL` for `xl`); no values: no constraint.
+    filters = {name: values for name, values in canonical_filters(q.filters).items() if values}
     facet_fields = set(q.facets)
     query_filters = oq.scope(q.types, q.ranges)
     query_filters += [oq.keyword(n, v) for n, v in filters.items() if n not in facet_fields]
@@ -93,7 +94,7 @@ def plan(q: SearchQuery) -> Plan:
     markers = (f"\ue000{secrets.token_hex(4)}\ue001", f"\ue002{secrets.token_hex(4)}\ue003")
     highlighted: dict[str, str] = {}
     if q.highlight and text is not None and ws:
-        highlighted = _highlight(body, ws, q.locale, markers)
+        highlighted = _highlight(body, ws, q, markers)
     return Plan(body, ws, highlighted, filters, tuple(dict.fromkeys(q.facets)), key_sort, everything, skip, markers)
 
 
@@ -164,8 +165,9 @@ def _after_fits(after: Sequence[object], sort: Sequence[Any]) -> bool:
     return True
 
 
-def _highlight(body: dict[str, Any], ws: Sequence[str], locale: str | None, markers: tuple[str, str]) -> dict[str, str]:
+def _highlight(body: dict[str, Any], ws: Sequence[str], q: SearchQuery, markers: tuple[str, str]) -> dict[str, str]:
     highlighted = {f"text.{name}": name for name in TEXT_WEIGHTS}
+    locale = q.locale
     if locale:  # the reader's language wins over the default text of the same field
         highlighted |= {f"{om.LOCALE_TEXT}.{locale}.{name}": name for name in TEXT_WEIGHTS}
     body["highlight"] = {
@@ -173,7 +175,7 @@ def _highlight(body: dict[str, Any], ws: Sequence[str], locale: str | None, mark
         "post_tags": [markers[1]],
         "number_of_fragments": 0,  # the whole value, verbatim: offsets are computed here
         "require_field_match": True,
-        "fields": {field: {"highlight_query": oq.highlight_query(field, ws)} for field in highlighted},
+        "fields": {field: {"highlight_query": oq.highlight_query(field, ws, q.synonyms)} for field in highlighted},
     }
     return highlighted
 

@@ -20,7 +20,8 @@ from discovery.errors import InvalidQuery
 from discovery.store.index import sortkeys
 from discovery.store.index import tantivy_schema as ts
 from discovery.store.index.base import Range
-from discovery.store.index.documents import NUMBER_FIELDS, TEXT_WEIGHTS
+from discovery.store.index.documents import NUMBER_FIELDS, TEXT_WEIGHTS, keyword_value
+from discovery.store.index.synonyms import Synonyms
 from discovery.store.index.text_rules import MAX_QUERY_WORDS, fuzzy_distance
 
 PREFIX_BOOST = 1.0
@@ -28,6 +29,16 @@ FUZZY_BOOST = 0.5
 LOCALE_BOOST = 1.2  # a match in the reader's language beats the same match in the default
 PHRASE_BOOST = 2.0
 EXACT_NAME_BOOST = 25.0  # "an exact name match ranks first"
+SYNONYM_BOOST = 0.8  # a synonym's match is worth a little less than the word typed
+
+
+@dataclass(frozen=True, slots=True)
+class _Fields:
+    """Where one query's words are matched: the catch-alls of the wanted types."""
+
+    folded: list[str]  # as written: prefix and typo matching
+    stemmed: list[str]  # stemmed: a word and its other number
+    localized: list[str]  # the reader's language, as written
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,52 +77,71 @@ class QueryBuilder:
     def words(self, text: str) -> list[str]:
         return ts.words_of(ts.analyzer(), text)[:MAX_QUERY_WORDS]
 
-    def text(self, words: Sequence[str], locale: str | None, types: Sequence[DocType] = ts.DOC_TYPES) -> TextQuery:
-        """Every word must match (any weighted field of a document of `types`); the last
-        also as a prefix; each within its typo distance; the whole phrase and an exact
-        name score extra. The match carries the type (`t_all_<type>`), so callers add no
-        type filter to it."""
+    def text(
+        self,
+        words: Sequence[str],
+        locale: str | None,
+        types: Sequence[DocType] = ts.DOC_TYPES,
+        synonyms: Synonyms | None = None,
+    ) -> TextQuery:
+        """Every word must match (any weighted field of a document of `types`): as typed,
+        stemmed, within its typo distance, or (the last) as a prefix; a phrase with
+        synonyms matches as itself or as one of its alternatives. Stemmed matches score
+        by field weight, corrections and prefixes a constant below; the whole phrase and
+        an exact name score extra. The match carries the type (`t_all_<type>`), so
+        callers add no type filter to it."""
         wanted = [t for t in ts.DOC_TYPES if t in types]
         if not words or not wanted:
             return TextQuery(Query.empty_query(), Query.empty_query())
         loc = ts.locale_key(locale) if locale else None
-        fields = [ts.all_text_field(t) for t in wanted]
-        if loc:
-            fields += [f"{ts.LOCALE_TEXT}.{loc}.{ts.locale_all_key(t)}" for t in wanted]
-        matches = [
-            self._word_match(w, fields, last=i == len(words) - 1, known=self._spelled_as_indexed(w, wanted))
-            for i, w in enumerate(words)
-        ]
-        scores = [q for w in words for q in self._word_scores(w, loc)] + self._phrase_boosts(words, loc)
+        fields = _Fields(
+            folded=[ts.all_text_field(t) for t in wanted],
+            stemmed=[ts.stem_field(t) for t in wanted],
+            localized=[f"{ts.LOCALE_TEXT}.{loc}.{ts.locale_all_key(t)}" for t in wanted] if loc else [],
+        )
+        stems = [ts.stem(w) for w in words]
+        pairs = list(zip(words, stems, strict=True))
+        matches = [self._word_match(w, st, fields, last=i == len(pairs) - 1) for i, (w, st) in enumerate(pairs)]
+        scores = [q for w, st in pairs for q in self._word_scores(w, st, loc)]
+        for group in reversed(synonyms.groups(words) if synonyms else []):
+            alternatives = [self.words(" ".join(phrase)) for phrase in group.alternatives]
+            own = all_of(matches[group.start : group.end])
+            matches[group.start : group.end] = [any_of([own, *(self._phrase_match(a, fields) for a in alternatives)])]
+            scores += [
+                q for a in alternatives for w in a for q in self._word_scores(w, ts.stem(w), loc, SYNONYM_BOOST)
+            ]
+        scores += self._phrase_boosts(words, stems, loc)
         scored = Query.boolean_query([(Occur.Must, q) for q in matches] + [(Occur.Should, q) for q in scores])
         return TextQuery(scored, unscored(all_of(matches)))
 
-    def _word_match(self, word: str, fields: Sequence[str], *, last: bool, known: bool) -> Query:
-        """Whether a document matches `word`: run on the catch-all fields (every weighted
-        field's text), so fuzzy and prefix automata run once per type, not once per
-        field. Both automata also match the word as typed, so no plain term is added:
-        each clause of a union costs time on every matching document."""
+    def _word_match(self, word: str, stem: str, fields: _Fields, *, last: bool) -> Query:
+        """Whether a document matches `word`: its stem in the stemmed catch-alls, or the
+        word as written (the prefix and fuzzy automata also match it exactly) in the
+        folded ones, where each automaton runs once per type, not once per field."""
         s = self.schema
-        distance = 0 if known else fuzzy_distance(word)
-        options = []
-        for field in fields:
+        distance = fuzzy_distance(word)
+        options = [Query.term_query(s, field, stem) for field in fields.stemmed]
+        for field in [*fields.folded, *fields.localized]:
             if last:
                 prefix = Query.fuzzy_term_query(s, field, word, distance=0, prefix=True)
                 options.append(Query.boost_query(prefix, PREFIX_BOOST))
             if distance:
                 fuzzy = Query.fuzzy_term_query(s, field, word, distance=distance, transposition_cost_one=True)
                 options.append(Query.boost_query(fuzzy, FUZZY_BOOST))
-            if not last and not distance:
-                options.append(Query.term_query(s, field, word))
+        # The reader's language is folded, not stemmed: the word as written matches there.
+        options += [Query.term_query(s, field, word) for field in fields.localized if not last and not distance]
         return any_of(options)
 
-    def _spelled_as_indexed(self, word: str, types: Sequence[DocType]) -> bool:
-        """A word some document holds as typed is taken as meant: typo expansion is for
-        words the catalog does not know (as Typesense widens to typos only when the
-        exact words find nothing). The union with the fuzzy automaton doubled the cost
-        of every common word and let `shirt` also match `short`."""
-        searcher = self._searcher
-        return searcher is not None and any(searcher.doc_freq(ts.all_text_field(t), word) > 0 for t in types)
+    def _phrase_match(self, words: Sequence[str], fields: _Fields) -> Query:
+        """A synonym's words, each as written or stemmed (no typos: they are spelled right)."""
+        s = self.schema
+        return all_of([
+            any_of([
+                *(Query.term_query(s, field, ts.stem(w)) for field in fields.stemmed),
+                *(Query.term_query(s, field, w) for field in fields.localized),
+            ])
+            for w in words
+        ])
 
     def share(self, words: Sequence[str], types: Sequence[DocType], filters: Mapping[str, Sequence[str]]) -> float:
         """A rough share of all documents that documents of `types` holding every known
@@ -131,37 +161,41 @@ class QueryBuilder:
             share *= min(1.0, sum(searcher.doc_freq(ts.keyword_field(name), v) for v in values) / total)
         return share
 
-    def _word_scores(self, word: str, locale: str | None) -> list[Query]:
+    def _word_scores(self, word: str, stem: str, locale: str | None, boost: float = 1.0) -> list[Query]:
         """How much a match of `word` is worth, by the field it is in."""
         s = self.schema
         scores = [
-            Query.boost_query(Query.term_query(s, ts.text_field(name), word), weight)
+            Query.boost_query(Query.term_query(s, ts.text_field(name), stem), weight * boost)
             for name, weight in TEXT_WEIGHTS.items()
         ]
         if locale:
             scores += [
                 Query.boost_query(
-                    Query.term_query(s, f"{ts.LOCALE_TEXT}.{locale}.{name}", word), weight * LOCALE_BOOST
+                    Query.term_query(s, f"{ts.LOCALE_TEXT}.{locale}.{name}", word), weight * LOCALE_BOOST * boost
                 )
                 for name, weight in TEXT_WEIGHTS.items()
             ]
         return scores
 
-    def _phrase_boosts(self, words: Sequence[str], locale: str | None) -> list[Query]:
+    def _phrase_boosts(self, words: Sequence[str], stems: Sequence[str], locale: str | None) -> list[Query]:
         s = self.schema
         boosts = [Query.boost_query(Query.term_query(s, ts.NAME_EXACT, " ".join(words)), EXACT_NAME_BOOST)]
         if len(words) > 1:
-            fields = [ts.text_field(n) for n in ts.NAME_FIELDS]
+            pairs: list[tuple[str, list[str | tuple[int, str]]]] = [
+                (ts.text_field(n), list(stems)) for n in ts.NAME_FIELDS
+            ]
             if locale:
-                fields += [f"{ts.LOCALE_TEXT}.{locale}.{n}" for n in ts.NAME_FIELDS]
+                pairs += [(f"{ts.LOCALE_TEXT}.{locale}.{n}", list(words)) for n in ts.NAME_FIELDS]
             boosts += [
-                Query.boost_query(Query.phrase_query(s, f, list(words)), PHRASE_BOOST * TEXT_WEIGHTS["name"])
-                for f in fields
+                Query.boost_query(Query.phrase_query(s, f, terms), PHRASE_BOOST * TEXT_WEIGHTS["name"])
+                for f, terms in pairs
             ]
         return boosts
 
     def keyword(self, name: str, values: Sequence[str]) -> Query:
+        """Documents holding any of `values` in `name`, each value as the index holds it."""
         field = ts.keyword_field(name)
+        values = list(dict.fromkeys(keyword_value(name, v) for v in values))
         if len(values) == 1:
             return unscored(Query.term_query(self.schema, field, values[0]))
         return unscored(Query.term_set_query(self.schema, field, list(values)))

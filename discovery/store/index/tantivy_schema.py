@@ -1,10 +1,13 @@
 """How an `IndexDoc` is laid out in tantivy: the schema, the analyzer, the conversion.
 
 Field families (prefixes keep `tags` the text field apart from `tags` the keyword):
-`t_<name>` weighted text; `t_all_<type>` every default text field of one document type
-(fuzzy and prefix matching run once there instead of once per field; one per type, so
-a search for products matches on products' words alone and needs no type filter:
-intersecting with `k_type` cost more than the match itself); `ltext` per-locale text
+`t_<name>` weighted text, stemmed (`hoodies` and `hoodie` are one term); `t_all_<type>`
+every default text field of one document type, folded but not stemmed (fuzzy and prefix
+matching run once there instead of once per field, on the words as written, so `runn`
+still finds `running`; one per type, so a search for products matches on products' words
+alone and needs no type filter: intersecting with `k_type` cost more than the match
+itself); `t_stem_<type>` the same text stemmed (a word matches its other number there);
+`ltext` per-locale text
 as JSON (`ltext.<locale>.<name>`, and `ltext.<locale>._all_<type>`); `k_<name>` exact
 keywords (raw, fast: filters and terms aggregations); `n_<name>` numbers; `d_<name>`
 dates; `s_<sort>` sort keys (`sortkeys`); `name_exact` the folded name for the
@@ -29,9 +32,18 @@ from discovery.domain import DocType
 from discovery.errors import IndexLayoutChanged
 from discovery.store.index import sortkeys
 from discovery.store.index.base import IndexDoc
-from discovery.store.index.documents import DATE_FIELDS, KEYWORD_FIELDS, NUMBER_FIELDS, TEXT_WEIGHTS, split_doc_id
+from discovery.store.index.documents import (
+    DATE_FIELDS,
+    KEYWORD_FIELDS,
+    NUMBER_FIELDS,
+    TEXT_WEIGHTS,
+    keyword_value,
+    split_doc_id,
+)
 
 FOLDED = "folded"
+STEMMED = "folded_en"  # the default fields' language: English (Snowball, as OpenSearch's porter2)
+STEM_LANGUAGE = "english"
 ID = "id"
 ID_HASH = "id_hash"
 DOC_TYPES: tuple[DocType, ...] = get_args(DocType)
@@ -47,6 +59,10 @@ def text_field(name: str) -> str:
 
 def all_text_field(doc_type: DocType) -> str:
     return f"t_all_{doc_type}"
+
+
+def stem_field(doc_type: DocType) -> str:
+    return f"t_stem_{doc_type}"
 
 
 def locale_all_key(doc_type: DocType) -> str:
@@ -80,6 +96,22 @@ def folding_analyzer() -> tantivy.TextAnalyzer:
     )
 
 
+def stemming_analyzer() -> tantivy.TextAnalyzer:
+    """The folding analyzer, then the English stemmer (`Hoodies` -> `hoodi`, `dresses` ->
+    `dress`): Snowball's English, which OpenSearch's `porter2` stemmer also runs."""
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .filter(tantivy.Filter.stemmer(STEM_LANGUAGE))
+        .build()
+    )
+
+
+def _word_stemmer() -> tantivy.TextAnalyzer:
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.raw()).filter(tantivy.Filter.stemmer(STEM_LANGUAGE)).build()
+
+
 _local = threading.local()
 
 
@@ -92,14 +124,24 @@ def analyzer() -> tantivy.TextAnalyzer:
     return found
 
 
+def stem(word: str) -> str:
+    """A folded word as the stemmed fields hold it (the stemming analyzer's token for it)."""
+    found: tantivy.TextAnalyzer | None = getattr(_local, "stemmer", None)
+    if found is None:
+        found = _local.stemmer = _word_stemmer()
+    tokens = found.analyze(word)
+    return tokens[0] if tokens else word
+
+
 def build_schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field(ID, stored=True, fast=True, tokenizer_name="raw")
     sb.add_unsigned_field(ID_HASH, indexed=True, fast=True)
     for name in TEXT_WEIGHTS:
-        sb.add_text_field(text_field(name), tokenizer_name=FOLDED)
+        sb.add_text_field(text_field(name), tokenizer_name=STEMMED)
     for doc_type in DOC_TYPES:
         sb.add_text_field(all_text_field(doc_type), tokenizer_name=FOLDED)
+        sb.add_text_field(stem_field(doc_type), tokenizer_name=STEMMED)
     sb.add_json_field(LOCALE_TEXT, tokenizer_name=FOLDED)
     sb.add_text_field(NAME_EXACT, tokenizer_name="raw")
     for name in KEYWORD_FIELDS:
@@ -124,6 +166,7 @@ def open_index(path: str) -> tantivy.Index:
             f"the embedded index at {path} was written by another version of Discovery (its fields differ)"
         ) from exc
     index.register_tokenizer(FOLDED, folding_analyzer())
+    index.register_tokenizer(STEMMED, stemming_analyzer())
     # Searchers are reloaded by `refresh()` only, so a search never sees half a batch.
     index.config_reader(reload_policy="Manual")
     return index
@@ -167,11 +210,12 @@ def to_tantivy(doc: IndexDoc, analyzer: tantivy.TextAnalyzer) -> tantivy.Documen
     out = tantivy.Document()
     out.add_text(ID, doc.id)
     out.add_unsigned(ID_HASH, id_hash(doc.id))
-    all_text = all_text_field(doc.type)
+    all_text, stemmed = all_text_field(doc.type), stem_field(doc.type)
     for name, text in doc.text.items():
         if name in TEXT_WEIGHTS and text:
             out.add_text(text_field(name), text)
             out.add_text(all_text, text)
+            out.add_text(stemmed, text)
     name = next((doc.text[n] for n in NAME_FIELDS if doc.text.get(n)), "")
     if name:
         out.add_text(NAME_EXACT, " ".join(words_of(analyzer, name)))
@@ -180,9 +224,9 @@ def to_tantivy(doc: IndexDoc, analyzer: tantivy.TextAnalyzer) -> tantivy.Documen
     keywords: dict[str, list[str]] = {**doc.keywords, "type": [doc.type]}
     for kname, values in keywords.items():
         if kname in KEYWORD_FIELDS:
-            for value in dict.fromkeys(values):  # a value counts a document once
-                if value:
-                    out.add_text(keyword_field(kname), value)
+            # A value counts a document once, in the form filters are turned into.
+            for value in dict.fromkeys(keyword_value(kname, v) for v in values if v):
+                out.add_text(keyword_field(kname), value)
     for nname, number in doc.numbers.items():
         if nname in NUMBER_FIELDS:
             if not math.isfinite(number):

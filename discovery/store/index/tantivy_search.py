@@ -21,7 +21,7 @@ from discovery.errors import InvalidQuery
 from discovery.store.index import sortkeys
 from discovery.store.index import tantivy_schema as ts
 from discovery.store.index.base import Hit, IndexDoc, SearchQuery, SearchResult
-from discovery.store.index.documents import check_fields
+from discovery.store.index.documents import canonical_filters, check_fields
 from discovery.store.index.highlights import WordMatcher, highlight_fields
 from discovery.store.index.tantivy_facets import FacetRequest, start_facets
 from discovery.store.index.tantivy_query import QueryBuilder, TextQuery, all_of, any_of
@@ -36,6 +36,7 @@ class Plan:
     everything: bool  # no text, no ids: every document of the types
     scope: list[Query]  # types and ranges
     filters: dict[str, Query]
+    selected: dict[str, tuple[str, ...]]  # the filters' values as the index holds them
 
     @property
     def match(self) -> Query:
@@ -58,7 +59,7 @@ def plan(builder: QueryBuilder, q: SearchQuery) -> Plan:
     check_fields(q.filters, q.ranges, q.facets)
     has_text = bool(q.text.strip())
     words = builder.words(q.text) if has_text else []
-    text = builder.text(words, q.locale, q.types) if has_text and q.text_match else None
+    text = builder.text(words, q.locale, q.types, q.synonyms) if has_text and q.text_match else None
     ids = builder.ids(q.include_ids) if q.include_ids else None
     # The text match is already of the wanted types; only ids and "everything" need the filter.
     typed = builder.types(q.types) if text is None or ids is not None else None
@@ -67,8 +68,9 @@ def plan(builder: QueryBuilder, q: SearchQuery) -> Plan:
     if q.only_ids is not None:
         scope.append(builder.ids(q.only_ids) if q.only_ids else Query.empty_query())
     # A field given no values constrains nothing.
-    filters = {name: builder.keyword(name, list(values)) for name, values in q.filters.items() if values}
-    return Plan(words, text, ids, not has_text and not q.include_ids, scope, filters)
+    selected = {name: values for name, values in canonical_filters(q.filters).items() if values}
+    filters = {name: builder.keyword(name, list(values)) for name, values in selected.items()}
+    return Plan(words, text, ids, not has_text and not q.include_ids, scope, filters, selected)
 
 
 Namer = Callable[[Sequence[int]], list[str | None]]  # ids by id hash, None where unknown
@@ -92,7 +94,7 @@ def execute(
     if q.facets:
         base = all_of([p.match, *p.scope])
         share = _share(searcher, builder, p, q)
-        request = FacetRequest(builder.schema, base, p.filters, q.filters, q.facets, q.facet_size, share)
+        request = FacetRequest(builder.schema, base, p.filters, p.selected, q.facets, q.facet_size, share)
         facets = start_facets(searcher, request, pool)
     if q.sort == "relevance" and not p.everything:
         page = _relevance_page(searcher, builder, p, q, names)
@@ -117,7 +119,7 @@ def _share(searcher: tantivy.Searcher, builder: QueryBuilder, p: Plan, q: Search
     listed ids (a semantic search's candidates)."""
     share = 0.0
     if p.text is not None or p.everything:
-        share = builder.share(p.words if p.text is not None else [], q.types, q.filters)
+        share = builder.share(p.words if p.text is not None else [], q.types, p.selected)
     if p.ids is not None:
         share += len(q.include_ids) / max(1, searcher.num_docs)
     return share
@@ -234,7 +236,10 @@ def _count(searcher: tantivy.Searcher, query: Query) -> int:
 
 
 def _hits(page: Page, p: Plan, q: SearchQuery, analyzer: tantivy.TextAnalyzer) -> list[Hit]:
-    matcher = WordMatcher(p.words) if q.highlight and p.words else None
+    matcher = None
+    if q.highlight and p.words:
+        also = [w for g in q.synonyms.groups(p.words) for a in g.alternatives for w in a] if q.synonyms else []
+        matcher = WordMatcher(p.words, stem=ts.stem, also=also)
     tokens = ts.AnalyzerTokens(analyzer)
     hits = []
     for doc, score, values, matched in page.docs:

@@ -1,9 +1,12 @@
 """Text-matching rules both engines follow. Pure.
 
-Every query word must match some weighted field (AND across words); each word
-tolerates typos by its length; the last word also matches as a prefix, so results
-follow the user as they type. The embedded engine skips typo matching for a word some
-document holds as typed (`tantivy_query`); OpenSearch applies it to every word.
+Every query word must match some weighted field (AND across words): as typed, as its
+other number (the default fields are stemmed: `hoodies` finds `hoodie`), within its
+typo distance (decided by its length alone, on both engines, whatever the catalog
+holds), or, for the last word, as a prefix, so results follow the user as they type.
+A word matched as typed or stemmed scores by BM25 in the field it is in; a corrected or
+prefix match scores a small constant, so exact matches rank above corrected ones. A
+phrase with synonyms (`synonyms`) matches as itself or as any of its alternatives.
 """
 
 from __future__ import annotations
@@ -12,11 +15,18 @@ from __future__ import annotations
 MAX_QUERY_WORDS = 16
 
 
+# Typos a word tolerates by its length, as Meilisearch's defaults: none under 5
+# characters (`shirt` is 5: `short` is one edit away, `tee` would match `tea`, `toe`...),
+# one from 5, two from 9.
+ONE_TYPO_FROM = 5
+TWO_TYPOS_FROM = 9
+
+
 def fuzzy_distance(word: str) -> int:
-    """Edits a query word may be away from an indexed word (OpenSearch `AUTO:4,8`)."""
-    if len(word) < 4:
+    """Edits a query word (as typed, folded) may be away from an indexed word."""
+    if len(word) < ONE_TYPO_FROM:
         return 0
-    return 1 if len(word) < 8 else 2
+    return 1 if len(word) < TWO_TYPOS_FROM else 2
 
 
 def edit_distance_within(a: str, b: str, limit: int) -> bool:

@@ -197,7 +197,7 @@ def test_warm_up_builds_the_graphs_past_the_exact_limit_and_warming_names_them_u
 
 def test_facets_stay_exact_across_many_segments(engine: EmbeddedBackend) -> None:
     # Each batch is a segment with its own value ranking; a per-segment cut would miscount.
-    colors = ["red", "blue", "green", "black", "white"]
+    colors = ["Red", "Blue", "Green", "Black", "White"]  # as the index holds colours
     expected: dict[str, int] = {}
     n = 0
     for batch in range(6):
@@ -222,7 +222,7 @@ def test_facets_are_exact_whichever_way_they_are_counted(
     monkeypatch.setattr(tantivy_facets, "AGGREGATE_BELOW", 0.0 if counting == "term walk" else 2.0)
     if counting == "aggregation past its bucket bound":
         monkeypatch.setattr(tantivy_facets, "MAX_BUCKETS", 2)
-    colors, brands = ["red", "blue", "green", "black"], ["Acme", "Bolt", "Core"]
+    colors, brands = ["Red", "Blue", "Green", "Black"], ["Acme", "Bolt", "Core"]  # colours as the index holds them
     docs = [doc(n, text="wool sock" if n % 3 else "cotton sock", brand=brands[n % 3], color=colors[n % 4])
             for n in range(48)]
     for start in range(0, 48, 12):  # four segments
@@ -232,12 +232,12 @@ def test_facets_are_exact_whichever_way_they_are_counted(
     result = engine.search(query)
 
     wool = [d for d in docs if "wool" in d.text["title"]]
-    by_brand = Counter(d.keywords["brand"][0] for d in wool if d.keywords["color"] == ["red"])
+    by_brand = Counter(d.keywords["brand"][0] for d in wool if d.keywords["color"] == ["Red"])
     by_color = Counter(d.keywords["color"][0] for d in wool if d.keywords["brand"][0] in ("Bolt", "Core"))
     top_brands = sorted(by_brand.items(), key=lambda kv: (-kv[1], kv[0]))[:2]
     top_colors = sorted(by_color.items(), key=lambda kv: (-kv[1], kv[0]))[:2]
     listed = {v for v, _ in top_colors}
-    expected_colors = top_colors + ([("red", by_color["red"])] if "red" not in listed else [])
+    expected_colors = top_colors + ([("Red", by_color["Red"])] if "Red" not in listed else [])
     assert [(v.value, v.count) for v in result.facets["brand"]] == top_brands
     assert [(v.value, v.count) for v in result.facets["color"]] == expected_colors
     assert result.facet_errors == {}

@@ -279,3 +279,31 @@ def test_magento_children_and_store_view_translations() -> None:
     assert isinstance(parent, MappedRow) and parent.children == ["MH01-S", "MH01-M"]
     assert isinstance(french, MappedRow) and (french.translation, french.texts) == ("fr_FR", {"name": "Sweat"})
     assert isinstance(unknown, Reject) and unknown.field == "store_view_code"
+
+
+def test_a_magento_multi_select_becomes_separate_values() -> None:
+    spec = load_mapping("magento2")
+    row = {"sku": "MB-1", "name": "Fusion Backpack&trade;", "additional_attributes":
+           "material=Nylon|Polyester,activity=Gym|Hiking,color=Black"}
+    product = Mapper(spec).map(2, row)
+    assert isinstance(product, MappedRow) and product.product is not None
+    assert product.product.name == "Fusion Backpack™"
+    attributes = product.product.attributes
+    assert (attributes["material"], attributes["activity"], attributes["color"]) == (
+        ["Nylon", "Polyester"], ["Gym", "Hiking"], "Black"  # one value stays one value
+    )
+
+
+def test_akeneo_splits_only_multi_valued_attributes_on_commas() -> None:
+    spec = load_mapping("akeneo")
+    product = Mapper(spec).map(2, {"sku": "A1", "color": "red,blue", "care": "wash cold, dry flat"})
+    assert isinstance(product, MappedRow) and product.product is not None
+    assert product.product.attributes["color"] == ["red", "blue"]
+    assert product.product.attributes["care"] == "wash cold, dry flat"  # text keeps its commas
+
+
+def test_the_value_separator_is_configurable() -> None:
+    spec = parse_mapping("name: mine\nvalue_separator: ';'\nmulti_valued: [tags]\n")
+    product = Mapper(spec).map(2, {"sku": "A1", "tags": "a; b", "size": "S;M"})
+    assert isinstance(product, MappedRow) and product.product is not None
+    assert (product.product.attributes["tags"], product.product.attributes["size"]) == (["a", "b"], "S;M")

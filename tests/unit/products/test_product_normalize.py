@@ -98,3 +98,20 @@ def test_image_references_become_file_names() -> None:
 def test_attribute_names_from_columns() -> None:
     assert attribute_name("Main Color") == "main_color"
     assert attribute_name("_inherited") == "inherited"
+
+
+def test_html_character_references_are_decoded_in_plain_text_fields() -> None:
+    assert clean_text("Fusion Backpack&trade;") == "Fusion Backpack™"
+    assert clean_text("Caf&eacute; &#174; &#xAE;&nbsp;mug") == "Café ® ® mug"
+    assert clean_text("AT&T R&D &amp; more") == "AT&T R&D & more"  # `&` alone is text
+    assert clean_text("&notanentity; stays") == "&notanentity; stays"
+
+
+def test_html_is_decoded_once() -> None:
+    assert strip_html("<p>&amp;lt;b&amp;gt; is a tag</p>") == "&lt;b&gt; is a tag"
+
+
+def test_colour_and_color_name_one_attribute() -> None:
+    # Shopify's sample jewellery export names one product's option Color, another's Colour.
+    assert attribute_name("Colour") == attribute_name("Color") == "color"
+    assert attribute_name("Main Colour") == "main_colour"  # only the whole name is respelled
