@@ -100,7 +100,9 @@ def report(name: str, results: dict[str, dict[str, list[Scores]]]) -> dict[str, 
     return table
 
 
-def run_set(name: str, judged: Sequence[Judged], settings: Settings, file: Path, mapping: str | None) -> dict[str, object]:
+def run_set(
+    name: str, judged: Sequence[Judged], settings: Settings, file: Path, mapping: str | None
+) -> dict[str, object]:
     started = time.perf_counter()
     with loaded(settings, file, mapping) as ctx:
         results = evaluate(judged, searcher(ctx), MODES)
@@ -125,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
             ("sample", sample_judged(args.seed, args.products), sample_file(tmp, args.products, args.seed), None)
         ]
         if (SHOPIFY_DIR / "truth.json").exists():
-            sets.append(("shopify", shopify_judged(SHOPIFY_DIR / "truth.json"), SHOPIFY_DIR / "products.csv", "shopify"))
+            sets.append(
+                ("shopify", shopify_judged(SHOPIFY_DIR / "truth.json"), SHOPIFY_DIR / "products.csv", "shopify")
+            )
         else:
             print(f"shopify: {SHOPIFY_DIR} is missing; run bench/fetch_catalog.py first")
         for engine in engines:

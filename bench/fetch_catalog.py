@@ -11,8 +11,8 @@ The snapshot is a bare git directory (as the project's `fetch` tool leaves it un
     python bench/fetch_catalog.py /work/.mirror/shopifypartners+product-csvs/repo
 
 Writes bench/data/shopify/products.csv (the three files as one Shopify export, header
-from the first; empty variant SKUs filled, see `_fill_sku`) and truth.json ({handle: {"file", "type", "tags", "title"}}), the
-catalog's own classification that the judged queries are drawn from.
+from the first; empty variant SKUs filled, see `_fill_sku`) and truth.json
+({handle: {"file", "type", "tags", "title"}}), the catalog's own classification that the judged queries are drawn from.
 """
 
 from __future__ import annotations

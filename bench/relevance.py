@@ -90,7 +90,9 @@ def mean(scores: Iterable[Scores]) -> dict[str, float]:
 Searcher = Callable[[str, str], list[str]]  # (query, mode) -> ranked product keys
 
 
-def evaluate(judged: Sequence[Judged], searcher: Searcher, modes: Sequence[str] = MODES) -> dict[str, dict[str, list[Scores]]]:
+def evaluate(
+    judged: Sequence[Judged], searcher: Searcher, modes: Sequence[str] = MODES
+) -> dict[str, dict[str, list[Scores]]]:
     """Scores per mode, per query kind (and `all`)."""
     out: dict[str, dict[str, list[Scores]]] = {}
     for mode in modes:
@@ -129,7 +131,13 @@ TYPOS = {
     "botle": "Bottle",
     "trausers": "Trousers",
 }
-DEPARTMENTS = {"shoes": "Shoes/", "bags": "Bags/", "hats": "Hats/", "outerwear": "Outerwear/", "knitwear": "Tops/Knitwear"}
+DEPARTMENTS = {
+    "shoes": "Shoes/",
+    "bags": "Bags/",
+    "hats": "Hats/",
+    "outerwear": "Outerwear/",
+    "knitwear": "Tops/Knitwear",
+}
 COLOURED = (("red", "Hoodie"), ("black", "Jacket"), ("blue", "Sneakers"), ("green", "Beanie"), ("white", "T-Shirt"))
 
 
@@ -165,10 +173,18 @@ SHOPIFY_DESCRIBED = {
     "couch": lambda t: bool({"Sofa", "Couch"} & set(t["tags"])),
     "jewellery": lambda t: t["file"] == "jewelery.csv",
     "clothing": lambda t: t["file"] == "apparel.csv",
-    "furniture": lambda t: t["type"] == "Indoor" and bool({"Sofa", "Couch", "Chair", "Bed", "Bedroom"} & set(t["tags"])),
+    "furniture": lambda t: (
+        t["type"] == "Indoor" and bool({"Sofa", "Couch", "Chair", "Bed", "Bedroom"} & set(t["tags"]))
+    ),
     "outdoor garden": lambda t: t["type"] == "Outdoor",
 }
-SHOPIFY_TYPOS = {"necklase": "Necklace", "braclet": "Bracelet", "earings": "Earrings", "pilows": "Pillows", "turquise": "Turquoise"}
+SHOPIFY_TYPOS = {
+    "necklase": "Necklace",
+    "braclet": "Bracelet",
+    "earings": "Earrings",
+    "pilows": "Pillows",
+    "turquise": "Turquoise",
+}
 
 
 def shopify_judged(truth_json: Path) -> list[Judged]:
