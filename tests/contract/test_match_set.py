@@ -15,8 +15,9 @@ import pytest
 from conftest import Service
 
 import discovery.services.search as search_service
+from discovery.domain import Asset
 from discovery.services.search import SearchRequest, search
-from discovery.store.index.documents import product_doc_id
+from discovery.store.index.documents import asset_to_doc, product_doc_id
 from indexer.sample.products import iter_groups
 
 
@@ -107,3 +108,27 @@ def test_semantic_matches_are_the_same_set_whatever_is_ticked(service: Service) 
         service, q="winter coat", mode="semantic", filters={"brand": (brands.most_common(1)[0][0],)}, facets=("brand",)
     )
     assert {v["value"]: v["count"] for v in body["facets"]["brand"]} == dict(brands)
+
+
+def test_semantic_asset_hits_carry_their_clip_cosine(service: Service) -> None:
+    clip = service.ctx.clip()
+    model = f"{clip.name}@{clip.version}"
+    titles = ["red hoodie on white", "blue running shoe", "green canvas backpack"]
+    vectors = clip.encode_texts(titles)  # stand-ins for image vectors: any vector of the model's space
+    docs = [
+        asset_to_doc(
+            Asset(id=f"m{i}", sha256=f"{i}" * 64, filename=f"m{i}.jpg", media_type="image/jpeg", title=t),
+            image_vector=[float(x) for x in v],
+            vector_model=model,
+        )
+        for i, (t, v) in enumerate(zip(titles, vectors, strict=True))
+    ]
+    assert not service.ctx.backend.upsert(docs, refresh=True).failed
+    body = ask(service, q="hoodie", type="asset", mode="semantic", size=10)
+    query = clip.encode_texts(["hoodie"])[0]
+    by_id = {f"m{i}": v for i, v in enumerate(vectors)}
+    assert {h["id"] for h in body["hits"]} <= set(by_id) and body["hits"]
+    for hit in body["hits"]:
+        cosine = float(np.dot(query, by_id[hit["id"]]) / np.linalg.norm(query) / np.linalg.norm(by_id[hit["id"]]))
+        assert hit["score"] != 0.0
+        assert abs(hit["score"] - cosine) < 1e-3
