@@ -60,7 +60,16 @@ class SearchSettings(BaseModel):
     """Ranking knobs shared by both engines."""
 
     rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
-    semantic_floor: float = Field(0.25, description="minimum cosine for a vector-only match to count as a hit")
+    semantic_floor: float = Field(
+        0.25, description="text model: minimum cosine for a semantic match to join the match set"
+    )
+    semantic_ratio: float = Field(
+        0.8, ge=0, le=1, description="text model: a semantic match needs this share of the best hit's cosine"
+    )
+    clip_floor: float = Field(0.2, description="CLIP text-to-image: minimum cosine for a semantic asset match")
+    clip_ratio: float = Field(
+        0.9, ge=0, le=1, description="CLIP text-to-image: a semantic match needs this share of the best hit's cosine"
+    )
     max_size: int = Field(100, ge=1, description="largest page size a caller may ask for")
     exact_knn_limit: int = Field(
         200_000,

@@ -1,10 +1,12 @@
 """The search service: one function behind GET/POST /api/search, the UI and the CLI.
 
 It turns a request into backend-neutral queries: keyword goes straight to the engine;
-semantic and hybrid first ask the engine for vector neighbours above a relevance floor,
-then query the engine once more with those ids as part of the match set, so facets and
-totals are computed over exactly the hits' own set. Hybrid relevance is a reciprocal rank
-fusion of the text ranking and the vector ranking.
+semantic and hybrid first ask the engine for vector neighbours above their model's floor
+(`fusion.semantic_floor`), among what the caller's view may see but under none of the
+caller's filters, then query the engine once more with those ids as part of the match
+set, narrowed by the filters there. One match set per request: total, hits, facets and
+the cursor are all computed over it. Hybrid relevance is a reciprocal rank fusion of the
+text ranking and the vector ranking; semantic hits carry their cosine.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ import numpy as np
 from discovery.domain import DocType, JSONObject
 from discovery.errors import InvalidQuery
 from discovery.services.context import Context
-from discovery.services.fusion import rrf
-from discovery.store.index.base import Hit, Range, ScoredId, SearchQuery, SearchResult, SortKey
+from discovery.services.fusion import above_floor, rrf
+from discovery.store.index.base import Hit, Range, ScoredId, SearchQuery, SearchResult, SortKey, VectorField
 from discovery.store.index.documents import KEYWORD_FIELDS
 
 Mode = Literal["keyword", "semantic", "hybrid"]
@@ -33,7 +35,8 @@ TypeParam = Literal["product", "asset", "all"]
 SORTS: tuple[SortKey, ...] = ("relevance", "price", "-price", "newest", "name", "popular")
 # Fields a shopper-facing (public) caller may never filter or facet on.
 INTERNAL_FIELDS = frozenset({"tags_suggested", "phash", "status"})
-HYBRID_WINDOW = 200  # how deep the text and vector rankings are fused
+HYBRID_WINDOW = 200  # how deep the text ranking is fused with the vector ranking
+SEMANTIC_SET_CAP = 500  # the most semantic matches one model adds to a match set
 # How deep page/size may reach; beyond it the cursor pages on. OpenSearch refuses a
 # from + size over its max_result_window (10,000), so both engines stop here alike.
 MAX_PAGE_WINDOW = 10_000
@@ -112,64 +115,68 @@ def _view_filters(req: SearchRequest, *, public: bool) -> tuple[dict[str, tuple[
     return filters, ranges
 
 
-def _vector_candidates(
-    ctx: Context,
-    req: SearchRequest,
-    types: tuple[DocType, ...],
-    filters: dict[str, tuple[str, ...]],
-    ranges: dict[str, Range],
-) -> tuple[list[str], dict[str, str]]:
-    """Ids of vector neighbours above the relevance floor (fused across types), and the
-    models used. Products use the text model, assets the CLIP text tower."""
-    floor = ctx.settings.search.semantic_floor
+@dataclass(slots=True)
+class Semantic:
+    """A request's semantic matches: ids best first (fused across models when a request
+    spans products and assets), each one's cosine under its own model, the models used."""
+
+    ids: list[str] = field(default_factory=list)
+    cosine: dict[str, float] = field(default_factory=dict)
+    models: dict[str, str] = field(default_factory=dict)
+
+
+def _semantic_matches(ctx: Context, req: SearchRequest, types: tuple[DocType, ...], *, public: bool) -> Semantic:
+    """The vector neighbours that join the match set: those above their model's floor
+    (`fusion.semantic_floor`), among the documents the caller's view may see.
+
+    The caller's own filters are not applied here but by the engine, to text and vector
+    matches alike: the match set is then the same whatever is ticked, so each facet's
+    disjunctive count (under the other selections) is what ticking the value would show."""
+    view_filters, view_ranges = _view_filters(replace(req, filters={}, ranges={}), public=public)
+    s = ctx.settings.search
+    found = Semantic()
     rankings: list[list[str]] = []
-    used: dict[str, str] = {}
+
+    def neighbours(
+        vec: np.ndarray, field_name: VectorField, model: str, doc_type: DocType, floor: float, ratio: float
+    ) -> None:
+        hits = ctx.backend.knn(
+            vec.tolist(),
+            field=field_name,
+            model=model,
+            k=SEMANTIC_SET_CAP,
+            types=(doc_type,),
+            filters=view_filters,
+            ranges=view_ranges,
+            min_score=floor,
+        )
+        kept = above_floor([(h.id, h.score) for h in hits], floor=floor, ratio=ratio)
+        rankings.append([doc_id for doc_id, _ in kept])
+        found.cosine.update(kept)
+
     if "product" in types:
         text_model = ctx.text()
         if text_model is not None:
-            vec = text_model.encode([req.q])[0]
             model = f"{text_model.name}@{text_model.version}"
-            hits = ctx.backend.knn(
-                vec.tolist(),
-                field="text_vector",
-                model=model,
-                k=HYBRID_WINDOW,
-                types=("product",),
-                filters=filters,
-                ranges=ranges,
-                min_score=floor,
+            neighbours(
+                text_model.encode([req.q])[0], "text_vector", model, "product", s.semantic_floor, s.semantic_ratio
             )
-            rankings.append([h.id for h in hits])
-            used["text"] = model
+            found.models["text"] = model
     # The tiny random-weight CLIP ranks noise: in hybrid mode it would pad every asset
-    # search with unrelated images, so only an explicit semantic request uses it.
-    if "asset" in types and (req.mode == "semantic" or not getattr(ctx.clip(), "is_tiny", False)):
+    # search with unrelated images, so only an explicit semantic request uses it, and
+    # with no floor, since its cosines carry no meaning.
+    clip_tiny = "asset" in types and getattr(ctx.clip(), "is_tiny", False)
+    if "asset" in types and (req.mode == "semantic" or not clip_tiny):
         clip = ctx.clip()
-        vec = clip.encode_texts([req.q])[0]
         model = clip.model_id
-        hits = ctx.backend.knn(
-            vec.tolist(),
-            field="image_vector",
-            model=model,
-            k=HYBRID_WINDOW,
-            types=("asset",),
-            filters=filters,
-            ranges=ranges,
-            min_score=_clip_floor(ctx, floor),
-        )
-        rankings.append([h.id for h in hits])
-        used["clip"] = model
+        floor, ratio = (-1.0, 0.0) if clip_tiny else (s.clip_floor, s.clip_ratio)
+        neighbours(clip.encode_texts([req.q])[0], "image_vector", model, "asset", floor, ratio)
+        found.models["clip"] = model
     if len(rankings) == 1:
-        return rankings[0], used
-    return [doc_id for doc_id, _ in rrf(rankings, k=ctx.settings.search.rrf_k)], used
-
-
-def _clip_floor(ctx: Context, floor: float) -> float:
-    # Text-to-image cosines of CLIP sit far lower than text-to-text ones (0.2-0.35 for a
-    # good match), so the floor is scaled; a random-weight tiny model gets no floor at all
-    # because its cosines carry no meaning.
-    clip = ctx.clip()
-    return -1.0 if getattr(clip, "is_tiny", False) else floor * 0.8
+        found.ids = rankings[0]
+    elif rankings:
+        found.ids = [doc_id for doc_id, _ in rrf(rankings, k=s.rrf_k)]
+    return found
 
 
 def search(ctx: Context, req: SearchRequest, *, public: bool = False) -> Body:
@@ -180,16 +187,13 @@ def search(ctx: Context, req: SearchRequest, *, public: bool = False) -> Body:
     filters, ranges = _view_filters(req, public=public)
     text = req.q.strip()
     mode: Mode = req.mode if text else "keyword"
-    models_used: dict[str, str] = {}
-    vector_ids: list[str] = []
-    if mode != "keyword":
-        vector_ids, models_used = _vector_candidates(ctx, req, types, filters, ranges)
+    semantic = _semantic_matches(ctx, req, types, public=public) if mode != "keyword" else Semantic()
 
     base = SearchQuery(
         text=text,
         types=types,
         text_match=mode != "semantic",
-        include_ids=tuple(vector_ids),
+        include_ids=tuple(semantic.ids),
         filters=filters,
         ranges=ranges,
         facets=req.facets,
@@ -201,11 +205,14 @@ def search(ctx: Context, req: SearchRequest, *, public: bool = False) -> Body:
         synonyms=ctx.synonyms,
     )
     cursor = decode_cursor(req.cursor) if req.cursor else None
-    if mode == "hybrid" and req.sort == "relevance" and vector_ids:
-        result, hits, next_cursor = _hybrid_page(ctx, base, req, vector_ids, cursor)
+    if mode == "hybrid" and req.sort == "relevance" and semantic.ids:
+        result, hits, next_cursor = _hybrid_page(ctx, base, req, semantic.ids, cursor)
     else:
         result, hits, next_cursor = _plain_page(ctx, base, req, cursor)
-    return _response(ctx, req, result, hits, next_cursor, models_used, mode, public, started)
+        if mode == "semantic":
+            for hit in hits:  # the engine ranks include-only documents without a score
+                hit.score = semantic.cosine.get(hit.id, 0.0)
+    return _response(ctx, req, result, hits, next_cursor, semantic.models, mode, public, started)
 
 
 def _plain_page(
@@ -230,28 +237,52 @@ def _plain_page(
 def _hybrid_page(
     ctx: Context, base: SearchQuery, req: SearchRequest, vector_ids: list[str], cursor: JSONObject | None
 ) -> tuple[SearchResult, list[Hit], str | None]:
-    """Fuse the engine's text ranking with the vector ranking, then cut the page."""
+    """Rank the whole match set (text matches OR semantic matches, narrowed by the
+    filters), then cut the page.
+
+    The order: first the reciprocal rank fusion of the best HYBRID_WINDOW text matches
+    with the semantic matches that pass the filters; then the remaining text matches in
+    text order. Every fused document scores at least 1 / (k + HYBRID_WINDOW), more than
+    any text match beyond the window, so the order is the same from every page, and it
+    lists every document that `total` and the facets count."""
     offset = _cursor_offset(cursor) if cursor else (req.page - 1) * req.size
-    # The window is ranked, not shown: only ids come back for it (reading 200 stored
-    # documents and marking them up cost more than the rest of the search on the
-    # embedded engine); the page's documents are read by a second, narrow search.
-    window = replace(base, offset=0, size=HYBRID_WINDOW, highlight=False, stored=False)
-    result = ctx.backend.search(window)
-    in_window = {h.id: h for h in result.hits}
+    # Deep enough for the page even when every fused document comes first. Only ids
+    # come back (no stored fields, no highlights): the page's documents are read after.
+    depth = min(MAX_PAGE_WINDOW, HYBRID_WINDOW + offset + req.size + len(vector_ids))
+    result = ctx.backend.search(replace(base, offset=0, size=depth, highlight=False, stored=False))
     text_ranking = [h.id for h in result.hits if h.text_matched]
-    fused = [(i, s) for i, s in rrf([text_ranking, vector_ids], k=ctx.settings.search.rrf_k) if i in in_window]
-    page = fused[offset : offset + req.size]
+    passing = _passing(ctx, base, vector_ids)
+    fused = rrf([text_ranking[:HYBRID_WINDOW], [i for i in vector_ids if i in passing]], k=ctx.settings.search.rrf_k)
+    seen = {doc_id for doc_id, _ in fused}
+    order = fused + [(doc_id, 0.0) for doc_id in text_ranking[HYBRID_WINDOW:] if doc_id not in seen]
+    # A text match beyond the window scores what fusion would give its text rank alone.
+    k = ctx.settings.search.rrf_k
+    rank = {doc_id: r for r, doc_id in enumerate(text_ranking, start=1)}
+    order = [(d, s if s else 1.0 / (k + rank[d])) for d, s in order]
+    page = order[offset : offset + req.size]
     shown = _page_hits(ctx, base, [doc_id for doc_id, _ in page])
+    matched = set(text_ranking)
     hits = []
     for doc_id, score in page:
         hit = shown.get(doc_id)
-        if hit is None:  # deleted between the two searches
+        if hit is None:  # deleted between the searches
             continue
-        hit.score, hit.text_matched = score, in_window[doc_id].text_matched
+        hit.score, hit.text_matched = score, doc_id in matched
         hits.append(hit)
-    more = offset + len(page) < min(len(fused), result.total)
+    more = offset + len(page) < min(len(order), result.total)
     next_cursor = encode_cursor({"offset": offset + len(page)}) if more else None
     return result, hits, next_cursor
+
+
+def _passing(ctx: Context, base: SearchQuery, ids: list[str]) -> set[str]:
+    """Which of these documents pass the request's filters (ids only, no facets)."""
+    if not ids:
+        return set()
+    narrowed = replace(
+        base, text_match=False, include_ids=tuple(ids), only_ids=tuple(ids), offset=0, size=len(ids),
+        facets=(), highlight=False, stored=False, sort="relevance", search_after=None,
+    )  # fmt: skip
+    return {h.id for h in ctx.backend.search(narrowed).hits}
 
 
 def _page_hits(ctx: Context, base: SearchQuery, ids: list[str]) -> dict[str, Hit]:

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from contract_catalog import Catalog, Oracle, catalog_docs
 from keyword_catalog import keyword_docs
 
-from discovery.config import SearchSettings
+from discovery.config import SearchSettings, Settings
+from discovery.services import jobs
+from discovery.services.context import Context
 from discovery.store.index.base import SearchBackend
+from indexer.sample import generate_catalog
 
 ENGINES = [pytest.param("embedded"), pytest.param("opensearch", marks=pytest.mark.opensearch)]
 
@@ -73,3 +77,42 @@ def keyword_catalog(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
     assert not report.failed, report.failed
     yield Catalog(engine, Oracle(docs))
     release(engine)
+# -- the service over a sample catalog (search service, text model, both engines) ---------
+
+SAMPLE_PRODUCTS, SAMPLE_SEED = 120, 7
+
+
+@dataclass
+class Service:
+    """A search service over the generated sample catalog, imported and embedded by the
+    real import job with the real text model; `seed`/`products` say which catalog."""
+
+    ctx: Context
+    seed: int
+    products: int
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    tmp = tmp_path_factory.mktemp("service")
+    if request.param == "opensearch":
+        url = request.getfixturevalue("opensearch_url")
+        settings = Settings(
+            data_dir=tmp / "var", backend="opensearch", opensearch_url=url, index_prefix=f"t{uuid.uuid4().hex[:10]}"
+        )
+    else:
+        settings = Settings(data_dir=tmp / "var", backend="embedded")
+    info = generate_catalog(tmp / "sample", products=SAMPLE_PRODUCTS, seed=SAMPLE_SEED, images=False)
+    assert info.products_jsonl is not None
+    ctx = Context.open(settings)
+    try:
+        job = jobs.wait_for_job(ctx, jobs.start_product_import(ctx, source=info.products_jsonl, filename="p.jsonl"))
+        assert job["state"] == "succeeded", job
+        ctx.backend.refresh()
+        yield Service(ctx, SAMPLE_SEED, SAMPLE_PRODUCTS)
+    finally:
+        jobs.close_jobs(ctx)
+        drop = getattr(ctx.backend, "drop", None)  # OpenSearch indices outlive the test
+        if drop is not None:
+            drop()
+        ctx.close()
