@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from contract_catalog import Catalog, Oracle, catalog_docs
 from keyword_catalog import keyword_docs
+from service_catalog import Service
 
 from discovery.config import SearchSettings, Settings
 from discovery.services import jobs
@@ -80,16 +80,6 @@ def keyword_catalog(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
 # -- the service over a sample catalog (search service, text model, both engines) ---------
 
 SAMPLE_PRODUCTS, SAMPLE_SEED = 120, 7
-
-
-@dataclass
-class Service:
-    """A search service over the generated sample catalog, imported and embedded by the
-    real import job with the real text model; `seed`/`products` say which catalog."""
-
-    ctx: Context
-    seed: int
-    products: int
 
 
 @pytest.fixture(scope="module", params=ENGINES)

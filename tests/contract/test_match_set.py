@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import Service
+from service_catalog import Service
 
 import discovery.services.search as search_service
 from discovery.domain import Asset

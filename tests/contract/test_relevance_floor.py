@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import Service
+from service_catalog import Service
 
 from bench.relevance import MODES, evaluate, mean, sample_judged
 from discovery.services.search import SearchRequest, search
