@@ -10,6 +10,8 @@ import { errorBox, emptyBox } from "./status.js";
 import { tagLabels } from "./taxonomy.js";
 
 const DEBOUNCE_MS = 220;
+const SUGGEST_MS = 120;
+const SUGGESTION_KINDS = { category: "Category", brand: "Brand" };
 const TYPE_LABELS = { product: "Products", asset: "Assets", all: "All" };
 const MODE_LABELS = { hybrid: "Hybrid", keyword: "Keyword", semantic: "Describe (semantic)" };
 const SORT_LABELS = {
@@ -42,12 +44,13 @@ export class SearchView {
     this.input = h("input", {
       type: "search", id: "q", name: "q", autocomplete: "off", spellcheck: false,
       placeholder: "Search or describe it: “red running shoe on white”",
-      attrs: { "aria-describedby": "q-help" },
-      on: { input: () => this.onType() },
+      attrs: { "aria-describedby": "q-help", list: "q-suggestions" },
+      on: { input: () => { this.onType(); this.suggestSoon(); } },
     });
+    this.suggestions = h("datalist", { id: "q-suggestions" });
     const form = h("form", { class: "searchbar", attrs: { role: "search" }, on: { submit: (e) => { e.preventDefault(); this.commitQuery(true); } } },
       h("label", { htmlFor: "q", class: "visually-hidden", text: "Search products and assets" }),
-      this.input,
+      this.input, this.suggestions,
       h("button", { type: "submit", class: "primary", text: "Search" }));
     this.modes = h("fieldset", { class: "segmented", attrs: { "aria-describedby": "q-help" } },
       h("legend", { class: "visually-hidden", text: "Search mode" }),
@@ -97,6 +100,33 @@ export class SearchView {
     document.body.classList.toggle("drawer-open", open);
     this.filterToggle.setAttribute("aria-expanded", String(open));
     if (!open && force === false) this.filterToggle.focus();
+  }
+
+  /** Completions under the box (GET /api/suggest): titles, then categories and brands. */
+  suggestSoon() {
+    clearTimeout(this.suggestTimer);
+    this.suggestTimer = setTimeout(async () => {
+      const q = this.input.value;
+      this.suggestController?.abort();
+      if (!q.trim()) { this.suggestions.replaceChildren(); return; }
+      const controller = new AbortController();
+      this.suggestController = controller;
+      try {
+        const body = await api(`/api/suggest${query({ q })}`, { signal: controller.signal });
+        if (controller.signal.aborted || this.input.value !== q) return;
+        const seen = new Set();
+        const options = [];
+        for (const s of Array.isArray(body.suggestions) ? body.suggestions : []) {
+          const text = String(s.text || "");
+          if (!text || seen.has(text)) continue;
+          seen.add(text);
+          options.push(h("option", { value: text, label: s.kind === "product" ? "" : SUGGESTION_KINDS[s.kind] || "" }));
+        }
+        this.suggestions.replaceChildren(...options);
+      } catch (err) {
+        if (!isAbort(err)) this.suggestions.replaceChildren(); // suggestions are a help, never an error
+      }
+    }, SUGGEST_MS);
   }
 
   onType() {
@@ -223,6 +253,8 @@ export class SearchView {
 
   unmount() {
     clearTimeout(this.timer);
+    clearTimeout(this.suggestTimer);
+    this.suggestController?.abort();
     this.controller?.abort();
   }
 }

@@ -133,3 +133,12 @@ def test_a_key_with_too_small_a_role_is_kept_and_the_roles_explained(page: Page,
     page.get_by_role("button", name="Cancel").click()
     stored: Any = page.evaluate("localStorage.getItem('discovery.apiKey')")
     assert stored == reviewer
+
+
+def test_typing_offers_completions_from_the_suggest_endpoint(page: Page) -> None:
+    page.goto("/")
+    page.locator("#q").press_sequentially("shi", delay=30)
+    options = page.locator("#q-suggestions option")
+    expect(options.first).to_be_attached()
+    values = options.evaluate_all("els => els.map(e => e.value.toLowerCase())")
+    assert values and all("shi" in v for v in values), values

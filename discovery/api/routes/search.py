@@ -151,6 +151,20 @@ async def search_post(request: Request, body: SearchBody, ctx: CtxDep, caller: C
     return await run_in_threadpool(_run, request, ctx, _to_request(body, filters, body.ranges), caller.public)
 
 
+@router.get("/suggest")
+def suggest_get(
+    ctx: CtxDep,
+    caller: CallerDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+    channel: Annotated[str | None, Query(max_length=MAX_NAME)] = None,
+) -> dict[str, object]:
+    """Completions of what is typed: product titles, then categories and brands, all under the
+    caller's view; each leads to at least one result."""
+    from discovery.services.suggest import suggest
+
+    return dict(suggest(ctx, q, public=caller.public, channel=channel))
+
+
 def _run(request: Request, ctx: Context, req: SearchRequest, public: bool) -> dict[str, object]:
     """The search itself, on a worker thread. The endpoints are `async` so that FastAPI
     checks the response against `SearchOut` on the event loop (a fraction of a
