@@ -33,11 +33,8 @@ Body = dict[str, object]  # a response body, serialised by the HTTP edge
 TypeParam = Literal["product", "asset", "all"]
 SORTS: tuple[SortKey, ...] = ("relevance", "price", "-price", "newest", "name", "popular")
 # Fields a shopper-facing (public) caller may never filter or facet on.
-INTERNAL_FIELDS = frozenset({"tags_suggested", "phash", "status"})
+INTERNAL_FIELDS = frozenset({"tags_suggested", "phash", "status", "listed", "collections"})
 HYBRID_WINDOW = 200  # how deep the text and vector rankings are fused
-# How deep page/size may reach; beyond it the cursor pages on. OpenSearch refuses a
-# from + size over its max_result_window (10,000), so both engines stop here alike.
-MAX_PAGE_WINDOW = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,16 +88,19 @@ def _types(type_param: str) -> tuple[DocType, ...]:
     raise InvalidQuery(f"type must be product, asset or all, not {type_param!r}", field="type")
 
 
-def _validate(req: SearchRequest, *, public: bool, max_size: int) -> None:
+def _validate(req: SearchRequest, *, public: bool, max_size: int, max_window: int) -> None:
     if req.sort not in SORTS:
         raise InvalidQuery(f"sort must be one of {', '.join(SORTS)}", field="sort")
     if req.mode not in ("keyword", "semantic", "hybrid"):
         raise InvalidQuery("mode must be keyword, semantic or hybrid", field="mode")
     if not 1 <= req.size <= max_size:
         raise InvalidQuery(f"size must be between 1 and {max_size}", field="size")
-    if req.page < 1 or req.page * req.size > MAX_PAGE_WINDOW:
+    if req.page < 1 or (req.page > 1 and req.page * req.size > max_window):
+        # Offset paging costs the engine every hit before the page; the cursor does not.
         raise InvalidQuery(
-            f"page * size must stay within the first {MAX_PAGE_WINDOW} hits; use the cursor to go deeper", field="page"
+            f"page * size may reach the first {max_window} hits only (page {req.page} of size {req.size} reaches "
+            f"{req.page * req.size}); to go deeper, follow the `cursor` each page answers with",
+            field="page",
         )
     if len(req.q) > 1000:
         raise InvalidQuery("q is longer than 1000 characters", field="q")
@@ -125,17 +125,18 @@ def decode_cursor(cursor: str) -> JSONObject:
 
 
 def _view_filters(req: SearchRequest, *, public: bool) -> tuple[dict[str, tuple[str, ...]], dict[str, Range]]:
-    """The caller's filters plus what the view demands: a public caller sees only assets
-    whose rights have not expired (checked against the clock now, not at index time) and
-    allow its channel."""
+    """The caller's filters plus what the public view demands (the rule `catalog` applies
+    to single records): only listed products (approved), only assets whose rights have not
+    expired (checked against the clock now, not at index time) and allow the caller's
+    channel; without a channel, only assets no channel restricts."""
     filters = {k: tuple(v) for k, v in req.filters.items() if v}
     ranges = dict(req.ranges)
     if public:
         now = datetime.now(UTC).isoformat()
         ranges["rights_expires_at"] = Range(now, None)
         filters.pop("rights_status", None)
-        if req.channel:
-            filters["rights_channels"] = ("*", req.channel)
+        filters["listed"] = ("true",)
+        filters["rights_channels"] = ("*", req.channel) if req.channel else ("*",)
     return filters, ranges
 
 
@@ -202,7 +203,8 @@ def _clip_floor(ctx: Context, floor: float) -> float:
 def search(ctx: Context, req: SearchRequest, *, public: bool = False) -> Body:
     """Run a search request and shape the public response (DESIGN.md "search")."""
     started = time.perf_counter()
-    _validate(req, public=public, max_size=ctx.settings.search.max_size)
+    limits = ctx.settings.search
+    _validate(req, public=public, max_size=limits.max_size, max_window=limits.max_offset)
     types = _types(req.type)
     filters, ranges = _view_filters(req, public=public)
     text = req.q.strip()
