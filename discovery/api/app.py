@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from discovery.api import problems
 from discovery.api.body_limit import BodyLimit
 from discovery.api.metrics import Metrics
+from discovery.api.rate_limit import RateLimiter
 from discovery.api.routes import (
     analytics,
     assets,
@@ -25,6 +26,7 @@ from discovery.api.routes import (
     collections,
     health,
     ingest,
+    keys,
     products,
     review,
     search,
@@ -90,9 +92,12 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         )
 
     app.state.metrics = Metrics()
+    app.state.event_limiter = RateLimiter(per_minute=settings.analytics_events_per_minute)
     app.add_middleware(HeadersAndTiming, headers=SECURITY_HEADERS, metrics=app.state.metrics)
 
-    for module in (health, search, products, assets, review, ingest, channels, collections, analytics, webhooks):
+    for module in (
+        health, search, products, assets, review, ingest, channels, collections, analytics, webhooks, keys
+    ):
         app.include_router(module.router)
     if UI_DIR.is_dir():
         app.mount("/", StaticFiles(directory=UI_DIR, html=True), name="ui")
