@@ -109,3 +109,27 @@ def _tags_of(parts: list[JSONValue]) -> list[JSONValue]:
         if isinstance(tags, list):
             found.extend(tags)
     return found
+
+
+def hide_unlisted(ctx: Context, hits: list[dict[str, object]]) -> None:
+    """Take the products a shopper may not see out of search hits' stored fields: a family's
+    `variants` and an asset's `product_skus` are indexed for every caller (one lookup of the
+    page's SKUs)."""
+    skus = [str(v.get("sku")) for h in hits for v in _dicts(h.get("variants"))]
+    skus += [str(s) for h in hits for s in _list(h.get("product_skus"))]
+    if not skus:
+        return
+    listed = {sku for sku, p in ctx.records.get_products(skus).items() if product_visible(p)}
+    for hit in hits:
+        if isinstance(hit.get("variants"), list):
+            hit["variants"] = [v for v in _dicts(hit["variants"]) if str(v.get("sku")) in listed]
+        if isinstance(hit.get("product_skus"), list):
+            hit["product_skus"] = [s for s in _list(hit["product_skus"]) if str(s) in listed]
+
+
+def _dicts(value: object) -> list[dict[str, object]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []

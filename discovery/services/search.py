@@ -23,6 +23,7 @@ import numpy as np
 
 from discovery.domain import DocType, JSONObject
 from discovery.errors import InvalidQuery
+from discovery.services.catalog import hide_unlisted
 from discovery.services.context import Context
 from discovery.services.fusion import rrf
 from discovery.store.index.base import Hit, Range, ScoredId, SearchQuery, SearchResult, SortKey
@@ -233,7 +234,10 @@ def search(ctx: Context, req: SearchRequest, *, public: bool = False) -> Body:
         result, hits, next_cursor = _hybrid_page(ctx, base, req, vector_ids, cursor)
     else:
         result, hits, next_cursor = _plain_page(ctx, base, req, cursor)
-    return _response(ctx, req, result, hits, next_cursor, models_used, mode, public, started)
+    body = _response(ctx, req, result, hits, next_cursor, models_used, mode, public, started)
+    if public:
+        hide_unlisted(ctx, body["hits"])  # type: ignore[arg-type]
+    return body
 
 
 def _plain_page(

@@ -142,3 +142,24 @@ def test_similar_and_image_search_follow_the_public_rule(shop: Shop) -> None:
     products = {p["sku"] for p in found["products"]}
     assert "DRAFT-1" not in products and "REVIEW-1" not in products
     assert all("DRAFT-1" not in h["product_skus"] for h in found["hits"])
+
+
+def _hit(shop: Shop, role: str, want: str, **params: str) -> dict[str, object]:
+    answer = shop.client.get("/api/search", params={"size": "100", **params}, headers=shop.as_role(role))
+    return next(h for h in answer.json()["hits"] if h["id"] == want)  # type: ignore[no-any-return]
+
+
+def _variant_skus(hit: dict[str, object]) -> list[str]:
+    variants = hit["variants"]
+    assert isinstance(variants, list)
+    return [str(v["sku"]) for v in variants]
+
+
+def test_search_hits_name_no_unlisted_variant_or_product(shop: Shop) -> None:
+    shop.import_products([["PUB-2-RED", "PUB-2", "Ember boots red", "12", "EUR", "draft"]])
+    assert _variant_skus(_hit(shop, "public", "PUB-2", q="boots", mode="keyword")) == []
+    assert _variant_skus(_hit(shop, "viewer", "PUB-2", q="boots", mode="keyword")) == ["PUB-2-RED"]
+    assert shop.client.get("/api/products/PUB-2", headers=shop.as_role("public")).json()["variants"] == []
+    draft_image = shop.assets["of-draft.png"]
+    assert _hit(shop, "public", draft_image, type="asset")["product_skus"] == []
+    assert _hit(shop, "viewer", draft_image, type="asset")["product_skus"] == ["DRAFT-1"]
