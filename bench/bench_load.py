@@ -297,7 +297,7 @@ def first_import(client: httpx.Client, key: str, rows: int) -> dict[str, object]
     response.raise_for_status()
     job_id = str(response.json()["id"])
     while True:
-        job: dict[str, object] = client.get(f"/api/jobs/{job_id}").json()
+        job: dict[str, object] = client.get(f"/api/jobs/{job_id}", headers={"X-API-Key": key}).json()
         if job["state"] in ("succeeded", "failed", "cancelled"):
             return job
         time.sleep(0.5)

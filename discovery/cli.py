@@ -214,7 +214,7 @@ def worker_ping(
 @keys_app.command("create")
 def keys_create(
     role: Annotated[str, typer.Option(help="public, viewer, reviewer, editor or admin")],
-    name: Annotated[str | None, typer.Option(help="a note on who holds it")] = None,
+    name: Annotated[str | None, typer.Option(help="who holds it (shown by `keys list` and as who decided)")] = None,
 ) -> None:
     """Create an API key and print it once (only its hash is stored)."""
     from discovery.api.auth import ROLES, create_key
@@ -227,6 +227,39 @@ def keys_create(
         typer.echo(create_key(records, role=role, name=name))
     finally:
         records.close()
+
+
+@keys_app.command("list")
+def keys_list(
+    all_keys: Annotated[bool, typer.Option("--all", help="include revoked keys")] = False,
+) -> None:
+    """List the keys: id, name, role, created, revoked (never the key itself)."""
+    from discovery.store.records import Records
+
+    records = Records.open(get_settings().records_url)
+    try:
+        rows = records.list_keys(include_revoked=all_keys)
+    finally:
+        records.close()
+    typer.echo(f"{'id':<10} {'name':<24} {'role':<9} {'created':<25} revoked")
+    for row in rows:
+        name = str(row.get("name") or "-")
+        typer.echo(f"{row['id']!s:<10} {name:<24} {row['role']!s:<9} {row['created_at']!s:<25} {row['revoked']}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id (as `keys list` shows it)")]) -> None:
+    """Revoke a key: it answers 401 from its next request on, in a running server too."""
+    from discovery.store.records import Records
+
+    records = Records.open(get_settings().records_url)
+    try:
+        if not records.revoke_key(key_id):
+            console.print(f"no API key {key_id!r} (see `discovery keys list`)")
+            raise typer.Exit(1)
+    finally:
+        records.close()
+    console.print(f"revoked {key_id}")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

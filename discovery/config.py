@@ -84,6 +84,13 @@ class SearchSettings(BaseModel):
         description="a synonyms file added to the taxonomy's synonyms (lines `a, b, c` two-way, `a => b, c` "
         "one-way; see docs/DESIGN.md); empty for the taxonomy's alone",
     )
+    max_offset: int = Field(
+        1_000,
+        ge=1,
+        le=10_000,
+        description="page * size may reach this many hits (deeper offsets cost every hit before them); "
+        "the cursor pages on beyond",
+    )
 
 
 class Settings(BaseSettings):
@@ -133,6 +140,12 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(5.0, gt=0, description="seconds to wait for a webhook receiver to answer")
     analytics_flush_seconds: float = Field(
         5.0, gt=0, description="how often buffered usage analytics are written to the records"
+    )
+    analytics_events_per_minute: int = Field(
+        60, ge=1, description="click events one caller (key and session, or address without a key) may post a minute"
+    )
+    analytics_count_anonymous: bool = Field(
+        False, description="let events of callers without a key count towards popularity (`sort=popular`)"
     )
     workers: int = Field(2, ge=1, description="threads for decoding and inference, and for in-process jobs")
     api_threads: int = Field(

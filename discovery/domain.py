@@ -19,6 +19,9 @@ DocType = Literal["product", "asset"]
 TagSource = Literal["clip", "learned", "rule", "product", "text", "catalog", "human"]
 TagStatus = Literal["suggested", "accepted", "rejected"]
 ProductStatus = Literal["draft", "in_review", "approved", "withdrawn"]
+# The workflow half of the shopper (public) view: only these statuses are ever shown to a
+# public caller, in search, product views, channel feeds and similar-image results alike.
+LISTED_STATUSES = frozenset({"approved"})
 
 
 def utcnow() -> datetime:
@@ -68,6 +71,11 @@ class Product:
     tags: list[Tag] = field(default_factory=list)
     source: JSONObject = field(default_factory=dict)  # file, line, job
     updated_at: str = ""
+
+    @property
+    def listed(self) -> bool:
+        """Whether the workflow lets shoppers see it (approved; never draft, in review or withdrawn)."""
+        return self.status in LISTED_STATUSES
 
     def to_json(self) -> JSONObject:
         return _plain_fields(self)

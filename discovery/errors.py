@@ -41,6 +41,16 @@ class Unauthorized(DiscoveryError):
     status = 401
 
 
+class TooManyRequests(DiscoveryError):
+    """A caller went past a rate limit; worth a retry after `retry_after` seconds."""
+
+    status = 429
+
+    def __init__(self, detail: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(detail, field=field)
+        self.retry_after = retry_after
+
+
 class BackendUnavailable(DiscoveryError):
     """The search engine or a service it needs does not answer; worth a retry."""
 

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from discovery.api import docs, problems
 from discovery.api.body_limit import BodyLimit
 from discovery.api.metrics import Metrics
+from discovery.api.rate_limit import RateLimiter
 from discovery.api.routes import (
     analytics,
     assets,
@@ -26,6 +27,7 @@ from discovery.api.routes import (
     collections,
     health,
     ingest,
+    keys,
     products,
     review,
     search,
@@ -107,9 +109,12 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         )
 
     app.state.metrics = Metrics()
+    app.state.event_limiter = RateLimiter(per_minute=settings.analytics_events_per_minute)
     app.add_middleware(HeadersAndTiming, headers=SECURITY_HEADERS, metrics=app.state.metrics)
 
-    for module in (health, search, products, assets, review, ingest, channels, collections, analytics, webhooks):
+    for module in (
+        health, search, products, assets, review, ingest, channels, collections, analytics, webhooks, keys
+    ):
         app.include_router(module.router)
     docs.install(app, csp=SECURITY_HEADERS["Content-Security-Policy"])
     ui = ui_dir()

@@ -73,3 +73,12 @@ def require(needed: Role):  # type: ignore[no-untyped-def]
         return caller
 
     return Depends(check)
+
+
+def usage_actor(caller: Caller, request: Request, session: str | None = None) -> str:
+    """Who a usage event is counted for: the key (and the session its holder names, e.g. a
+    storefront's shopper) or, without a key, the client address (`anon:`, which does not
+    move popularity unless DISCOVERY_ANALYTICS_COUNT_ANONYMOUS is set)."""
+    if caller.key_id:
+        return f"key:{caller.key_id}/{session}" if session else f"key:{caller.key_id}"
+    return f"anon:{request.client.host if request.client else 'unknown'}"

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from discovery.errors import DiscoveryError, RejectedInput
+from discovery.errors import DiscoveryError, RejectedInput, TooManyRequests
 
 PROBLEM = "application/problem+json"
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -58,7 +58,10 @@ def install(app: FastAPI) -> None:
         extra: dict[str, object] = {"field": exc.field}
         if isinstance(exc, RejectedInput):
             extra.update(line=exc.line, file=exc.file)
-        return problem(exc.status, type(exc).__name__, exc.detail, **extra)
+        answer = problem(exc.status, type(exc).__name__, exc.detail, **extra)
+        if isinstance(exc, TooManyRequests):
+            answer.headers["Retry-After"] = str(exc.retry_after)
+        return answer
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

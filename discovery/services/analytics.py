@@ -48,7 +48,9 @@ def _buffer(ctx: Context) -> UsageBuffer:
     return ctx.usage
 
 
-def _event(ctx: Context, kind: str, target: str, *, channel: str | None, query: str = "", detail: str = "") -> None:
+def _event(
+    ctx: Context, kind: str, target: str, *, channel: str | None, actor: str, query: str = "", detail: str = ""
+) -> None:
     row = {
         "at": utcnow(),
         "kind": kind,
@@ -56,6 +58,7 @@ def _event(ctx: Context, kind: str, target: str, *, channel: str | None, query: 
         "channel": (channel or "")[:64],
         "query": normalise_query(query),
         "detail": detail[:100],
+        "actor": actor[:200],
     }
     _buffer(ctx).add_event(row)
 
@@ -77,21 +80,24 @@ def record_search(ctx: Context, req: SearchRequest, body: Mapping[str, object]) 
     _buffer(ctx).add_search(row)
 
 
-def record_view(ctx: Context, asset_id: str, *, channel: str | None) -> None:
-    _event(ctx, "view", f"asset:{asset_id}", channel=channel)
+def record_view(ctx: Context, asset_id: str, *, channel: str | None, actor: str) -> None:
+    """A view of an asset by `actor` (see `deps.usage_actor`)."""
+    _event(ctx, "view", f"asset:{asset_id}", channel=channel, actor=actor)
 
 
-def record_download(ctx: Context, asset_id: str, *, channel: str | None, rendition: str | None = None) -> None:
+def record_download(
+    ctx: Context, asset_id: str, *, channel: str | None, actor: str, rendition: str | None = None
+) -> None:
     """A download of the original (`rendition` None) or of a rendition; thumbnails, which
     every result list loads, are not counted."""
     if rendition in LIST_RENDITIONS:
         return
-    _event(ctx, "download", f"asset:{asset_id}", channel=channel, detail=rendition or "original")
+    _event(ctx, "download", f"asset:{asset_id}", channel=channel, actor=actor, detail=rendition or "original")
 
 
-def record_click(ctx: Context, *, target: str, query: str | None, channel: str | None) -> None:
+def record_click(ctx: Context, *, target: str, query: str | None, channel: str | None, actor: str) -> None:
     """A click on a search hit (`asset:ID` or `product:SKU`), reported by the client."""
-    _event(ctx, "click", target, channel=channel, query=query or "")
+    _event(ctx, "click", target, channel=channel, actor=actor, query=query or "")
 
 
 def flush(ctx: Context) -> FlushReport:
@@ -113,7 +119,7 @@ def _write(ctx: Context) -> FlushReport:
     except DBAPIError:
         searches, events = _row_by_row(ctx, records, searches, events)
     touched = {str(e["target"]) for e in events if str(e["target"]).startswith("asset:")}
-    totals = records.usage_totals(touched)
+    totals = records.usage_totals(touched, count_anonymous=ctx.settings.analytics_count_anonymous)
     usage = {
         target.removeprefix("asset:"): {key: totals.get(target, {}).get(key, 0) for key in USAGE_KEYS.values()}
         for target in touched

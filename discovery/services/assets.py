@@ -6,9 +6,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from discovery.domain import Asset, JSONObject
+from discovery.domain import Asset, JSONObject, Product
 from discovery.errors import InvalidQuery, NotFound
-from discovery.services.catalog import asset_allowed, asset_json
+from discovery.services.actors import name_items
+from discovery.services.catalog import asset_allowed, asset_json, product_visible
 from discovery.services.context import Context
 from discovery.services.search import INTERNAL_FIELDS, similar_assets
 from discovery.store.index.base import ScoredId
@@ -26,14 +27,22 @@ def load_asset(ctx: Context, asset_id: str, *, public: bool, channel: str | None
 
 def asset_view(ctx: Context, asset_id: str, *, public: bool, channel: str | None = None) -> JSONObject:
     asset = load_asset(ctx, asset_id, public=public, channel=channel)
-    body = asset_json(asset, public=public)
     skus = [str(link.get("sku")) for link in asset.product_skus]
-    products = ctx.records.get_products(skus)
+    products = _shown_products(ctx, skus, public=public)
+    body = asset_json(asset, public=public, shown_skus=set(products))
     body["products"] = [{"sku": s, "name": p.name} for s, p in products.items()]
+    if not public and isinstance(tags := body.get("tags"), list):
+        name_items(ctx, tags, "decided_by")
     return body
 
 
-def _hits(ctx: Context, neighbours: list[ScoredId], *, group_by_product: bool) -> JSONObject:
+def _shown_products(ctx: Context, skus: list[str], *, public: bool) -> dict[str, Product]:
+    """The products of these SKUs a caller may see (a public caller: listed ones only)."""
+    products = ctx.records.get_products(skus)
+    return {s: p for s, p in products.items() if not public or product_visible(p)}
+
+
+def _hits(ctx: Context, neighbours: list[ScoredId], *, group_by_product: bool, public: bool) -> JSONObject:
     docs = ctx.backend.get([n.id for n in neighbours])
     hits: list[JSONObject] = []
     for n in neighbours:
@@ -41,18 +50,21 @@ def _hits(ctx: Context, neighbours: list[ScoredId], *, group_by_product: bool) -
         if doc is None:
             continue
         hits.append({**doc.stored, "type": "asset", "id": doc.key, "score": round(n.score, 6)})
+    skus = [str(s) for h in hits for s in (h.get("product_skus") or [])]  # type: ignore[union-attr]
+    products = _shown_products(ctx, skus, public=public)
+    if public:  # a hit names only the products a shopper may see
+        for hit in hits:
+            hit["product_skus"] = [s for s in hit.get("product_skus") or [] if str(s) in products]  # type: ignore[union-attr]
     body: JSONObject = {"total": len(hits), "total_is_lower_bound": False, "hits": hits}  # type: ignore[dict-item]
     if group_by_product:
-        body["products"] = _group_by_product(ctx, hits)  # type: ignore[assignment]
+        body["products"] = _group_by_product(hits, products)  # type: ignore[assignment]
     return body
 
 
-def _group_by_product(ctx: Context, hits: list[JSONObject]) -> list[JSONObject]:
+def _group_by_product(hits: list[JSONObject], products: Mapping[str, Product]) -> list[JSONObject]:
     """Products of the hits, best first; a variant collapses to its parent, showing the image
     of the variant that matched."""
     best: dict[str, JSONObject] = {}
-    skus = [str(s) for h in hits for s in (h.get("product_skus") or [])]  # type: ignore[union-attr]
-    products = ctx.records.get_products(skus)
     for hit in hits:
         for sku in hit.get("product_skus") or []:  # type: ignore[union-attr]
             product = products.get(str(sku))
@@ -93,7 +105,7 @@ def similar(
     neighbours = similar_assets(
         ctx, vector, model=model, k=k, exclude=[asset_doc_id(asset.id)], filters=filters, public=public, channel=channel
     )
-    body = _hits(ctx, neighbours, group_by_product=group_by_product)
+    body = _hits(ctx, neighbours, group_by_product=group_by_product, public=public)
     body["model"] = {"clip": model}
     return body
 
@@ -123,7 +135,7 @@ def search_by_image(
     vector: np.ndarray = clip.encode_images([decoded.image])[0]
     model = clip.model_id
     neighbours = similar_assets(ctx, vector, model=model, k=k, filters=filters, public=public, channel=channel)
-    body = _hits(ctx, neighbours, group_by_product=group_by_product)
+    body = _hits(ctx, neighbours, group_by_product=group_by_product, public=public)
     body["model"] = {"clip": model}
     return body
 

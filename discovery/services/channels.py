@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from discovery.domain import Asset, Product
 from discovery.errors import NotFound
-from discovery.services.catalog import INTERNAL_ATTRIBUTES, asset_allowed
+from discovery.services.catalog import INTERNAL_ATTRIBUTES, asset_allowed, product_visible
 from discovery.services.context import Context
 
 
@@ -49,16 +49,28 @@ def _localised(product: Product, locale: str, default_locale: str) -> tuple[str,
     return texts.get("name") or product.name, texts.get("description") or product.description
 
 
-def channel_product(ctx: Context, channel: str, sku: str, *, locale: str | None = None) -> dict[str, object]:
+def _in_channel(product: Product, channel: str, *, public: bool) -> bool:
+    """Whether the channel carries the product for this caller: never withdrawn, in the
+    product's channels, and for a public caller listed (the shopper view's rule)."""
+    if product.status == "withdrawn" or (product.channels and channel not in product.channels):
+        return False
+    return not public or product_visible(product)
+
+
+def channel_product(
+    ctx: Context, channel: str, sku: str, *, locale: str | None = None, public: bool = False
+) -> dict[str, object]:
     spec = _channel(ctx, channel)
     product = ctx.records.get_product(sku)
-    if product is None or product.status == "withdrawn" or (product.channels and channel not in product.channels):
+    if product is None or not _in_channel(product, channel, public=public):
         raise NotFound(f"product {sku!r} is not in channel {channel!r}")
-    return _view(ctx, channel, spec, product, locale=locale or spec.default_locale)
+    return _view(ctx, channel, spec, product, locale=locale or spec.default_locale, public=public)
 
 
-def _view(ctx: Context, channel: str, spec, product: Product, *, locale: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _view(ctx: Context, channel: str, spec, product: Product, *, locale: str, public: bool) -> dict[str, object]:  # type: ignore[no-untyped-def]
     variants = ctx.records.variants_of([product.sku]).get(product.sku, [])
+    if public:
+        variants = [v for v in variants if product_visible(v)]
     rendition = _rendition_for(ctx, channel)
     images: list[dict[str, object]] = []
     for asset in _family_assets(ctx, product, variants):
@@ -123,9 +135,9 @@ def feed_check(ctx: Context, channel: str) -> None:
     _channel(ctx, channel)
 
 
-def feed(ctx: Context, channel: str, *, fmt: str = "jsonl", ready: bool = True) -> Iterator[str]:
+def feed(ctx: Context, channel: str, *, fmt: str = "jsonl", ready: bool = True, public: bool = False) -> Iterator[str]:
     """Stream the channel's ready products (`ready=True`) or its not-ready report with reasons,
-    as JSON lines or CSV, a product at a time."""
+    as JSON lines or CSV, a product at a time; a public caller gets listed products only."""
     spec = _channel(ctx, channel)
     writer_buffer = io.StringIO()
     writer = csv.writer(writer_buffer)
@@ -134,14 +146,14 @@ def feed(ctx: Context, channel: str, *, fmt: str = "jsonl", ready: bool = True) 
         writer.writerow(header)
         yield _drain(writer_buffer)
     for product in _roots(ctx):
-        if product.status == "withdrawn" or (product.channels and channel not in product.channels):
+        if not _in_channel(product, channel, public=public):
             continue
         state = product.completeness.get(channel) if isinstance(product.completeness, dict) else None
         is_ready = isinstance(state, dict) and bool(state.get("ready"))
         if is_ready != ready:
             continue
         if ready:
-            view = _view(ctx, channel, spec, product, locale=spec.default_locale)
+            view = _view(ctx, channel, spec, product, locale=spec.default_locale, public=public)
             if fmt == "csv":
                 images = " ".join(str(i["url"]) for i in view["images"])  # type: ignore[attr-defined]
                 writer.writerow([_cell(view[k]) for k in ("sku", "name", "brand", "price", "currency")] + [images])

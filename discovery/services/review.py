@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from discovery.domain import Asset, JSONObject, Product, Tag, TagStatus, utcnow
-from discovery.errors import InvalidQuery, NotFound
+from discovery.errors import Forbidden, InvalidQuery, NotFound
 from discovery.services import webhooks
 from discovery.services.context import Context
 from discovery.store.derive import family_roots, product_docs
@@ -129,12 +129,14 @@ def decide(ctx: Context, items: list[DecisionIn], *, actor: str) -> list[JSONObj
     return results
 
 
-def undo(ctx: Context, *, actor: str, entry_id: int | None = None) -> JSONObject:
+def undo(ctx: Context, *, actor: str, entry_id: int | None = None, admin: bool = False) -> JSONObject:
     """Restore the tag as it was before a decision (the caller's last one by default); the
-    undo is itself audited."""
+    undo is itself audited. Only an admin may undo another caller's decision."""
     entries = [e for e in ctx.records.audit_entries(limit=500) if str(e["action"]).startswith("tag.")]
     if entry_id is not None:
         entries = [e for e in entries if e["id"] == entry_id]
+        if entries and entries[0]["actor"] != actor and not admin:
+            raise Forbidden(f"decision {entry_id} was made by someone else; only an admin may undo it")
     else:
         undone = {e["detail"].get("undoes") for e in entries if e["action"] == "tag.undo"}  # type: ignore[union-attr]
         entries = [e for e in entries if e["action"] != "tag.undo" and e["actor"] == actor and e["id"] not in undone]

@@ -24,6 +24,7 @@ import numpy as np
 
 from discovery.domain import DocType, JSONObject
 from discovery.errors import InvalidQuery
+from discovery.services.catalog import hide_unlisted
 from discovery.services.context import Context
 from discovery.services.fusion import above_floor, rrf
 from discovery.store.index.base import Hit, Range, ScoredId, SearchQuery, SearchResult, SortKey, VectorField
@@ -34,7 +35,7 @@ Body = dict[str, object]  # a response body, serialised by the HTTP edge
 TypeParam = Literal["product", "asset", "all"]
 SORTS: tuple[SortKey, ...] = ("relevance", "price", "-price", "newest", "name", "popular")
 # Fields a shopper-facing (public) caller may never filter or facet on.
-INTERNAL_FIELDS = frozenset({"tags_suggested", "phash", "status"})
+INTERNAL_FIELDS = frozenset({"tags_suggested", "phash", "status", "listed", "collections"})
 HYBRID_WINDOW = 200  # how deep the text ranking is fused with the vector ranking
 SEMANTIC_SET_CAP = 500  # the most semantic matches one model adds to a match set
 # How deep page/size may reach; beyond it the cursor pages on. OpenSearch refuses a
@@ -67,16 +68,19 @@ def _types(type_param: str) -> tuple[DocType, ...]:
     raise InvalidQuery(f"type must be product, asset or all, not {type_param!r}", field="type")
 
 
-def _validate(req: SearchRequest, *, public: bool, max_size: int) -> None:
+def _validate(req: SearchRequest, *, public: bool, max_size: int, max_window: int) -> None:
     if req.sort not in SORTS:
         raise InvalidQuery(f"sort must be one of {', '.join(SORTS)}", field="sort")
     if req.mode not in ("keyword", "semantic", "hybrid"):
         raise InvalidQuery("mode must be keyword, semantic or hybrid", field="mode")
     if not 1 <= req.size <= max_size:
         raise InvalidQuery(f"size must be between 1 and {max_size}", field="size")
-    if req.page < 1 or req.page * req.size > MAX_PAGE_WINDOW:
+    if req.page < 1 or (req.page > 1 and req.page * req.size > max_window):
+        # Offset paging costs the engine every hit before the page; the cursor does not.
         raise InvalidQuery(
-            f"page * size must stay within the first {MAX_PAGE_WINDOW} hits; use the cursor to go deeper", field="page"
+            f"page * size may reach the first {max_window} hits only (page {req.page} of size {req.size} reaches "
+            f"{req.page * req.size}); to go deeper, follow the `cursor` each page answers with",
+            field="page",
         )
     if len(req.q) > 1000:
         raise InvalidQuery("q is longer than 1000 characters", field="q")
@@ -101,17 +105,18 @@ def decode_cursor(cursor: str) -> JSONObject:
 
 
 def _view_filters(req: SearchRequest, *, public: bool) -> tuple[dict[str, tuple[str, ...]], dict[str, Range]]:
-    """The caller's filters plus what the view demands: a public caller sees only assets
-    whose rights have not expired (checked against the clock now, not at index time) and
-    allow its channel."""
+    """The caller's filters plus what the public view demands (the rule `catalog` applies
+    to single records): only listed products (approved), only assets whose rights have not
+    expired (checked against the clock now, not at index time) and allow the caller's
+    channel; without a channel, only assets no channel restricts."""
     filters = {k: tuple(v) for k, v in req.filters.items() if v}
     ranges = dict(req.ranges)
     if public:
         now = datetime.now(UTC).isoformat()
         ranges["rights_expires_at"] = Range(now, None)
         filters.pop("rights_status", None)
-        if req.channel:
-            filters["rights_channels"] = ("*", req.channel)
+        filters["listed"] = ("true",)
+        filters["rights_channels"] = ("*", req.channel) if req.channel else ("*",)
     return filters, ranges
 
 
@@ -182,7 +187,8 @@ def _semantic_matches(ctx: Context, req: SearchRequest, types: tuple[DocType, ..
 def search(ctx: Context, req: SearchRequest, *, public: bool = False) -> Body:
     """Run a search request and shape the public response (DESIGN.md "search")."""
     started = time.perf_counter()
-    _validate(req, public=public, max_size=ctx.settings.search.max_size)
+    limits = ctx.settings.search
+    _validate(req, public=public, max_size=limits.max_size, max_window=limits.max_offset)
     types = _types(req.type)
     filters, ranges = _view_filters(req, public=public)
     text = req.q.strip()
@@ -212,7 +218,10 @@ def search(ctx: Context, req: SearchRequest, *, public: bool = False) -> Body:
         if mode == "semantic":
             for hit in hits:  # the engine ranks include-only documents without a score
                 hit.score = semantic.cosine.get(hit.id, 0.0)
-    return _response(ctx, req, result, hits, next_cursor, semantic.models, mode, public, started)
+    body = _response(ctx, req, result, hits, next_cursor, semantic.models, mode, public, started)
+    if public:
+        hide_unlisted(ctx, body["hits"])  # type: ignore[arg-type]
+    return body
 
 
 def _plain_page(

@@ -426,6 +426,32 @@ class Records:
             ).first()
         return row[0] if row else None
 
+    def list_keys(self, *, include_revoked: bool = True) -> list[JSONObject]:
+        """Every key (id, name, role, created_at, revoked), oldest first; never a hash."""
+        c = t.api_keys.c
+        stmt = select(c.id, c.name, c.role, c.created_at, c.revoked).order_by(c.created_at, c.id)
+        if not include_revoked:
+            stmt = stmt.where(c.revoked.is_(False))
+        with self.engine.connect() as conn:
+            return [_job_json(dict(r)) for r in conn.execute(stmt).mappings()]
+
+    def revoke_key(self, key_id: str) -> bool:
+        """Revoke a key by id at once (every request looks its key up); False when there is
+        no such key. Revoking twice is not an error."""
+        with self.engine.begin() as conn:
+            done = conn.execute(update(t.api_keys).where(t.api_keys.c.id == key_id).values(revoked=True))
+        return bool(done.rowcount)
+
+    def key_names(self, key_ids: Iterable[str]) -> dict[str, str]:
+        """The names of these keys (by id), for those that have one."""
+        wanted = list(dict.fromkeys(key_ids))
+        if not wanted:
+            return {}
+        c = t.api_keys.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(c.id, c.name).where(c.id.in_(wanted), c.name.is_not(None))).all()
+        return {str(i): str(n) for i, n in rows if n}
+
     def reset(self) -> None:
         """Delete every record (tests and demo re-runs)."""
         with self.engine.begin() as conn:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     DateTime,
     Engine,
     Float,
@@ -32,6 +33,7 @@ from discovery.store import tables as t
 from discovery.store.tag_records import mirror
 
 KINDS = ("view", "download", "click")
+ANONYMOUS = "anon:"  # the actor prefix of callers without a key
 USAGE_KEYS = {"view": "views", "download": "downloads", "click": "clicks"}
 
 search_log = Table(
@@ -58,6 +60,8 @@ usage_events = Table(
     Column("channel", String(64), nullable=False, default=""),
     Column("query", String(500), nullable=False, default=""),  # the search a click came from
     Column("detail", String(100), nullable=False, default=""),  # e.g. the rendition downloaded
+    # who: `key:<id>` (with `/<session>` when the key holder names one) or `anon:<address>`
+    Column("actor", String(200), nullable=False, default=""),
     Index("ix_usage_events_target", "target"),
     Index("ix_usage_events_at", "at"),
 )
@@ -135,16 +139,22 @@ class UsageRecords:
             rows = conn.execute(stmt).all()
         return [TargetUsage(target, ch, int(v or 0), int(d or 0), int(c or 0)) for target, ch, v, d, c in rows]
 
-    def usage_totals(self, targets: Iterable[str]) -> dict[str, dict[str, int]]:
-        """All-time counters per target: {"views": n, "downloads": n, "clicks": n}."""
+    def usage_totals(self, targets: Iterable[str], *, count_anonymous: bool = False) -> dict[str, dict[str, int]]:
+        """All-time counters per target: {"views": n, "downloads": n, "clicks": n}, each the
+        number of (caller, day) pairs that did it, so one caller repeating a request adds at
+        most one a day; anonymous callers (`anon:...`) count only with `count_anonymous`."""
         wanted = list(dict.fromkeys(targets))
         out: dict[str, dict[str, int]] = {}
+        ev = usage_events.c
         with self.engine.connect() as conn:
             for i in range(0, len(wanted), 500):
+                where: list[ColumnElement[bool]] = [ev.target.in_(wanted[i : i + 500])]
+                if not count_anonymous:
+                    where.append(~ev.actor.startswith(ANONYMOUS, autoescape=True))
+                day = func.date(ev.at)
+                pairs = select(ev.target, ev.kind).where(*where).group_by(ev.target, ev.kind, ev.actor, day).subquery()
                 rows = conn.execute(
-                    select(usage_events.c.target, usage_events.c.kind, func.count())
-                    .where(usage_events.c.target.in_(wanted[i : i + 500]))
-                    .group_by(usage_events.c.target, usage_events.c.kind)
+                    select(pairs.c.target, pairs.c.kind, func.count()).group_by(pairs.c.target, pairs.c.kind)
                 )
                 for target, kind, n in rows:
                     if kind in USAGE_KEYS:

@@ -28,6 +28,19 @@ from indexer.products.skulines import SkuLines
 from indexer.products.validate import Validator
 from indexer.products.variants import reinherit, strip_inherited
 
+# A product the export gives no status: an export comes from the system of record (shop,
+# PIM), which publishes what it exports, so a new product is listed at once; a stored one
+# keeps its workflow status; one that was withdrawn comes back as a draft for a person to
+# approve again. Exports that carry a status (Shopify `Status`, Akeneo `enabled`, Magento
+# `product_online`, or a `status` column) say otherwise per row.
+IMPORT_DEFAULT_STATUS = "approved"
+
+
+def _default_status(old: Product | None) -> str:
+    if old is None:
+        return IMPORT_DEFAULT_STATUS
+    return "draft" if old.status == "withdrawn" else old.status
+
 
 class ImportRun:
     """The state of one import across its batches: `row()` takes each read row and may
@@ -135,7 +148,7 @@ class ImportRun:
         if not product.status and parent is not None and parent.status:
             product.status = parent.status
         if not product.status:
-            product.status = old.status if old is not None and old.status != "withdrawn" else "draft"
+            product.status = _default_status(old)
         if product.parent_sku:
             reinherit(parent, product)
         else:

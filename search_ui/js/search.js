@@ -5,7 +5,7 @@ import { api, isAbort, query } from "./api.js";
 import { grid } from "./cards.js";
 import { clear, h } from "./dom.js";
 import { FACETS, renderFacets } from "./facets.js";
-import { PAGE_SIZE, setRange, toggleFilter } from "./state.js";
+import { MAX_OFFSET, PAGE_SIZE, setRange, toggleFilter } from "./state.js";
 import { errorBox, emptyBox } from "./status.js";
 import { tagLabels } from "./taxonomy.js";
 
@@ -235,8 +235,10 @@ export class SearchView {
 
   renderPager(state, body, shown, total) {
     clear(this.pager);
-    const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-    const hasNext = Boolean(body.cursor) || state.page < pages;
+    const reachable = Math.floor(MAX_OFFSET / PAGE_SIZE);
+    const capped = Math.ceil(total / PAGE_SIZE) > reachable;
+    const pages = Math.max(1, Math.min(Math.ceil(total / PAGE_SIZE), reachable));
+    const hasNext = state.page < pages || (Boolean(body.cursor) && state.page < reachable);
     if (state.page === 1 && !hasNext) return;
     const go = (page) => () => { this.nav({ ...this.state, page }); window.scrollTo({ top: 0 }); };
     const button = (text, page, attrs = {}) => h("button", { type: "button", class: "page", text, on: { click: go(page) }, attrs });
@@ -248,7 +250,7 @@ export class SearchView {
       items.push(button(String(p), p, { "aria-current": p === state.page ? "page" : false, "aria-label": `Page ${p}` }));
     }
     items.push(button("Next ›", state.page + 1, { disabled: !hasNext || shown === 0, "aria-label": "Next page" }));
-    this.pager.append(...items, h("span", { class: "muted", text: ` of ${pages}${body.total_is_lower_bound ? "+" : ""}` }));
+    this.pager.append(...items, h("span", { class: "muted", text: ` of ${pages}${body.total_is_lower_bound || capped ? "+" : ""}` }));
   }
 
   unmount() {

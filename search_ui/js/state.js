@@ -5,6 +5,9 @@ export const TYPES = ["product", "asset", "all"];
 export const MODES = ["hybrid", "keyword", "semantic"];
 export const SORTS = ["relevance", "price", "-price", "newest", "name", "popular"];
 export const PAGE_SIZE = 24;
+// How deep page numbers reach (the API's default DISCOVERY_SEARCH_MAX_OFFSET): the API
+// refuses offset pages past it, so the pager offers none.
+export const MAX_OFFSET = 1000;
 
 /** The state a URL describes. */
 export function parse(search = location.search) {

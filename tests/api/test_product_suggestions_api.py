@@ -15,7 +15,7 @@ ROW = (
 
 def _wait(catalog: Catalog, job_id: str) -> dict[str, object]:
     for _ in range(200):
-        job = catalog.client.get(f"/api/jobs/{job_id}").json()
+        job = catalog.client.get(f"/api/jobs/{job_id}", headers={"X-API-Key": catalog.keys["editor"]}).json()
         if job["state"] in ("succeeded", "failed", "cancelled"):
             return dict(job)
         time.sleep(0.1)

@@ -30,7 +30,7 @@ def _known(catalog: SecuredCatalog) -> dict[str, str]:
     client, editor = catalog.client, catalog.as_role("editor")
     asset = client.get("/api/search", params={"type": "asset", "size": 1}).json()["hits"][0]["id"]
     sku = client.get("/api/search", params={"size": 1}).json()["hits"][0]["id"]
-    job = client.get("/api/jobs", params={"limit": 1}).json()["items"][0]["id"]
+    job = client.get("/api/jobs", params={"limit": 1}, headers=editor).json()["items"][0]["id"]
     collection = client.post("/api/collections", json={"name": "fuzzed"}, headers=editor).json()["id"]
     return {"asset_id": asset, "sku": sku, "job_id": job, "collection_id": str(collection), "channel": "web",
             "name": "thumbnail"}  # fmt: skip

@@ -91,11 +91,13 @@ def test_usage_reports_group_searches_and_events(records: Records) -> None:
         {"at": now, "q": "zzz", "type": "product", "channel": "web", "total": 0, "took_ms": 1.0},
         {"at": now - timedelta(days=40), "q": "old", "type": "product", "channel": "", "total": 0, "took_ms": 1.0},
     ]
-    event = {"at": now, "channel": "web", "query": "", "detail": ""}
+    event = {"at": now, "channel": "web", "query": "", "detail": "", "actor": "key:k0"}
     events = [
-        {**event, "kind": "view", "target": "asset:a"},
-        {**event, "kind": "view", "target": "asset:a"},
-        {**event, "kind": "download", "target": "asset:a"},
+        {**event, "kind": "view", "target": "asset:a", "actor": "key:k1"},
+        {**event, "kind": "view", "target": "asset:a", "actor": "key:k2"},
+        {**event, "kind": "view", "target": "asset:a", "actor": "key:k2"},  # the same caller, the same day
+        {**event, "kind": "view", "target": "asset:a", "actor": "anon:10.0.0.1"},
+        {**event, "kind": "download", "target": "asset:a", "actor": "key:k1"},
         {**event, "kind": "click", "target": "asset:b", "channel": ""},
         {**event, "kind": "click", "target": "product:P1"},
     ]
@@ -107,10 +109,11 @@ def test_usage_reports_group_searches_and_events(records: Records) -> None:
     assert [s.q for s in zero] == ["zzz"]
     rows = usage.target_usage(since=since, channel=None, limit=10)
     assert [(r.target, r.channel, r.views, r.downloads, r.clicks) for r in rows] == [
-        ("asset:a", "web", 2, 1, 0),
+        ("asset:a", "web", 4, 1, 0),
         ("asset:b", "", 0, 0, 1),
     ]
     assert usage.usage_totals(["asset:a", "asset:x"]) == {"asset:a": {"views": 2, "downloads": 1}}
+    assert usage.usage_totals(["asset:a"], count_anonymous=True) == {"asset:a": {"views": 3, "downloads": 1}}
 
 
 def test_usage_counters_land_in_the_asset_without_touching_updated_at(records: Records) -> None:

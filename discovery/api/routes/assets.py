@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
-from discovery.api.deps import CallerDep, CtxDep
+from discovery.api.deps import CallerDep, CtxDep, usage_actor
 from discovery.api.params import prefixed
 from discovery.errors import InvalidQuery
 from discovery.services import analytics
@@ -22,10 +22,12 @@ INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", 
 
 
 @router.get("/assets/{asset_id}")
-def get_asset(asset_id: str, ctx: CtxDep, caller: CallerDep, channel: str | None = None) -> Mapping[str, object]:
+def get_asset(
+    asset_id: str, request: Request, ctx: CtxDep, caller: CallerDep, channel: str | None = None
+) -> Mapping[str, object]:
     """An asset with its tags, rights, links and versions."""
     body = service.asset_view(ctx, asset_id, public=caller.public, channel=channel)
-    analytics.record_view(ctx, asset_id, channel=channel)
+    analytics.record_view(ctx, asset_id, channel=channel, actor=usage_actor(caller, request))
     return body
 
 
@@ -60,20 +62,26 @@ _FILE_RESPONSES: dict[int | str, dict[str, object]] = {
 
 
 @router.get("/assets/{asset_id}/file", response_class=FileResponse, responses=_FILE_RESPONSES)
-def get_file(asset_id: str, request: Request, ctx: CtxDep, caller: CallerDep) -> Response:
-    """The original file (current version). Supports Range and If-None-Match."""
-    asset = service.load_asset(ctx, asset_id, public=caller.public)
+def get_file(
+    asset_id: str, request: Request, ctx: CtxDep, caller: CallerDep, channel: str | None = None
+) -> Response:
+    """The original file (current version). Supports Range and If-None-Match. A public
+    caller gets it under the same channel rule as the asset's view."""
+    asset = service.load_asset(ctx, asset_id, public=caller.public, channel=channel)
     path = ctx.blobs.path(asset.sha256)
-    analytics.record_download(ctx, asset.id, channel=request.query_params.get("channel"))
+    analytics.record_download(ctx, asset.id, channel=channel, actor=usage_actor(caller, request))
     return _file_response(request, str(path), etag=asset.sha256, media_type=asset.media_type, filename=asset.filename)
 
 
 @router.get("/assets/{asset_id}/renditions/{name}", response_class=FileResponse, responses=_FILE_RESPONSES)
-def get_rendition(asset_id: str, name: str, request: Request, ctx: CtxDep, caller: CallerDep) -> Response:
-    """A rendition from a named preset, made on first request and kept."""
+def get_rendition(
+    asset_id: str, name: str, request: Request, ctx: CtxDep, caller: CallerDep, channel: str | None = None
+) -> Response:
+    """A rendition from a named preset, made on first request and kept (a public caller:
+    under the same channel rule as the asset's view)."""
     from indexer.assets.renditions import get_or_make_rendition, load_presets
 
-    asset = service.load_asset(ctx, asset_id, public=caller.public)
+    asset = service.load_asset(ctx, asset_id, public=caller.public, channel=channel)
     presets = load_presets()
     before = dict(asset.renditions)
     key = get_or_make_rendition(asset, name, ctx.blobs, presets)
@@ -81,7 +89,7 @@ def get_rendition(asset_id: str, name: str, request: Request, ctx: CtxDep, calle
         ctx.records.upsert_assets([asset])
     preset = presets[name]
     stem = asset.filename.rsplit(".", 1)[0] or asset.id
-    analytics.record_download(ctx, asset.id, channel=request.query_params.get("channel"), rendition=name)
+    analytics.record_download(ctx, asset.id, channel=channel, rendition=name, actor=usage_actor(caller, request))
     return _file_response(
         request,
         str(ctx.blobs.path(key)),

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from discovery.api.deps import CallerDep, CtxDep
+from discovery.errors import Forbidden
 from discovery.services import channels as service
 
 router = APIRouter(prefix="/api", tags=["channels"])
@@ -16,11 +17,11 @@ router = APIRouter(prefix="/api", tags=["channels"])
 
 @router.get("/channels/{channel}/products/{sku}")
 def channel_product(
-    channel: str, sku: str, ctx: CtxDep, _caller: CallerDep, locale: str | None = None
+    channel: str, sku: str, ctx: CtxDep, caller: CallerDep, locale: str | None = None
 ) -> Mapping[str, object]:
     """The product in the channel's locale and fields, with only the images that fit the
     channel's rules and whose rights allow it, as rendition URLs."""
-    return service.channel_product(ctx, channel, sku, locale=locale)
+    return service.channel_product(ctx, channel, sku, locale=locale, public=caller.public)
 
 
 _FEED_TYPES = {"application/x-ndjson": {"schema": {"type": "string"}}, "text/csv": {"schema": {"type": "string"}}}
@@ -34,16 +35,19 @@ _FEED_TYPES = {"application/x-ndjson": {"schema": {"type": "string"}}, "text/csv
 def channel_feed(
     channel: str,
     ctx: CtxDep,
-    _caller: CallerDep,
+    caller: CallerDep,
     format: Annotated[Literal["jsonl", "csv"], Query(description="jsonl or csv")] = "jsonl",
     report: Annotated[bool, Query(description="the products NOT ready, with what they miss")] = False,
 ) -> StreamingResponse:
-    """Stream the channel's ready products (or, with `report=true`, those not ready and why)."""
+    """Stream the channel's ready products (or, with `report=true`, those not ready and why;
+    not for public keys: it names unlisted products)."""
+    if report and caller.public:
+        raise Forbidden("the not-ready report needs a viewer key; yours is public")
     service.feed_check(ctx, channel)
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
     name = f"{channel}-{'not-ready' if report else 'feed'}.{format}"
     return StreamingResponse(
-        service.feed(ctx, channel, fmt=format, ready=not report),
+        service.feed(ctx, channel, fmt=format, ready=not report, public=caller.public),
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -75,20 +75,25 @@ def ingest_assets(
     return _accepted(jobs.get_job(ctx, job_id))
 
 
+# A job shows its parameters and its rejected rows' contents, which only those who may
+# start jobs see: every job endpoint needs an editor key, as the uploads do.
+EditorDep = Annotated[Caller, require("editor")]
+
+
 @router.get("/jobs/{job_id}")
-def get_job(job_id: str, ctx: CtxDep) -> Mapping[str, object]:
+def get_job(job_id: str, ctx: CtxDep, _caller: EditorDep) -> Mapping[str, object]:
     """Status, progress, counts and every reject with its line, file, field and reason."""
     return jobs.get_job(ctx, job_id)
 
 
 @router.get("/jobs")
-def list_jobs(ctx: CtxDep, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Mapping[str, object]:
+def list_jobs(ctx: CtxDep, _caller: EditorDep, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Mapping[str, object]:
     """The most recent jobs first."""
     return {"items": jobs.list_jobs(ctx, limit=limit)}
 
 
 @router.post("/jobs/{job_id}/cancel")
-def cancel_job(job_id: str, ctx: CtxDep, _caller: Annotated[Caller, require("editor")]) -> Mapping[str, object]:
+def cancel_job(job_id: str, ctx: CtxDep, _caller: EditorDep) -> Mapping[str, object]:
     """Stop a queued or running job cleanly; finished chunks stay done."""
     return jobs.cancel_job(ctx, job_id)
 
@@ -104,7 +109,7 @@ def _cell(value: object) -> str:
     response_class=Response,
     responses={200: {"description": "the rejects as CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
-def job_rejects_csv(job_id: str, ctx: CtxDep) -> Response:
+def job_rejects_csv(job_id: str, ctx: CtxDep, _caller: EditorDep) -> Response:
     """The job's rejects as CSV (line, file, field, reason)."""
     job = jobs.get_job(ctx, job_id)
     out = io.StringIO()

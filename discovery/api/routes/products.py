@@ -15,9 +15,10 @@ router = APIRouter(prefix="/api", tags=["products"])
 
 
 @router.get("/products/{sku}")
-def get_product(sku: str, ctx: CtxDep, caller: CallerDep) -> Mapping[str, object]:
-    """A product with its variants and linked assets (public callers get the shopper view)."""
-    return catalog.product_view(ctx, sku, public=caller.public)
+def get_product(sku: str, ctx: CtxDep, caller: CallerDep, channel: str | None = None) -> Mapping[str, object]:
+    """A product with its variants and linked assets (public callers get the shopper view:
+    listed products only, and the assets whose rights allow `channel`)."""
+    return catalog.product_view(ctx, sku, public=caller.public, channel=channel)
 
 
 class StatusBody(BaseModel):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from discovery.api.deps import Caller, CtxDep, require
-from discovery.services import review
+from discovery.services import actors, review
 
 router = APIRouter(prefix="/api/review", tags=["review"])
 
@@ -84,11 +84,15 @@ def get_log(
     target: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Mapping[str, object]:
-    """The audit log of decisions, newest first."""
-    return {"entries": ctx.records.audit_entries(target=target, limit=limit)}
+    """The audit log of decisions, newest first; `actor` is the key's name when it has one
+    (`actor_key` then holds `key:<id>`)."""
+    entries = ctx.records.audit_entries(target=target, limit=limit)
+    actors.name_items(ctx, entries, "actor")
+    return {"entries": entries}
 
 
 @router.post("/undo")
 def post_undo(body: UndoBody, ctx: CtxDep, caller: Annotated[Caller, require("reviewer")]) -> Mapping[str, object]:
-    """Undo a decision: the tag returns to its state before it; the undo is audited too."""
-    return review.undo(ctx, actor=caller.actor, entry_id=body.entry_id)
+    """Undo a decision: the tag returns to its state before it; the undo is audited too.
+    A reviewer undoes only their own decisions; an admin anyone's."""
+    return review.undo(ctx, actor=caller.actor, entry_id=body.entry_id, admin=caller.role == "admin")

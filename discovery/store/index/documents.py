@@ -40,6 +40,7 @@ KEYWORD_FIELDS: tuple[str, ...] = (
     "tags_suggested",
     "channels",
     "status",
+    "listed",
     "ready_for",
     "currency",
     "media_type",
@@ -188,6 +189,9 @@ def product_to_doc(
         "tags_suggested": _unique(suggested),
         "channels": list(product.channels),
         "status": [product.status] if product.status else [],
+        # The public view filters on this one field (`listed=true`): an asset is always
+        # listed, its rights are checked at query time by the clock and the channel.
+        "listed": ["true" if product.listed else "false"],
         "currency": [product.currency] if product.currency else [],
         "ready_for": sorted(ch for ch, c in product.completeness.items() if isinstance(c, dict) and c.get("ready")),
         "rights_channels": ["*"],
@@ -323,6 +327,7 @@ def asset_to_doc(
         "rights_channels": [str(c) for c in rights_channels] if isinstance(rights_channels, list) else ["*"],
         "product_skus": _unique(str(link.get("sku")) for link in asset.product_skus if isinstance(link, dict)),
         "phash": [asset.phash] if asset.phash else [],
+        "listed": ["true"],
     }
     title = asset.title or asset.filename
     stored: JSONObject = {

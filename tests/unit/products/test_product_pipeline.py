@@ -123,7 +123,7 @@ def test_full_mode_withdraws_absent_products_and_never_deletes(records: Records)
     backend = RecordingBackend()
     report = run(records, backend, csv_bytes(["A", "", "Tee"]), mode="full")
     assert report.withdrawn == 1
-    assert {sku: p.status for sku, p in records.get_products(["A", "B"]).items()} == {"A": "draft", "B": "withdrawn"}
+    assert {sku: p.status for sku, p in records.get_products(["A", "B"]).items()} == {"A": "approved", "B": "withdrawn"}
     assert backend.docs["product:B"].keywords["status"] == ["withdrawn"]
     assert run(records, RecordingBackend(), csv_bytes(["A", "", "Tee"], ["B", "", "Mug"])).changed == 1
     assert records.get_product("B").status == "draft"  # type: ignore[union-attr]
@@ -133,7 +133,7 @@ def test_full_mode_keeps_a_product_whose_row_was_rejected(records: Records) -> N
     run(records, RecordingBackend(), csv_bytes(["A", "", "Tee"], ["B", "", "Mug"]))
     report = run(records, RecordingBackend(), csv_bytes(["A", "", "Tee"], ["B", "", "Mug", "n/a"]), mode="full")
     assert (report.rejected, report.withdrawn) == (1, 0)
-    assert records.get_product("B").status == "draft"  # type: ignore[union-attr]
+    assert records.get_product("B").status == "approved"  # type: ignore[union-attr]
 
 
 def test_full_mode_reads_the_sku_of_an_undecodable_row_and_keeps_that_product(records: Records) -> None:
@@ -141,7 +141,7 @@ def test_full_mode_reads_the_sku_of_an_undecodable_row_and_keeps_that_product(re
     data = csv_bytes(["A", "", "Café"], ["B", "", "Mug"]).replace(b"Mug", b"M\xffg")
     report = run(records, RecordingBackend(), data, mode="full")
     assert (report.rejected, report.withdrawn) == (1, 1)
-    assert {s: p.status for s, p in records.get_products(["B", "C"]).items()} == {"B": "draft", "C": "withdrawn"}
+    assert {s: p.status for s, p in records.get_products(["B", "C"]).items()} == {"B": "approved", "C": "withdrawn"}
 
 
 def test_full_mode_withdraws_nothing_when_a_rejected_row_hides_its_sku(records: Records) -> None:
@@ -163,7 +163,7 @@ def test_full_mode_withdraws_nothing_when_the_file_is_cut_short(records: Records
         mode="full",
     )
     assert report.withdrawn == 0 and "nothing withdrawn" in report.notes[0]
-    assert records.get_product("B").status == "draft"  # type: ignore[union-attr]
+    assert records.get_product("B").status == "approved"  # type: ignore[union-attr]
 
 
 def test_reviewed_tags_linked_assets_and_workflow_status_survive_a_reimport(records: Records) -> None:
