@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +21,7 @@ from discovery.services import jobs
 from discovery.services.context import Context
 from discovery.store.job_records import JobStore
 from indexer.assets import process
+from indexer.assets.pipeline import ingest_assets
 from indexer.jobs.executor import execute_chunk
 from indexer.jobs.model import ChunkContext, JobTuning
 from indexer.jobs.reconcile import reconcile_once
@@ -110,3 +112,45 @@ def test_an_asset_chunk_whose_worker_died_after_its_effect_counts_each_file_once
     assert sum(len(batch) for batch in ctx.records.iter_assets()) == 4
     ctx.backend.refresh()
     assert ctx.backend.count() == 4
+
+
+def test_a_duplicate_of_a_stored_asset_missing_from_the_index_is_indexed_again(ctx: Context) -> None:
+    # An asset a crashed ingest stored in the records but never wrote to the index.
+    first = jobs.wait_for_job(ctx, jobs.start_asset_ingest(ctx, files=_files()[:1], tuning=TUNING), timeout=120)
+    assert first["counts"]["indexed"] == 1
+    (asset,) = next(ctx.records.iter_assets())
+    ctx.backend.delete([f"asset:{asset.id}"], refresh=True)
+    assert ctx.backend.count() == 0
+
+    again = jobs.wait_for_job(ctx, jobs.start_asset_ingest(ctx, files=_files()[:1], tuning=TUNING), timeout=120)
+    assert again["state"] == "succeeded"
+    assert again["counts"] == {"received": 1, "indexed": 0, "rejected": 0, "duplicates": 1}
+    assert list(ctx.backend.get([f"asset:{asset.id}"])) == [f"asset:{asset.id}"]
+
+
+def test_a_zip_chunk_rerun_after_its_worker_died_counts_the_members_it_stored_as_indexed(ctx: Context) -> None:
+    tuning = replace(TUNING, lease_s=0.5)
+    runner = jobs.runner(ctx)
+    kind = runner.kinds["ingest_assets"]
+    store = JobStore(ctx.records.engine)
+    gone = GoneProcess()
+    members = _files()[:5]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for name, data in members:
+            zf.writestr(name, data)
+    params = jobs.asset_params(ctx, files=[("pictures.zip", out.getvalue())])
+    job_id = submit_job(store, gone, kind, params=params, tuning=tuning)
+    assert execute_chunk(ctx, runner.kinds, gone, job_id, 0).state == "done"
+    claim = store.claim(job_id, 1, owner="dead-worker", lease_s=tuning.lease_s)
+    assert claim is not None
+    # The dead attempt stored every member in the records and none in the index.
+    ingest_assets(records=ctx.records, blobs=ctx.blobs, backend=None, items=[("pictures.zip", out.getvalue())],
+                  job=job_id)
+    time.sleep(tuning.lease_s + 0.1)
+    reconcile_once(store, runner.dispatcher)
+    job = jobs.wait_for_job(ctx, job_id, timeout=120)
+    assert job["state"] == "succeeded"
+    assert job["counts"] == {"received": 5, "indexed": 5, "rejected": 0, "duplicates": 0}
+    ctx.backend.refresh()
+    assert ctx.backend.count() == 5

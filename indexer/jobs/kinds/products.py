@@ -14,7 +14,8 @@ stored. Several imports still run side by side.
 Re-running a chunk (its worker died) rewrites the same products: the records upsert finds
 them unchanged, so on a re-run the whole batch is written to the index again instead of
 only what changed, and `indexed` counts the products this job changed (their records name
-the job), as the first run would have.
+the job), as the first run would have. A re-run of the `full` mode's withdraw chunk writes
+every withdrawn product's document again, for the same reason.
 """
 
 from __future__ import annotations
@@ -78,6 +79,8 @@ class ProductImport:
                 run.report.products = int(payload.get("products") or 0)  # type: ignore[arg-type]
                 run.withdraw_absent(chunk.tuning.chunk_size)
                 run.report.products = 0  # counted by the plan
+                if chunk.attempt > 1:
+                    _index_withdrawn_again(env, chunk.tuning.chunk_size)
             else:
                 batch = _load_batch(json.loads(_blob(env, str(payload["blob"])).read_bytes()))
                 run.batch(batch)
@@ -88,6 +91,18 @@ class ProductImport:
             _raise_if_overloaded(run.report.dead_letters)
             env.backend.refresh()  # durable before the chunk is recorded done
             return _result(run.report)
+
+
+def _index_withdrawn_again(env: JobEnv, batch: int) -> None:
+    """An earlier attempt may have withdrawn products in the records and died before the
+    index heard of it; this one skips them (already withdrawn). Write every withdrawn
+    product's document again from its record, so search agrees with the records."""
+    from indexer.products.indexing import index_products
+
+    for stored in env.records.iter_products(batch=batch):
+        withdrawn = {p.sku: p for p in stored if p.status == "withdrawn"}
+        if withdrawn:
+            index_products(env.records, env.backend, sorted(withdrawn), known=withdrawn)
 
 
 def _index_again(env: JobEnv, chunk: ChunkContext, batch: Any) -> int:
