@@ -21,11 +21,11 @@ every withdrawn product's document again, for the same reason.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from discovery.domain import JSONObject, Product
 from discovery.errors import BackendUnavailable, RejectedInput
@@ -38,6 +38,7 @@ COUNTED = ("received", "rejected", "duplicates", "merged", "products", "parents_
            "index_failed", "withdrawn")
 OVERLOADED = ("429", "es_rejected_execution", "too_many_requests", "circuit_breaking")
 
+T = TypeVar("T")
 AfterWrite = Callable[[JobEnv, list[str]], BulkReport]
 
 
@@ -55,11 +56,15 @@ class ProductImport:
     def plan(self, env: JobEnv, chunk: ChunkContext) -> PlanResult:
         payloads: list[JSONObject] = []
         with _pipeline(env, chunk, survey_file=True) as (run, rows_from_start):
-            for item in rows_from_start():
+            for item in _until_cancelled(chunk, rows_from_start()):
                 step_aside()
                 batch = run.row(item)
                 if batch is not None:
                     payloads.append(_store_batch(env, batch, len(payloads) + 1))
+            if chunk.cancelled():  # reading stopped at the cancel: the executor adds no chunks
+                stopped = _result(run.report)
+                stopped.stopped = True
+                return PlanResult([], stopped)
             batch = run.assembler.finish()
             if batch is not None:
                 payloads.append(_store_batch(env, batch, len(payloads) + 1))
@@ -160,7 +165,7 @@ def _pipeline(env: JobEnv, chunk: ChunkContext, *, survey_file: bool) -> Iterato
                 stream.seek(0)
                 return RowSource.over(stream, filename=str(file["name"]), delimiter=spec.delimiter, sheet=spec.sheet)
 
-            unknown = survey(rows_from_start(), Mapper(spec), lines) if survey_file else False
+            unknown = survey(_until_cancelled(chunk, rows_from_start()), Mapper(spec), lines) if survey_file else False
             run = _Run(
                 records=env.records, backend=env.backend, spec=spec, report=report, lines=lines,
                 chunk_size=chunk.tuning.chunk_size, channels=load_channels(data_dir=data_dir),
@@ -169,6 +174,17 @@ def _pipeline(env: JobEnv, chunk: ChunkContext, *, survey_file: bool) -> Iterato
             yield run, rows_from_start
     finally:
         lines.close()
+
+
+def _until_cancelled(chunk: ChunkContext, rows: Iterable[T]) -> Iterator[T]:
+    """The rows, until the job is cancelled (reading a large file stops there; a file is
+    not even opened again once it is)."""
+    if chunk.cancelled():
+        return
+    for row in rows:
+        if chunk.cancelled():
+            return
+        yield row
 
 
 def _result(report: Any) -> ChunkResult:
