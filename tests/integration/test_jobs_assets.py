@@ -1,7 +1,8 @@
 """Asset ingest as a job (in-process, embedded): files stored at start, ingested in chunks,
 a duplicate and a corrupt file reported, a file that crashes the decoder every time
 dead-lettered after N attempts while the rest of its chunk is ingested, and a chunk run
-twice counting each file once."""
+twice counting each file once. Crash recovery of the index: a duplicate of a stored asset
+missing from the index, a zip chunk re-run, and a product import's withdraw chunk re-run."""
 
 from __future__ import annotations
 
@@ -154,3 +155,35 @@ def test_a_zip_chunk_rerun_after_its_worker_died_counts_the_members_it_stored_as
     assert job["counts"] == {"received": 5, "indexed": 5, "rejected": 0, "duplicates": 0}
     ctx.backend.refresh()
     assert ctx.backend.count() == 5
+
+
+def test_a_withdraw_chunk_rerun_after_its_worker_died_writes_the_withdrawals_to_the_index(ctx: Context) -> None:
+    tuning = replace(TUNING, lease_s=0.5, chunk_size=10)
+    rows = "sku,name\n" + "".join(f"W-{i},Withdrawable kettle {i}\n" for i in range(4))
+    started = jobs.start_product_import(ctx, source=rows.encode(), filename="all.csv")
+    first = jobs.wait_for_job(ctx, started, timeout=120)
+    assert first["state"] == "succeeded"
+    runner = jobs.runner(ctx)
+    kind = runner.kinds["import_products"]
+    store = JobStore(ctx.records.engine)
+    gone = GoneProcess()
+    kept = "sku,name\n" + "".join(f"W-{i},Withdrawable kettle {i}\n" for i in range(2))
+    key, size = ctx.blobs.put_bytes(kept.encode())
+    params = {"file": {"blob": key, "name": "kept.csv", "bytes": size}, "mapping": None, "mode": "full"}
+    job_id = submit_job(store, gone, kind, params=params, tuning=tuning)
+    assert execute_chunk(ctx, runner.kinds, gone, job_id, 0).state == "done"
+    assert execute_chunk(ctx, runner.kinds, gone, job_id, 1).state == "done"
+    # A worker took the withdraw chunk, withdrew W-2 and W-3 in the records, and died.
+    assert store.claim(job_id, 2, owner="dead-worker", lease_s=tuning.lease_s) is not None
+    gone_skus = ["W-2", "W-3"]
+    stored = ctx.records.get_products(gone_skus)
+    for product in stored.values():
+        product.status = "withdrawn"
+    ctx.records.upsert_products(list(stored.values()))
+    time.sleep(tuning.lease_s + 0.1)
+    reconcile_once(store, runner.dispatcher)
+    job = jobs.wait_for_job(ctx, job_id, timeout=120)
+    assert job["state"] == "succeeded"
+    ctx.backend.refresh()
+    docs = ctx.backend.get([f"product:{s}" for s in gone_skus])
+    assert all(d.keywords.get("status") == ["withdrawn"] for d in docs.values()), docs  # or gone from it
