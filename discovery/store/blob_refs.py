@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
-from sqlalchemy import String, cast, or_, select
+from sqlalchemy import String, cast, select
 from sqlalchemy.engine import Engine
 
 from discovery.domain import JSONValue
@@ -22,6 +22,7 @@ from discovery.store.job_records import ACTIVE_JOB_STATES
 
 BLOB_KEY = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 PAGE = 1000
+FEW = 20  # keys looked for one query each; more take one pass over the assets
 
 
 def keys_in(value: JSONValue | object) -> set[str]:
@@ -93,17 +94,22 @@ class BlobRefs:
             last = rows[-1].id
 
     def named_by_assets(self, keys: Iterable[str]) -> set[str]:
-        """Of `keys`, those some asset names (as its file, or anywhere in its record)."""
+        """Of `keys`, those some asset names (as its file, or anywhere in its record). The
+        file column is indexed; the few keys left are looked for in the records' JSON, one
+        scan per key, or in one pass over every asset when there are many."""
+        wanted = {k for k in keys if BLOB_KEY.fullmatch(k)}
         out: set[str] = set()
         with self.engine.connect() as conn:
-            for key in set(keys):
-                if not BLOB_KEY.fullmatch(key):
-                    continue
-                hit = conn.execute(
-                    select(t.assets.c.id).where(
-                        or_(t.assets.c.sha256 == key, cast(t.assets.c.data, String).like(f"%{key}%"))
-                    ).limit(1)
-                ).first()
-                if hit is not None:
-                    out.add(key)
+            for start in range(0, len(wanted), 500):
+                part = sorted(wanted)[start : start + 500]
+                out.update(conn.execute(select(t.assets.c.sha256).where(t.assets.c.sha256.in_(part))).scalars())
+            rest = wanted - out
+            if len(rest) <= FEW:
+                for key in rest:
+                    query = select(t.assets.c.id).where(cast(t.assets.c.data, String).like(f"%{key}%")).limit(1)
+                    if conn.execute(query).first() is not None:
+                        out.add(key)
+                return out
+        for page in self.asset_keys():
+            out |= page & rest
         return out
