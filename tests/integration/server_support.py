@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -154,4 +155,4 @@ class Server:
             titles += [str(h.get("filename") or h.get("title")) for h in page["hits"]]
             if not page.get("cursor") or not page["hits"]:
                 return titles
-            cursor = f"&cursor={urllib.request.quote(page['cursor'])}"
+            cursor = f"&cursor={urllib.parse.quote(page['cursor'])}"

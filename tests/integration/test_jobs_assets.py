@@ -20,6 +20,7 @@ from PIL import Image
 from discovery.config import Settings, TextSettings
 from discovery.services import jobs
 from discovery.services.context import Context
+from discovery.store.index.base import ItemOutcome
 from discovery.store.job_records import JobStore
 from indexer.assets import process
 from indexer.assets.pipeline import ingest_assets
@@ -187,3 +188,25 @@ def test_a_withdraw_chunk_rerun_after_its_worker_died_writes_the_withdrawals_to_
     ctx.backend.refresh()
     docs = ctx.backend.get([f"product:{s}" for s in gone_skus])
     assert all(d.keywords.get("status") == ["withdrawn"] for d in docs.values()), docs  # or gone from it
+
+
+def test_an_asset_the_index_refuses_is_a_dead_letter_not_a_silent_gap(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused_bytes = _files()[1][1]
+    real_upsert = ctx.backend.upsert
+
+    def upsert(docs, *, refresh=False):  # type: ignore[no-untyped-def]
+        docs = list(docs)
+        bad = {d.id for d in docs if d.stored.get("filename") == "shoe-1.png"}
+        report = real_upsert([d for d in docs if d.id not in bad], refresh=refresh)
+        report.outcomes += [ItemOutcome(i, False, "mapper_parsing_exception (test)") for i in bad]
+        return report
+
+    monkeypatch.setattr(ctx.backend, "upsert", upsert)
+    files = [_files()[0], ("shoe-1.png", refused_bytes)]
+    job = jobs.wait_for_job(ctx, jobs.start_asset_ingest(ctx, files=files, tuning=TUNING), timeout=120)
+    assert job["state"] == "succeeded"
+    (letter,) = job["dead_letters"]
+    assert "the search index refused it: mapper_parsing_exception (test)" in letter["reason"]
+    assert ctx.records.get_asset(letter["asset"]).filename == "shoe-1.png"  # type: ignore[union-attr]

@@ -15,6 +15,7 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -76,7 +77,8 @@ def test_a_rejected_upload_and_the_zip_are_deleted_when_the_job_ends_and_the_ass
         ctx, jobs.start_asset_ingest(ctx, files=[("bad.pdf", rejected), ("good.png", good), ("pack.zip", packed)]),
         timeout=120,
     )
-    assert job["state"] == "succeeded" and job["counts"]["rejected"] == 1, job
+    counts: Any = job["counts"]
+    assert job["state"] == "succeeded" and counts["rejected"] == 1, job
     keys = _settled_keys(ctx)
     def sha(data: bytes) -> str:
         return hashlib.sha256(data).hexdigest()

@@ -12,6 +12,7 @@ import urllib.parse
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,13 +33,11 @@ def encoded(sku: str) -> str:
 @pytest.fixture(scope="module", params=ENGINES)
 def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     tmp: Path = tmp_path_factory.mktemp(f"odd-{request.param}")
-    extra: dict[str, object] = {}
+    settings = Settings(data_dir=tmp / "var", backend=request.param, admin_key=KEY, text=TextSettings(enabled=False))
     if request.param == "opensearch":
-        extra = {"opensearch_url": request.getfixturevalue("opensearch_url"),
-                 "index_prefix": f"odd-{uuid.uuid4().hex[:10]}"}
-    settings = Settings(
-        data_dir=tmp / "var", backend=request.param, admin_key=KEY, text=TextSettings(enabled=False), **extra
-    )  # type: ignore[arg-type]
+        settings = settings.model_copy(update={
+            "opensearch_url": request.getfixturevalue("opensearch_url"), "index_prefix": f"odd-{uuid.uuid4().hex[:10]}"
+        })
     app = create_app(settings)
     with TestClient(app, headers={"X-API-Key": KEY}) as c:
         out = io.StringIO()
@@ -48,7 +47,7 @@ def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             writer.writerow([sku, f"Oddity kettle {i}", "Oddco", "10.00", "Home/Kitchen"])
         answer = c.post("/api/ingest/products", files={"file": ("odd.csv", out.getvalue().encode(), "text/csv")})
         assert answer.status_code == 202, answer.text
-        job = _wait(c, answer.json()["id"])
+        job: Any = _wait(c, answer.json()["id"])
         assert job["state"] == "succeeded" and job["counts"]["rejected"] == 0, job
         yield c
         if request.param == "opensearch":

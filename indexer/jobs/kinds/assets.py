@@ -12,8 +12,9 @@ loose files or the members of a zip.
 The index is reconciled from the records before a chunk is recorded done: every asset the
 chunk touched (stored now, stored by a dead attempt, or met as a duplicate of an asset stored
 earlier) is looked up in the index, what is missing is written again from its record, and a
-chunk whose assets still are not all there is retried, never recorded done: a job does not
-report success with assets missing from search.
+chunk whose assets still are not all there is retried, never recorded done; an asset the
+engine refuses outright is listed among the job's dead letters: a job does not report
+success with assets silently missing from search.
 
 A file the pipeline could not process for a reason other than bad input (the decoder
 raised something unexpected) is tried again on its own, up to `max_item_attempts` tries in
@@ -94,7 +95,13 @@ class AssetIngest:
             # names the assets its dead attempt stored (the pipeline saw them as duplicates).
             self._after_ingest(env, list(dict.fromkeys(touched.new + redone)))
         if env.backend is not None:
-            ensure_indexed(env, touched.new + touched.duplicates)  # durable before the chunk is recorded done
+            # Durable before the chunk is recorded done; what the engine refuses is said, not lost.
+            refused = ensure_indexed(env, touched.new + touched.duplicates)
+            result.dead_letters += [
+                {"asset": i, "chunk": chunk.chunk_no, "attempts": 1,
+                 "reason": f"stored, but the search index refused it: {why}"[:500]}
+                for i, why in refused.items()
+            ]  # fmt: skip
         return result
 
     def _ingest(self, env: JobEnv, chunk: ChunkContext, items: list[dict[str, Any]]) -> Any:
@@ -179,23 +186,23 @@ def _stored_by_job(env: JobEnv, asset_ids: list[str], job_id: str) -> list[str]:
     return out
 
 
-def ensure_indexed(env: JobEnv, asset_ids: list[str]) -> int:
+def ensure_indexed(env: JobEnv, asset_ids: list[str]) -> dict[str, str]:
     """Make every one of `asset_ids` that has a record present in the index, writing the
-    missing ones again from their records; returns how many were written. Raises
-    `BackendUnavailable` (a transient failure: the chunk is retried) when some still are not
-    there, so a chunk is never recorded done with its assets missing from search."""
+    missing ones again from their records. Returns the ids the engine refused, with why (the
+    job lists them). Raises `BackendUnavailable` (transient: the chunk is retried) when some
+    are still absent without a refusal, so a chunk is never recorded done while assets
+    silently miss from search."""
     env.backend.refresh()
-    wanted = list(dict.fromkeys(asset_ids))
-    missing = _absent(env, wanted)
+    missing = _absent(env, list(dict.fromkeys(asset_ids)))
     if not missing:
-        return 0
+        return {}
     assets = [a for a in (env.records.get_asset(i) for i in missing) if a is not None]
-    index_assets(env.records, env.backend, assets)
+    refused = index_assets(env.records, env.backend, assets)
     env.backend.refresh()
-    still = _absent(env, [a.id for a in assets])
+    still = [i for i in _absent(env, [a.id for a in assets]) if i not in refused]
     if still:
         raise BackendUnavailable(f"{len(still)} stored asset(s) are not in the search index yet, e.g. {still[0]}")
-    return len(assets)
+    return refused
 
 
 def _absent(env: JobEnv, asset_ids: list[str]) -> list[str]:
