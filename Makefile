@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo serve test test-fast services services-stop lint bench clean
+.PHONY: install demo serve test test-fast test-hostile services services-stop lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,6 +31,12 @@ services-stop:
 test: install services
 	scripts/audit
 	DISCOVERY_TEST_REQUIRE_SERVICES=1 $(BIN)/python -m pytest
+
+# The hostile-input and crash suites alone (docs/RELIABILITY.md): what a hostile caller or an
+# unlucky operator tried, on both engines.
+test-hostile: install services
+	DISCOVERY_TEST_REQUIRE_SERVICES=1 $(BIN)/python -m pytest tests/security \
+		tests/integration/test_crash_recovery.py tests/integration/test_jobs_cancel.py tests/integration/test_retention.py
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not opensearch and not redis and not postgres and not browser"

@@ -1,4 +1,4 @@
-"""The `discovery` command line: serve, demo, ingest, reindex, worker, keys, bench."""
+"""The `discovery` command line: serve, demo, ingest, reindex, gc, worker, keys, bench."""
 
 from __future__ import annotations
 
@@ -209,6 +209,27 @@ def worker_ping(
         console.print(f"no worker answered within {timeout:g} s")
         raise typer.Exit(1)
     typer.echo("\n".join(names))
+
+
+@app.command()
+def gc(
+    delete: Annotated[bool, typer.Option("--delete", help="delete what is listed (default: list only)")] = False,
+) -> None:
+    """List (or with --delete, remove) blobs nothing names, abandoned upload files and index
+    versions nobody serves. See DISCOVERY_RETENTION_* for what is kept."""
+    from discovery.services.retention import collect_garbage
+
+    found = collect_garbage(get_settings(), delete=delete)
+    verb = "deleted" if found.deleted else "would delete"
+    for title, group in (("blob", found.blobs), ("temporary file", found.temporary),
+                         ("index version", found.index_versions)):  # fmt: skip
+        for name, size in group:
+            typer.echo(f"{verb} {title} {name} ({size} bytes)")
+    typer.echo(
+        f"{verb} {len(found.blobs)} blob(s), {len(found.temporary)} temporary file(s), "
+        f"{len(found.index_versions)} index version(s): {found.total_bytes} bytes"
+        + ("" if found.deleted else " (dry run; --delete to remove)")
+    )
 
 
 @keys_app.command("create")

@@ -156,6 +156,17 @@ class Settings(BaseSettings):
         ge=0,
         description="torch and numpy BLAS threads per call in this process (0: one per core, for batch workers)",
     )
+    retention_index_versions: int = Field(
+        1, ge=0, description="previous index versions kept beside the current one; `discovery gc` removes older ones"
+    )
+    retention_min_age_minutes: float = Field(
+        60.0, ge=0, description="`discovery gc` spares blobs, temporary files and unpublished index versions younger "
+        "than this (uploads and rebuilds in progress)",
+    )
+    retention_release_uploads: bool = Field(
+        True, description="when a job ends, delete its uploaded files no asset kept (rejected files, zips, "
+        "manifests, import batches)",
+    )
     clip: ClipSettings = Field(default_factory=ClipSettings, description="CLIP model group")
     text: TextSettings = Field(default_factory=TextSettings, description="text embedding group")
     search: SearchSettings = Field(default_factory=SearchSettings, description="ranking group")

@@ -144,9 +144,11 @@ class Context:
 
     def job_ended(self, job_id: str, state: str) -> None:
         """A job reached its final state: subscribers of `job.finished` hear of it."""
+        from discovery.services.retention import release_job_uploads
         from discovery.services.webhooks import announce_job
 
         announce_job(self, job_id, state)
+        release_job_uploads(self, job_id)
 
     def text(self) -> TextModel | None:
         """The text model, or None when semantic product search is switched off."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -64,6 +65,7 @@ class FilesystemBlobStore:
             final = self._path(key)
             if final.exists():
                 os.unlink(tmp_name)
+                os.utime(final)  # stored again now: retention counts its age from here
             else:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp_name, final)
@@ -103,3 +105,25 @@ class FilesystemBlobStore:
         for path in self.root.glob("??/??/*"):
             if path.is_file():
                 yield path.name
+
+    def delete(self, key: str) -> int:
+        """Remove a blob; returns the bytes freed (0 when it was not there)."""
+        try:
+            path = self._path(key)
+            size = path.stat().st_size
+            path.unlink()
+        except (KeyError, FileNotFoundError):
+            return 0
+        return size
+
+    def age_s(self, key: str) -> float:
+        """Seconds since the blob was stored (its file's modification time)."""
+        return max(0.0, time.time() - self._path(key).stat().st_mtime)
+
+    def stale_temporary(self, *, min_age_s: float) -> list[Path]:
+        """Temporary files of uploads that never finished (a killed process), older than `min_age_s`."""
+        now = time.time()
+        tmp = self.root / "tmp"
+        if not tmp.exists():
+            return []
+        return [p for p in tmp.iterdir() if p.is_file() and now - p.stat().st_mtime >= min_age_s]

@@ -104,17 +104,22 @@ class JobStore:
 
     def add_chunks(self, job_id: str, payloads: Sequence[JSONObject], *, first_no: int = 1) -> None:
         """Add work chunks numbered from `first_no`; chunks that exist are left as they are,
-        so a plan that runs twice adds nothing the second time."""
+        so a plan that runs twice adds nothing the second time. A job cancelled meanwhile gets
+        them as `cancelled`: nothing is left pending behind a cancel."""
         now = now_utc()
         with self.engine.begin() as conn:
             have = set(
                 conn.execute(select(t.job_chunks.c.chunk_no).where(t.job_chunks.c.job_id == job_id)).scalars()
             )
+            state = conn.execute(select(t.jobs.c.state).where(t.jobs.c.id == job_id)).scalar()
             rows = [
                 _new_chunk(job_id, no, payload, now)
                 for no, payload in enumerate(payloads, start=first_no)
                 if no not in have
             ]
+            if state == "cancelled":
+                for row in rows:
+                    row.update(state="cancelled", finished_at=now)
             if rows:
                 conn.execute(insert(t.job_chunks), rows)
 

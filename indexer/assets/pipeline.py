@@ -48,6 +48,9 @@ class AssetReport:
     warnings: list[ProblemRow] = field(default_factory=list)
     ambiguous: list[JSONObject] = field(default_factory=list)
     asset_ids: list[str] = field(default_factory=list)
+    # Assets whose bytes were already in the records (not an earlier file of this call): a
+    # job checks that each is in the index, since the call that stored it may have died first.
+    duplicate_ids: list[str] = field(default_factory=list)
 
     def reject(self, file: str, reason: str) -> None:
         self.rejected += 1
@@ -85,6 +88,7 @@ class _Options:
     presets: dict[str, Preset]
     collection: str | None
     actor: str | None
+    job: str | None
     versions_of: dict[str, str]
     version_by_filename: bool
     folders_as_collections: bool
@@ -100,6 +104,7 @@ def ingest_assets(
     manifest: Path | None = None,
     collection: str | None = None,
     actor: str | None = None,
+    job: str | None = None,
     embed: Embed | None = None,
     progress: Callable[[AssetReport], None] | None = None,
     limits: IntakeLimits | None = None,
@@ -115,11 +120,12 @@ def ingest_assets(
     `versions_of` maps an item's name to the id of the asset it is a new version of;
     with `version_by_filename`, a file named like an asset of `collection` becomes its
     new version. `embed` (from models/) turns images into vectors and names its model.
-    `backend` None writes the records only (a reindex builds the index from them)."""
+    `backend` None writes the records only (a reindex builds the index from them).
+    `job` is written into each new version, so a re-run of a job knows what it stored."""
     options = _Options(
         records=records, blobs=blobs, backend=backend, embed=embed, progress=progress,
         limits=limits or IntakeLimits(), presets=presets if presets is not None else load_presets(),
-        collection=collection, actor=actor, versions_of=dict(versions_of or {}),
+        collection=collection, actor=actor, job=job, versions_of=dict(versions_of or {}),
         version_by_filename=version_by_filename and collection is not None,
         folders_as_collections=folders_as_collections, batch_size=batch_size,
     )  # fmt: skip
@@ -213,6 +219,8 @@ class _Run:
             return
         if asset.sha256 == hashlib.sha256(c.data).hexdigest():
             self.report.duplicates += 1  # the current version again: no new version
+            if asset.id not in self.pending:
+                self.report.duplicate_ids.append(asset.id)
             return
         probed = self._probe(c)
         if probed is None:
@@ -226,7 +234,8 @@ class _Run:
         process.apply(asset, probed, filename=c.name)
         asset.versions.append(
             {"sha256": probed.sha256, "uploaded_at": utcnow().isoformat(), "by": self.o.actor,
-             "filename": c.name, "bytes": probed.size, "media_type": probed.media_type}
+             "filename": c.name, "bytes": probed.size, "media_type": probed.media_type,
+             **({"job": self.o.job} if self.o.job else {})}
         )  # fmt: skip
         process.make_eager(asset, probed, self.blobs, self.o.presets)
         self._add_collections(asset, c)
@@ -239,6 +248,8 @@ class _Run:
         collection or links (a manifest naming the file by its new name)."""
         self.report.duplicates += 1
         for asset in assets:
+            if asset.id not in self.pending and asset.id not in self.report.duplicate_ids:
+                self.report.duplicate_ids.append(asset.id)
             before = (list(asset.collections), list(asset.product_skus), dict(asset.rights))
             self._add_collections(asset, c)
             self.linker.link(asset, c.name, self.current)

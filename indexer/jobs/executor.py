@@ -77,8 +77,9 @@ def _run_claimed(env: JobEnv, kinds: JobKinds, store: JobStore, claim: ChunkClai
         try:
             if claim.chunk_no == PLAN_CHUNK:
                 plan = kind.plan(env, chunk)
-                store.add_chunks(claim.job_id, plan.payloads)
                 result = plan.result
+                if not result.stopped:  # a plan cut short by a cancel leaves no work behind
+                    store.add_chunks(claim.job_id, plan.payloads)
             else:
                 result = kind.run(env, chunk)
         except Exception as exc:
@@ -129,9 +130,15 @@ def _finish(store: JobStore, claim: ChunkClaim, outcome: ChunkOutcome) -> Ran:
     return Ran(outcome.state, ended=state if ended else None)
 
 
+# How often a running chunk asks whether its job was cancelled (a cancel stops work within
+# about this long; renewing the lease is the question).
+CANCEL_POLL_S = 2.0
+
+
 class _LeaseKeeper:
-    """Renews the chunk's lease every third of it while the chunk runs; tells the chunk to
-    stop when the job is cancelled or the lease was lost (someone else took the chunk)."""
+    """Renews the chunk's lease while the chunk runs (every third of it, and at least every
+    `CANCEL_POLL_S`); tells the chunk to stop when the job is cancelled or the lease was lost
+    (someone else took the chunk)."""
 
     def __init__(self, store: JobStore, claim: ChunkClaim, chunk: ChunkContext) -> None:
         self._store = store
@@ -152,7 +159,7 @@ class _LeaseKeeper:
 
     def _beat(self) -> None:
         lease = self._chunk.tuning.lease_s
-        while not self._done.wait(lease / 3):
+        while not self._done.wait(min(lease / 3, CANCEL_POLL_S)):
             try:
                 state = self._store.extend_lease(
                     self._claim.job_id, self._claim.chunk_no, owner=self._claim.owner, lease_s=lease

@@ -15,7 +15,7 @@ from discovery.services import channels as service
 router = APIRouter(prefix="/api", tags=["channels"])
 
 
-@router.get("/channels/{channel}/products/{sku}")
+@router.get("/channels/{channel}/products/{sku:path}")
 def channel_product(
     channel: str, sku: str, ctx: CtxDep, caller: CallerDep, locale: str | None = None
 ) -> Mapping[str, object]:

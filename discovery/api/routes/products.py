@@ -1,4 +1,8 @@
-"""Products: one product with its variants and linked assets."""
+"""Products: one product with its variants and linked assets.
+
+SKUs come from outside and may hold any character: the routes take the SKU as a `path`
+parameter, so one sent percent-encoded (`A%2FB`, which the server decodes to `A/B` before
+routing) still reaches its product."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from discovery.services import catalog, workflow
 router = APIRouter(prefix="/api", tags=["products"])
 
 
-@router.get("/products/{sku}")
+@router.get("/products/{sku:path}")
 def get_product(sku: str, ctx: CtxDep, caller: CallerDep, channel: str | None = None) -> Mapping[str, object]:
     """A product with its variants and linked assets (public callers get the shopper view:
     listed products only, and the assets whose rights allow `channel`)."""
@@ -26,7 +30,7 @@ class StatusBody(BaseModel):
     note: str | None = Field(None, max_length=2000)
 
 
-@router.post("/products/{sku}/status")
+@router.post("/products/{sku:path}/status")
 def set_status(
     sku: str, body: StatusBody, ctx: CtxDep, caller: Annotated[Caller, require("editor")]
 ) -> Mapping[str, object]:

@@ -105,6 +105,27 @@ class OpenSearchBackend:
         for name in self._versions():
             self._delete_index(name)
 
+    def unserved_versions(self, *, min_age_s: float) -> list[str]:
+        """Version indices that do not hold the alias and were created at least `min_age_s`
+        ago: left by a rebuild that died before its swap (`rebuild` deletes the old version
+        itself once the alias moved). A younger one may be a rebuild in progress."""
+        versions = self._versions()
+        idle = [name for name, holds in versions.items() if not holds]
+        if not idle or not any(versions.values()):
+            return []  # no alias at all: `ensure_ready` serves the newest, not ours to judge
+        found = call(lambda: self._client.indices.get_settings(index=",".join(idle), name="index.creation_date"))
+        now_ms = time.time() * 1000
+        return sorted(
+            name for name, info in found.items()
+            if now_ms - int(info["settings"]["index"]["creation_date"]) >= min_age_s * 1000
+        )  # fmt: skip
+
+    def drop_version(self, name: str) -> None:
+        """Delete one version index that does not hold the alias."""
+        if self._versions().get(name, True):
+            raise ValueError(f"{name} is not an unserved version of {self.alias}")
+        self._delete_index(name)
+
     def _delete_index(self, name: str) -> None:
         call(lambda: self._client.indices.delete(index=name, params={"ignore_unavailable": "true"}))
 

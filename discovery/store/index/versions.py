@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 POINTER = "CURRENT"
@@ -70,3 +71,36 @@ class Versions:
         for version in self.existing():
             if version not in keep:
                 shutil.rmtree(self.folder(version), ignore_errors=True)
+
+    def unserved(self, *, keep_previous: int, min_age_s: float) -> list[int]:
+        """Versions nobody needs: older than the current one beyond the `keep_previous` newest
+        of those (kept for readers in other processes that have not reopened yet), and
+        unpublished ones (a rebuild killed before it published) untouched for `min_age_s`
+        (a rebuild in progress writes its folder all the time)."""
+        current = self.current()
+        if current is None:
+            return []
+        found = self.existing()
+        older = sorted((v for v in found if v < current), reverse=True)
+        stale = older[keep_previous:]
+        unpublished = [v for v in found if v > current and _idle_s(self.folder(v)) >= min_age_s]
+        return sorted(stale + unpublished)
+
+    def remove(self, version: int) -> int:
+        """Delete a version's folder (never the current one); returns the bytes freed."""
+        if version == self.current():
+            raise ValueError(f"v{version} is the current index version")
+        folder = self.folder(version)
+        size = folder_bytes(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+        return size
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _idle_s(folder: Path) -> float:
+    """Seconds since anything under `folder` was last written."""
+    stamps = [folder.stat().st_mtime, *(p.stat().st_mtime for p in folder.rglob("*"))]
+    return max(0.0, time.time() - max(stamps))

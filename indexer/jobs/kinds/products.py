@@ -14,17 +14,18 @@ stored. Several imports still run side by side.
 Re-running a chunk (its worker died) rewrites the same products: the records upsert finds
 them unchanged, so on a re-run the whole batch is written to the index again instead of
 only what changed, and `indexed` counts the products this job changed (their records name
-the job), as the first run would have.
+the job), as the first run would have. A re-run of the `full` mode's withdraw chunk writes
+every withdrawn product's document again, for the same reason.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from discovery.domain import JSONObject, Product
 from discovery.errors import BackendUnavailable, RejectedInput
@@ -37,6 +38,7 @@ COUNTED = ("received", "rejected", "duplicates", "merged", "products", "parents_
            "index_failed", "withdrawn")
 OVERLOADED = ("429", "es_rejected_execution", "too_many_requests", "circuit_breaking")
 
+T = TypeVar("T")
 AfterWrite = Callable[[JobEnv, list[str]], BulkReport]
 
 
@@ -54,11 +56,15 @@ class ProductImport:
     def plan(self, env: JobEnv, chunk: ChunkContext) -> PlanResult:
         payloads: list[JSONObject] = []
         with _pipeline(env, chunk, survey_file=True) as (run, rows_from_start):
-            for item in rows_from_start():
+            for item in _until_cancelled(chunk, rows_from_start()):
                 step_aside()
                 batch = run.row(item)
                 if batch is not None:
                     payloads.append(_store_batch(env, batch, len(payloads) + 1))
+            if chunk.cancelled():  # reading stopped at the cancel: the executor adds no chunks
+                stopped = _result(run.report)
+                stopped.stopped = True
+                return PlanResult([], stopped)
             batch = run.assembler.finish()
             if batch is not None:
                 payloads.append(_store_batch(env, batch, len(payloads) + 1))
@@ -78,6 +84,8 @@ class ProductImport:
                 run.report.products = int(payload.get("products") or 0)  # type: ignore[arg-type]
                 run.withdraw_absent(chunk.tuning.chunk_size)
                 run.report.products = 0  # counted by the plan
+                if chunk.attempt > 1:
+                    _index_withdrawn_again(env, chunk.tuning.chunk_size)
             else:
                 batch = _load_batch(json.loads(_blob(env, str(payload["blob"])).read_bytes()))
                 run.batch(batch)
@@ -88,6 +96,18 @@ class ProductImport:
             _raise_if_overloaded(run.report.dead_letters)
             env.backend.refresh()  # durable before the chunk is recorded done
             return _result(run.report)
+
+
+def _index_withdrawn_again(env: JobEnv, batch: int) -> None:
+    """An earlier attempt may have withdrawn products in the records and died before the
+    index heard of it; this one skips them (already withdrawn). Write every withdrawn
+    product's document again from its record, so search agrees with the records."""
+    from indexer.products.indexing import index_products
+
+    for stored in env.records.iter_products(batch=batch):
+        withdrawn = {p.sku: p for p in stored if p.status == "withdrawn"}
+        if withdrawn:
+            index_products(env.records, env.backend, sorted(withdrawn), known=withdrawn)
 
 
 def _index_again(env: JobEnv, chunk: ChunkContext, batch: Any) -> int:
@@ -145,7 +165,7 @@ def _pipeline(env: JobEnv, chunk: ChunkContext, *, survey_file: bool) -> Iterato
                 stream.seek(0)
                 return RowSource.over(stream, filename=str(file["name"]), delimiter=spec.delimiter, sheet=spec.sheet)
 
-            unknown = survey(rows_from_start(), Mapper(spec), lines) if survey_file else False
+            unknown = survey(_until_cancelled(chunk, rows_from_start()), Mapper(spec), lines) if survey_file else False
             run = _Run(
                 records=env.records, backend=env.backend, spec=spec, report=report, lines=lines,
                 chunk_size=chunk.tuning.chunk_size, channels=load_channels(data_dir=data_dir),
@@ -154,6 +174,17 @@ def _pipeline(env: JobEnv, chunk: ChunkContext, *, survey_file: bool) -> Iterato
             yield run, rows_from_start
     finally:
         lines.close()
+
+
+def _until_cancelled(chunk: ChunkContext, rows: Iterable[T]) -> Iterator[T]:
+    """The rows, until the job is cancelled (reading a large file stops there; a file is
+    not even opened again once it is)."""
+    if chunk.cancelled():
+        return
+    for row in rows:
+        if chunk.cancelled():
+            return
+        yield row
 
 
 def _result(report: Any) -> ChunkResult:
