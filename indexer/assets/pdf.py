@@ -1,6 +1,9 @@
 """PDF facts (page count, text, document info) with pypdf, and a first-page render with
 pypdfium2 for previews and renditions.
 
+These run unbounded in the calling process, so only `indexer.assets.pdf_sandbox`'s
+child process calls them; everything else goes through the sandbox.
+
 pdfium is not safe to call from two threads at once, so renders take a process-wide
 lock; they are short (one page at preview size).
 """
