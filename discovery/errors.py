@@ -34,6 +34,12 @@ class Unauthorized(DiscoveryError):
     status = 401
 
 
+class TooLarge(DiscoveryError):
+    """The input is well formed but costs more than this operation allows (413)."""
+
+    status = 413
+
+
 class BackendUnavailable(DiscoveryError):
     """The search engine or a service it needs does not answer; worth a retry."""
 

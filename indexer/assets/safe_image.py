@@ -40,6 +40,10 @@ class UnsafeImage(ValueError):
     """The image is refused; the message is the reason shown to the uploader."""
 
 
+class TooManyPixels(UnsafeImage):
+    """The image has more pixels than the caller allows (counted from the header)."""
+
+
 @dataclass(slots=True)
 class Decoded:
     """An upright sRGB image (RGB, or RGBA when it has real transparency), possibly
@@ -68,7 +72,7 @@ def open_checked(data: bytes, pil_format: str, *, max_pixels: int = DEFAULT_MAX_
     if width <= 0 or height <= 0:
         raise UnsafeImage(f"{pil_format} image has no pixels ({width}x{height})")
     if width * height > max_pixels:
-        raise UnsafeImage(
+        raise TooManyPixels(
             f"image is {width}x{height} = {width * height / 1e6:.1f} MP, over the limit of "
             f"{max_pixels / 1e6:.1f} MP (decompression bomb refused)"
         )
@@ -134,17 +138,29 @@ def decode(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     longest: int | None = None,
+    max_decoded_pixels: int | None = None,
 ) -> Decoded:
     """Decode the first frame of an untrusted image.
 
     `longest`: the caller needs at most this longest side, so a JPEG may be decoded at
     reduced size (the returned image may be larger; never smaller unless the image is).
+    `max_decoded_pixels`: refuse (TooManyPixels) an image that would still decode to more
+    pixels than this after that reduction: the bound on what decoding costs.
     Raises UnsafeImage with the reason for a bomb, a truncated or a corrupt file."""
     im = open_checked(data, pil_format, max_pixels=max_pixels)
     full_w, full_h = im.size
     notes: list[str] = []
     try:
         _draft(im, longest)
+    except _DECODE_ERRORS as exc:
+        raise UnsafeImage(f"corrupt or truncated {pil_format} image: {exc}") from exc
+    if max_decoded_pixels is not None and im.size[0] * im.size[1] > max_decoded_pixels:
+        width, height = im.size
+        raise TooManyPixels(
+            f"image would decode to {width}x{height} = {width * height / 1e6:.1f} MP, over the limit of "
+            f"{max_decoded_pixels / 1e6:.1f} MP here (a JPEG of that size is decoded reduced; send a smaller image)"
+        )
+    try:
         im.load()
     except _DECODE_ERRORS as exc:
         raise UnsafeImage(f"corrupt or truncated {pil_format} image: {exc}") from exc

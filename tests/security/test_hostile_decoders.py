@@ -4,11 +4,17 @@ through a real server process and its public HTTP API."""
 
 from __future__ import annotations
 
+import io
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
 
+from discovery.api.app import create_app
+from discovery.config import Settings
 from tests.security import hostile_files as hf
 from tests.security.live_server import live_server, rss_mb
 
@@ -56,3 +62,35 @@ def test_inflating_pdf_rendition_answers_fast_and_leaves_server_memory_alone(
     assert seconds < RENDITION_SECONDS
     assert after - before < RSS_GROWTH_MB
     assert plain.status_code == 200 and plain.headers["content-type"] == "image/webp"
+
+
+@pytest.fixture(scope="module")
+def bare_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """An app on an empty embedded catalog: enough for what is refused before any lookup."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("decoders") / "var", backend="embedded")
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def _png(size: tuple[int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("L", size, 200).save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def test_image_search_refuses_a_small_png_of_many_megapixels(bare_client: TestClient) -> None:
+    hostile = _png((7000, 7000))  # 49 MP in a few tens of KB
+    started = time.monotonic()
+    refused = bare_client.post("/api/search/image", files={"file": ("big.png", hostile, "image/png")})
+    seconds = time.monotonic() - started
+    print(f"\n49 MP PNG ({len(hostile) / 1024:.0f} KB): image search answered {refused.status_code} in {seconds:.3f} s")
+    assert refused.status_code == 413, refused.text
+    assert refused.json()["field"] == "file" and "49.0 MP" in refused.json()["detail"]
+    assert seconds < 1.0
+
+
+def test_image_search_still_takes_a_large_jpeg_decoded_reduced(bare_client: TestClient) -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (6000, 4000), (90, 120, 200)).save(out, "JPEG", quality=70)  # 24 MP: decoded at 1/8
+    answer = bare_client.post("/api/search/image", files={"file": ("photo.jpg", out.getvalue(), "image/jpeg")})
+    assert answer.status_code == 200, answer.text
