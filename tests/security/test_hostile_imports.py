@@ -1,0 +1,73 @@
+"""Imports and reindexes under hostile or unlucky product files: numbers that are not
+numbers, stale spreadsheet headers, unclosed quotes. Nothing is dropped without a word."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from discovery.config import Settings
+from discovery.domain import Product
+from discovery.services.context import Context
+from discovery.services.reindex import reindex
+from indexer.products.pipeline import import_products
+from tests.unit.products.product_support import RecordingBackend, open_records
+
+ENGINES = [pytest.param("embedded"), pytest.param("opensearch", marks=pytest.mark.opensearch)]
+
+
+@pytest.fixture(params=ENGINES)
+def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Context]:
+    if request.param == "embedded":
+        settings = Settings(data_dir=tmp_path / "var", backend="embedded")
+    else:
+        url = request.getfixturevalue("opensearch_url")
+        prefix = request.getfixturevalue("unique_prefix")
+        settings = Settings(data_dir=tmp_path / "var", backend="opensearch", opensearch_url=url, index_prefix=prefix)
+    context = Context.open(settings)
+    try:
+        yield context
+    finally:
+        drop = getattr(context.backend, "drop", None)
+        if drop is not None:
+            drop()
+        context.close()
+
+
+def test_reindex_indexes_a_record_stored_with_a_nan_price_and_reports_it(ctx: Context) -> None:
+    # Stored before the readers refused NaN: every reindex used to fail on it.
+    ctx.records.upsert_products([
+        Product(sku="GOOD-1", name="Linen shirt", price=19.5, currency="EUR"),
+        Product(sku="NAN-1", name="Linen trousers", price=float("nan"), currency="EUR"),
+        Product(sku="INF-1", name="Linen jacket", price=float("inf"), currency="EUR"),
+    ])  # fmt: skip
+    result = reindex(ctx)
+    assert result["failed"] == 0, result["failures"]
+    assert result["indexed"] == 3
+    warned = {(w["id"], w["error"]) for w in result["warnings"]}  # type: ignore[union-attr,index]
+    assert warned == {
+        ("product:NAN-1", "price is nan, not a finite number: left out of the index"),
+        ("product:INF-1", "price is inf, not a finite number: left out of the index"),
+    }
+    again = reindex(ctx)
+    assert again["failed"] == 0 and again["indexed"] == 3
+
+
+def test_a_jsonl_import_rejects_a_huge_integer_and_a_nan_price_and_keeps_the_rest(tmp_path: Path) -> None:
+    records = open_records(tmp_path)
+    lines = [
+        '{"sku": "A", "name": "Tee", "price": 10, "currency": "EUR"}',
+        '{"sku": "HUGE", "name": "Mug", "price": ' + "1" * 4301 + ', "currency": "EUR"}',
+        '{"sku": "NAN", "name": "Cap", "price": NaN, "currency": "EUR"}',
+        '{"sku": "B", "name": "Hat", "price": 5.5, "currency": "EUR"}',
+    ]
+    report = import_products(
+        records=records, backend=RecordingBackend(), source=io.BytesIO("\n".join(lines).encode()),  # type: ignore[arg-type]
+        filename="p.jsonl",
+    )  # fmt: skip
+    assert (report.received, report.rejected, report.products) == (4, 2, 2)
+    assert [(r.line, r.field) for r in report.rejects] == [(2, "price"), (3, "price")]
+    assert records.product_skus() == {"A", "B"}
