@@ -190,7 +190,9 @@ def cell_text(value: object) -> str:
 
 
 def read_xlsx(stream: BinaryIO, limits: ReadLimits, *, sheet: str | None = None) -> Iterator[Row | Reject]:
-    """Rows of one worksheet (the first, or `sheet`), openpyxl in read-only mode."""
+    """Rows of one worksheet (the first, or `sheet`), openpyxl in read-only mode, read by
+    the cells the sheet holds: the sheet's `<dimension>` header is ignored, since many
+    generators leave it stale (`A1`) and read-only mode would stop where it says."""
     import openpyxl
 
     try:
@@ -205,6 +207,8 @@ def read_xlsx(stream: BinaryIO, limits: ReadLimits, *, sheet: str | None = None)
             yield Reject(line=None, reason=f"no sheet named {sheet!r} (has {', '.join(book.sheetnames)})", fatal=True)
             return
         ws = book[sheet] if sheet else book.worksheets[0]
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()
         header: list[str] | None = None
         for line, values in enumerate(ws.iter_rows(values_only=True), start=1):
             cells = [cell_text(v) for v in values]
@@ -217,6 +221,7 @@ def read_xlsx(stream: BinaryIO, limits: ReadLimits, *, sheet: str | None = None)
                     yield Reject(line=line, reason=problem, fatal=True)
                     return
                 continue
+            cells += [""] * (len(header) - len(cells))  # rows hold only the cells they have
             yield check_cells(line, header, cells, limits)
     finally:
         book.close()

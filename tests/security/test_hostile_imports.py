@@ -13,8 +13,11 @@ from discovery.config import Settings
 from discovery.domain import Product
 from discovery.services.context import Context
 from discovery.services.reindex import reindex
+from discovery.store.records import Records
 from indexer.products.pipeline import import_products
-from tests.unit.products.product_support import RecordingBackend, open_records
+from indexer.products.report import ImportReport
+from tests.security import hostile_files as hf
+from tests.unit.products.product_support import RecordingBackend, open_records, read
 
 ENGINES = [pytest.param("embedded"), pytest.param("opensearch", marks=pytest.mark.opensearch)]
 
@@ -71,3 +74,31 @@ def test_a_jsonl_import_rejects_a_huge_integer_and_a_nan_price_and_keeps_the_res
     assert (report.received, report.rejected, report.products) == (4, 2, 2)
     assert [(r.line, r.field) for r in report.rejects] == [(2, "price"), (3, "price")]
     assert records.product_skus() == {"A", "B"}
+
+
+def _import(tmp_path: Path, data: bytes, filename: str) -> tuple[ImportReport, Records]:
+    records = open_records(tmp_path)
+    report = import_products(
+        records=records,
+        backend=RecordingBackend(),
+        source=io.BytesIO(data),
+        filename=filename,  # type: ignore[arg-type]
+    )
+    return report, records
+
+
+def test_an_xlsx_with_a_stale_dimension_header_is_read_by_its_cells(tmp_path: Path) -> None:
+    rows: list[list[object]] = [["sku", "name", "price", "currency"]]
+    rows += [[f"X-{i:03d}", f"Shirt {i}", 10 + i, "EUR"] for i in range(100)]
+    report, records = _import(tmp_path, hf.stale_dimension_xlsx(rows), "export.xlsx")
+    assert (report.received, report.rejected, report.products) == (100, 0, 100)
+    assert len(records.product_skus()) == 100
+
+
+def test_a_stale_dimension_xlsx_keeps_line_numbers_and_short_rows_whole(tmp_path: Path) -> None:
+    data = hf.stale_dimension_xlsx([["sku", "name", "price"], ["A", "Tee", 1], [None], ["B", "Cap", 2], ["C"]])
+    assert read(data, "export.xlsx") == [
+        (2, {"sku": "A", "name": "Tee", "price": "1"}),
+        (4, {"sku": "B", "name": "Cap", "price": "2"}),
+        (5, {"sku": "C", "name": "", "price": ""}),
+    ]
