@@ -148,7 +148,7 @@ def read_delimited(
         return
     if delimiter is None:
         delimiter = sniff_delimiter(first)
-    source_lines = QuotedSkip(first, lines, delimiter)
+    source_lines = QuotedSkip(first, lines, delimiter, bad=bad, max_record_lines=limits.max_record_lines)
     reader = csv.reader(source_lines, delimiter=delimiter, quotechar='"', strict=False)
     yield from _records(reader, source_lines, bad, limits, encoding)
 

@@ -30,6 +30,7 @@ class ReadLimits:
     max_field_chars: int = 1_048_576  # one cell or JSON string
     max_line_bytes: int = 8 * 1_048_576  # one physical line, or one JSON array element
     max_depth: int = 32  # nesting of a JSON row
+    max_record_lines: int = 100  # lines a quoted CSV field may span before it is taken for an unclosed quote
     sample_bytes: int = 65_536  # read up front to detect encoding and delimiter
 
 

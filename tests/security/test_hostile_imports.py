@@ -102,3 +102,37 @@ def test_a_stale_dimension_xlsx_keeps_line_numbers_and_short_rows_whole(tmp_path
         (4, {"sku": "B", "name": "Cap", "price": "2"}),
         (5, {"sku": "C", "name": "", "price": ""}),
     ]
+
+
+def _csv(rows: list[str]) -> bytes:
+    return ("sku,name,description,price,currency\n" + "".join(f"{row}\n" for row in rows)).encode()
+
+
+def test_an_unclosed_quote_is_a_reject_with_its_line_and_the_rows_after_it_are_imported(tmp_path: Path) -> None:
+    rows = ["A-000,Tee,plain,10,EUR", 'A-001,Mug,"never closed,10,EUR']
+    rows += [f"A-{i:03d},Cap {i},plain,10,EUR" for i in range(2, 102)]
+    report, records = _import(tmp_path, _csv(rows), "p.csv")
+    assert (report.received, report.rejected, report.products) == (102, 1, 101)
+    (reject,) = report.rejects
+    assert reject.line == 3 and "unclosed quote" in reject.reason
+    assert "A-001" not in records.product_skus() and len(records.product_skus()) == 101
+
+
+def test_a_stray_quote_closed_far_below_does_not_swallow_the_rows_between(tmp_path: Path) -> None:
+    rows = ['B-000,Mug,"opens here,10,EUR']
+    rows += [f"B-{i:03d},Cap {i},plain,10,EUR" for i in range(1, 150)]
+    rows += ['B-150,Hat,"a ""quoted"" description",10,EUR']
+    report, records = _import(tmp_path, _csv(rows), "p.csv")
+    assert [(r.line, "unclosed quote" in r.reason) for r in report.rejects] == [(2, True)]
+    assert len(records.product_skus()) == 150
+    hat = records.get_product("B-150")
+    assert hat is not None and hat.description == 'a "quoted" description'
+
+
+def test_a_long_quoted_field_within_the_limit_is_still_one_field(tmp_path: Path) -> None:
+    text = "\n".join(f"line {i}" for i in range(60))
+    data = _csv([f'C-000,Tee,"{text}",10,EUR', "C-001,Cap,plain,10,EUR"])
+    report, records = _import(tmp_path, data, "p.csv")
+    assert (report.received, report.rejected) == (2, 0)
+    tee = records.get_product("C-000")
+    assert tee is not None and tee.description == text
