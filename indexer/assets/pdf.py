@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from discovery.domain import JSONObject
+from discovery.errors import describe
 from indexer.assets.metadata import clean_text
 
 MAX_TEXT_PAGES = 50
@@ -64,7 +65,7 @@ def pdf_facts(data: bytes) -> PdfFacts:
         pages = len(reader.pages)
         metadata = _info_fields(reader.metadata) if reader.metadata else {}
     except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-        raise UnreadablePdf(f"corrupt or unreadable PDF: {exc}") from exc
+        raise UnreadablePdf(f"corrupt or unreadable PDF: {describe(exc)}") from exc
     if pages == 0:
         raise UnreadablePdf("PDF has no pages")
     texts: list[str] = []
@@ -92,7 +93,7 @@ def render_first_page(data: bytes, *, longest: int, max_pixels: int = 50_000_000
         try:
             doc = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as exc:
-            raise UnreadablePdf(f"PDF cannot be rendered: {exc}") from exc
+            raise UnreadablePdf(f"PDF cannot be rendered: {describe(exc)}") from exc
         try:
             page = doc[0]
             width, height = page.get_size()

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps, IptcImagePlugin
 
 from discovery.domain import JSONObject
+from discovery.errors import describe
 
 DEFAULT_MAX_PIXELS = 50_000_000
 _DECODE_ERRORS = (
@@ -65,9 +66,9 @@ def open_checked(data: bytes, pil_format: str, *, max_pixels: int = DEFAULT_MAX_
     try:
         im = Image.open(io.BytesIO(data), formats=[pil_format])
     except Image.DecompressionBombError as exc:
-        raise UnsafeImage(f"decompression bomb refused: {exc}") from exc
+        raise UnsafeImage(f"decompression bomb refused: {describe(exc)}") from exc
     except _DECODE_ERRORS as exc:
-        raise UnsafeImage(f"corrupt or unreadable {pil_format} image: {exc}") from exc
+        raise UnsafeImage(f"corrupt or unreadable {pil_format} image: {describe(exc)}") from exc
     width, height = im.size
     if width <= 0 or height <= 0:
         raise UnsafeImage(f"{pil_format} image has no pixels ({width}x{height})")
@@ -110,7 +111,7 @@ def _to_srgb(im: Image.Image, notes: list[str]) -> Image.Image:
         if converted is not None:
             return converted
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as exc:
-        notes.append(f"colour profile ignored: {exc}")
+        notes.append(f"colour profile ignored: {describe(exc)}")
     return im
 
 
@@ -153,7 +154,7 @@ def decode(
     try:
         _draft(im, longest)
     except _DECODE_ERRORS as exc:
-        raise UnsafeImage(f"corrupt or truncated {pil_format} image: {exc}") from exc
+        raise UnsafeImage(f"corrupt or truncated {pil_format} image: {describe(exc)}") from exc
     if max_decoded_pixels is not None and im.size[0] * im.size[1] > max_decoded_pixels:
         width, height = im.size
         raise TooManyPixels(
@@ -163,19 +164,19 @@ def decode(
     try:
         im.load()
     except _DECODE_ERRORS as exc:
-        raise UnsafeImage(f"corrupt or truncated {pil_format} image: {exc}") from exc
+        raise UnsafeImage(f"corrupt or truncated {pil_format} image: {describe(exc)}") from exc
     try:
         exif = im.getexif()
     except _DECODE_ERRORS as exc:  # bad metadata loses the metadata, not the picture
         exif = Image.Exif()
-        notes.append(f"EXIF ignored: {exc}")
+        notes.append(f"EXIF ignored: {describe(exc)}")
     info = {k: v for k, v in im.info.items() if isinstance(k, str)}
     iptc = _iptc(im)
     orientation = exif.get(0x0112, 1) if exif else 1
     try:
         ImageOps.exif_transpose(im, in_place=True)
     except _DECODE_ERRORS as exc:
-        notes.append(f"EXIF orientation ignored: {exc}")
+        notes.append(f"EXIF orientation ignored: {describe(exc)}")
         orientation = 1
     if orientation in _SWAPS:
         full_w, full_h = full_h, full_w

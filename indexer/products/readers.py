@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeAlias
 
 from discovery.domain import JSONValue
+from discovery.errors import describe
 from indexer.products.report import Reject
 
 Row: TypeAlias = tuple[int, dict[str, JSONValue]]
@@ -201,7 +202,7 @@ def read_xlsx(stream: BinaryIO, limits: ReadLimits, *, sheet: str | None = None)
             io.BytesIO(stream.read()) if not stream.seekable() else stream, read_only=True, data_only=True
         )
     except Exception as exc:  # noqa: BLE001 - any parse failure is this file's reject
-        yield Reject(line=None, reason=f"not a readable XLSX workbook: {exc}", fatal=True)
+        yield Reject(line=None, reason=f"not a readable XLSX workbook: {describe(exc)}", fatal=True)
         return
     try:
         if sheet and sheet not in book.sheetnames:

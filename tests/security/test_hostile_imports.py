@@ -4,6 +4,7 @@ numbers, stale spreadsheet headers, unclosed quotes. Nothing is dropped without 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,11 +12,15 @@ import pytest
 
 from discovery.config import Settings
 from discovery.domain import Product
+from discovery.errors import describe
 from discovery.services.context import Context
 from discovery.services.reindex import reindex
 from discovery.store.records import Records
+from indexer.assets.intake import Candidate
+from indexer.assets.process import Refused, probe
+from indexer.assets.sniff import sniff
 from indexer.products.pipeline import import_products
-from indexer.products.report import ImportReport
+from indexer.products.report import ImportReport, Reject
 from tests.security import hostile_files as hf
 from tests.unit.products.product_support import RecordingBackend, open_records, read
 
@@ -136,3 +141,43 @@ def test_a_long_quoted_field_within_the_limit_is_still_one_field(tmp_path: Path)
     assert (report.received, report.rejected) == (2, 0)
     tee = records.get_product("C-000")
     assert tee is not None and tee.description == text
+
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}|object at")
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("cut.gif", b"GIF89a" + b"x" * 20),
+        ("cut.tif", b"II*\x00" + b"x" * 30),
+        ("cut.png", b"\x89PNG\r\n\x1a\n" + b"garbage" * 10),
+        ("cut.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\ntrailer << /Root 1 0 R >>\n"),
+    ],
+)
+def test_reject_reasons_for_broken_files_carry_no_memory_address(name: str, data: bytes) -> None:
+    candidate = Candidate(name, data, sniff(data).media_type, name)
+    with pytest.raises(Refused) as refused:
+        probe(candidate, presets={})
+    reason = str(refused.value)
+    assert not _ADDRESS.search(reason), reason
+    assert reason.startswith(("corrupt", "PDF")), reason
+
+
+def test_a_broken_xlsx_is_rejected_with_a_reason_for_people() -> None:
+    (reject,) = read(b"PK\x03\x04" + b"\x00" * 40, "export.xlsx")
+    assert isinstance(reject, Reject) and reject.fatal
+    assert not _ADDRESS.search(reject.reason) and reject.reason.startswith("not a readable XLSX workbook")
+
+
+@pytest.mark.parametrize(
+    ("exc", "reason"),
+    [
+        (OSError("cannot identify image file <_io.BytesIO object at 0x7ff6c8319ee0>"), "cannot identify image file"),
+        (ValueError("bad value <Element {ns}row at 0x7f00aa11bb22>: skipped"), "bad value: skipped"),
+        (AttributeError("'NoneType' object has no attribute 'get'"), "its structure is not what its format requires"),
+        (KeyError("/Root"), "its structure is not what its format requires"),
+    ],
+)
+def test_describe_writes_library_errors_for_people(exc: Exception, reason: str) -> None:
+    assert describe(exc) == reason
