@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import resource
+import signal
 import subprocess
 import sys
 import threading
@@ -50,9 +51,13 @@ class PdfOverLimit(UnreadablePdf):
 
 
 def _over(limits: PdfLimits, returncode: int) -> str:
-    if returncode in (-9, -24):  # SIGKILL / SIGXCPU: the CPU limit
+    """The reason for a child that died without answering."""
+    if returncode in (-signal.SIGKILL, -signal.SIGXCPU):
         return f"PDF refused: processing ran over the limit of {limits.cpu_seconds} s of CPU"
-    return f"PDF refused: processing ran over the limit of {limits.memory_mb} MB of memory (exit {returncode})"
+    if returncode in (-signal.SIGABRT, -signal.SIGSEGV, -signal.SIGBUS, 1):
+        # pdfium aborts (or faults) when an allocation fails under RLIMIT_AS.
+        return f"PDF refused: processing ran over the limit of {limits.memory_mb} MB of memory"
+    return "PDF refused: the PDF reader stopped on this file"
 
 
 def _run(op: str, data: bytes, limits: PdfLimits, *args: str) -> tuple[dict[str, object], bytes]:

@@ -16,7 +16,7 @@ from PIL import Image
 from discovery.api.app import create_app
 from discovery.config import Settings
 from tests.security import hostile_files as hf
-from tests.security.live_server import live_server, rss_mb
+from tests.security.live_server import LiveServer, live_server, rss_mb
 
 RENDITION_SECONDS = 10.0
 RSS_GROWTH_MB = 300.0
@@ -27,40 +27,43 @@ def inflating_pdf() -> bytes:
     return hf.inflating_pdf(1024)
 
 
+def _ingest(server: LiveServer, name: str, data: bytes) -> str:
+    """The asset id of one PDF ingested through the API as an editor would."""
+    with server.client(key=server.admin_key) as http:
+        accepted = http.post("/api/ingest/assets", files=[("files", (name, data, "application/pdf"))])
+        assert accepted.status_code == 202, accepted.text
+        job = server.wait_job(accepted.json()["id"])
+        assert job["counts"]["indexed"] == 1, job
+        hits = http.get("/api/search", params={"type": "asset", "size": 10}).json()["hits"]
+    return next(h["id"] for h in hits if h["filename"] == name)
+
+
 def test_inflating_pdf_rendition_answers_fast_and_leaves_server_memory_alone(
     tmp_path: Path, inflating_pdf: bytes
 ) -> None:
-    files = [
-        ("files", ("inflating.pdf", inflating_pdf, "application/pdf")),
-        ("files", ("lookbook.pdf", hf.plain_pdf("Lookbook"), "application/pdf")),
-    ]
     with live_server(tmp_path / "var") as server:
+        plain_id = _ingest(server, "lookbook.pdf", hf.plain_pdf("Lookbook"))  # loads the models
         before_ingest = rss_mb(server.pid)
-        with server.client(key=server.admin_key) as http:
-            accepted = http.post("/api/ingest/assets", files=files)
-            assert accepted.status_code == 202, accepted.text
-            job = server.wait_job(accepted.json()["id"])
-            assert job["counts"]["indexed"] == 2, job
-            hits = http.get("/api/search", params={"type": "asset", "size": 10})
-            ids = {h["filename"]: h["id"] for h in hits.json()["hits"]}
+        hostile_id = _ingest(server, "inflating.pdf", inflating_pdf)
         before = rss_mb(server.pid)
         with server.client() as anonymous:  # the finding: an anonymous caller
             started = time.monotonic()
-            hostile = anonymous.get(f"/api/assets/{ids['inflating.pdf']}/renditions/web")
+            hostile = anonymous.get(f"/api/assets/{hostile_id}/renditions/web")
             seconds = time.monotonic() - started
             after = rss_mb(server.pid)
-            plain = anonymous.get(f"/api/assets/{ids['lookbook.pdf']}/renditions/web")
+            plain = anonymous.get(f"/api/assets/{plain_id}/renditions/web")
     print(
         f"\ninflating PDF ({len(inflating_pdf) / 1024:.0f} KB, inflates to 1 GiB): rendition answered "
-        f"{hostile.status_code} in {seconds:.2f} s; server RSS {before_ingest:.0f} MB before ingest, "
-        f"{before:.0f} MB before the request (models loaded by the ingest), {after:.0f} MB after "
-        f"(+{after - before:.0f} MB)"
+        f"{hostile.status_code} in {seconds:.2f} s ({hostile.json().get('detail')}); server RSS "
+        f"{before_ingest:.0f} MB before its ingest, {before:.0f} MB before the request, {after:.0f} MB after "
+        f"(ingest +{before - before_ingest:.0f} MB, request +{after - before:.0f} MB)"
     )
     assert 400 <= hostile.status_code < 600
     assert hostile.headers["content-type"].startswith("application/problem+json")
     assert "PDF refused" in hostile.json()["detail"] and "limit" in hostile.json()["detail"]
     assert seconds < RENDITION_SECONDS
     assert after - before < RSS_GROWTH_MB
+    assert before - before_ingest < RSS_GROWTH_MB
     assert plain.status_code == 200 and plain.headers["content-type"] == "image/webp"
 
 
