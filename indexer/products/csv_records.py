@@ -49,25 +49,37 @@ class QuotedSkip:
     """The decoded lines a csv reader reads, able to skip the rest of a record the reader
     gave up on. `skipped` counts the lines taken past the reader (for true line numbers).
 
-    A quoted field that is still open `max_record_lines` lines after the line that opened
-    it, or at the end of the file, is taken for an unclosed quote, not a long field: that
-    line is noted in `bad` (so the caller rejects its row by number) and handed on with its
-    quotes removed, and the lines after it are read as rows of their own. Otherwise one
-    stray quote would swallow every row up to the next quote, or the end of the file.
+    A quoted field is taken for an unclosed quote, not a long field, when the file ends
+    before it closes, or when it is still open `max_record_lines` lines after the line that
+    opened it and most of those lines are shaped like rows (as many delimiters as the
+    header). That line is then noted in `bad` (so the caller rejects its row by number) and
+    handed on with its quotes removed, and the lines after it are read as rows of their
+    own. Otherwise one stray quote would swallow every row up to the next quote, or the end
+    of the file. A long field of prose still reads as one field (up to the field limit; the
+    look-ahead holds no more than `max_field_chars`).
     """
 
     def __init__(
-        self, first: str, rest: Iterator[str], delimiter: str, *, bad: dict[int, str], max_record_lines: int
+        self,
+        first: str,
+        rest: Iterator[str],
+        delimiter: str,
+        *,
+        bad: dict[int, str],
+        max_record_lines: int,
+        max_field_chars: int,
     ) -> None:
         self._ahead: deque[str] = deque([first])
         self._rest = rest
         self.delimiter = delimiter
         self.bad = bad
         self.max_record_lines = max_record_lines
+        self.max_field_chars = max_field_chars
         self.last = ""
         self.number = 0  # physical line number of `last`
         self.skipped = 0
         self._open = False  # inside a quoted field at the start of the next line
+        self._header_delimiters = first.count(delimiter)
 
     def __iter__(self) -> QuotedSkip:
         return self
@@ -100,17 +112,23 @@ class QuotedSkip:
         )
 
     def _closes_in_time(self) -> bool:
-        """Whether the field left open by the line just taken closes within the limit
-        (the lines looked at are kept to be read next)."""
+        """Whether the field left open by the line just taken is a field, not a stray
+        quote: it closes within the limit, or what follows does not look like rows (the
+        lines looked at are kept to be read next)."""
+        held = 0
         for index in range(self.max_record_lines):
             if index == len(self._ahead):
                 nxt = next(self._rest, None)
                 if nxt is None:
                     return False
                 self._ahead.append(nxt)
+            held += len(self._ahead[index])
+            if held > self.max_field_chars:
+                return True  # too large to hold: the csv parser refuses it by its field limit
             if not record_continues(self._ahead[index], self.delimiter, quoted=True):
                 return True
-        return False
+        shaped = sum(line.count(self.delimiter) >= self._header_delimiters for line in self._ahead)
+        return shaped * 2 < len(self._ahead)
 
     def skip_quoted_record(self) -> bool:
         """From the start of the last line (inside a quoted field, where the reader gave

@@ -181,3 +181,11 @@ def test_a_broken_xlsx_is_rejected_with_a_reason_for_people() -> None:
 )
 def test_describe_writes_library_errors_for_people(exc: Exception, reason: str) -> None:
     assert describe(exc) == reason
+
+
+def test_a_long_quoted_field_of_prose_is_one_field_not_an_unclosed_quote(tmp_path: Path) -> None:
+    text = "\n".join(f"paragraph {i} of the care instructions" for i in range(300))
+    report, records = _import(tmp_path, _csv([f'D-000,Coat,"{text}",10,EUR', "D-001,Cap,plain,10,EUR"]), "p.csv")
+    assert (report.received, report.rejected) == (2, 0)
+    coat = records.get_product("D-000")
+    assert coat is not None and coat.description == text
