@@ -168,10 +168,11 @@ def reindex() -> None:
             task = progress.add_task("reindex", total=None)
             result = rebuild(ctx, progress=lambda n: progress.update(task, completed=n))
         console.print(f"reindexed {result['indexed']} documents, {result['failed']} failed")
-        failures = result["failures"]
-        for item in failures if isinstance(failures, list) else []:
-            if isinstance(item, dict):
-                console.print(f"  {item.get('id')}: {item.get('error')}")
+        for kind in ("failures", "warnings"):
+            items = result.get(kind)
+            for item in items if isinstance(items, list) else []:
+                if isinstance(item, dict):
+                    console.print(f"  {item.get('id')}: {item.get('error')}")
         if result["failed"]:
             raise typer.Exit(1)
     finally:

@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
+# `<_io.BytesIO object at 0x7f...>` and the like: a library naming its own objects.
+_OBJECT_REPR = re.compile(r"\s*<[^<>]*? at 0x[0-9a-fA-F]+>|\s+at 0x[0-9a-fA-F]+")
+# Messages of these are about Python's objects (`'NoneType' object has no attribute ...`),
+# not about the file: they mean nothing to the person who sent it.
+_INTERNAL = (AttributeError, TypeError, KeyError, IndexError, AssertionError, NameError, RecursionError)
+
+
+def describe(exc: BaseException) -> str:
+    """A library's exception as a reason a person can read in a report: no object reprs
+    or memory addresses, and a plain sentence for errors about Python's own objects."""
+    if isinstance(exc, _INTERNAL):
+        return "its structure is not what its format requires"
+    text = _OBJECT_REPR.sub("", str(exc)).strip(" :")
+    return text or "it cannot be read"
+
 
 class DiscoveryError(Exception):
     """Base of every error the services raise on purpose."""
@@ -49,6 +66,12 @@ class TooManyRequests(DiscoveryError):
     def __init__(self, detail: str, *, retry_after: int, field: str | None = None) -> None:
         super().__init__(detail, field=field)
         self.retry_after = retry_after
+
+
+class TooLarge(DiscoveryError):
+    """The input is well formed but costs more than this operation allows (413)."""
+
+    status = 413
 
 
 class BackendUnavailable(DiscoveryError):

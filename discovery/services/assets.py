@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from discovery.domain import Asset, JSONObject, Product
-from discovery.errors import InvalidQuery, NotFound
+from discovery.errors import InvalidQuery, NotFound, TooLarge
 from discovery.services.actors import name_items
 from discovery.services.catalog import asset_allowed, asset_json, product_visible
 from discovery.services.context import Context
@@ -15,6 +15,9 @@ from discovery.services.search import INTERNAL_FIELDS, similar_assets
 from discovery.store.index.base import ScoredId
 from discovery.store.index.documents import asset_doc_id
 
+# Pixels an image search may decode (after a JPEG's reduced decode): a 4096x4096 PNG. A
+# tiny PNG of 49 MP would otherwise cost 30-45 ordinary searches.
+IMAGE_SEARCH_MAX_DECODED_PIXELS = 16_777_216
 DUPLICATE_THRESHOLD = 6  # pHash bits that may differ between near-duplicates (10 over-merges simple silhouettes)
 
 
@@ -121,14 +124,16 @@ def search_by_image(
     group_by_product: bool = True,
 ) -> JSONObject:
     """Assets (and their products) that look like an uploaded image."""
-    from indexer.assets.safe_image import UnsafeImage, decode
+    from indexer.assets.safe_image import TooManyPixels, UnsafeImage, decode
     from indexer.assets.sniff import UnsupportedType, sniff
 
     try:
         kind = sniff(data[:64])
         if not kind.is_image:
             raise InvalidQuery("search by image needs an image (JPEG, PNG, WebP, GIF, TIFF)", field="file")
-        decoded = decode(data, kind.pil_format, longest=512)
+        decoded = decode(data, kind.pil_format, longest=512, max_decoded_pixels=IMAGE_SEARCH_MAX_DECODED_PIXELS)
+    except TooManyPixels as exc:
+        raise TooLarge(str(exc), field="file") from exc
     except (UnsupportedType, UnsafeImage) as exc:
         raise InvalidQuery(str(exc), field="file") from exc
     clip = ctx.clip()

@@ -2,22 +2,53 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 
-from discovery.domain import JSONObject
+from discovery.domain import JSONObject, JSONValue
 from discovery.services.context import Context
 from discovery.store.derive import all_docs
 from discovery.store.index.base import IndexDoc
 
+MAX_REPORTED = 100
+
+
+def _scrub(value: JSONValue, path: str, bad: dict[str, float]) -> JSONValue:
+    if isinstance(value, float) and not math.isfinite(value):
+        bad.setdefault(path, value)
+        return None
+    if isinstance(value, dict):
+        return {k: _scrub(v, f"{path}.{k}" if path else k, bad) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v, path, bad) for v in value]
+    return value
+
+
+def drop_bad_numbers(doc: IndexDoc) -> list[str]:
+    """Take out of a document the numbers no engine can hold (NaN, infinities, stored
+    before the readers refused them) and say which; the rest of the document is kept."""
+    bad = {name: number for name, number in doc.numbers.items() if not math.isfinite(number)}
+    for name in bad:
+        del doc.numbers[name]
+    stored = _scrub(doc.stored, "", bad)
+    assert isinstance(stored, dict)
+    doc.stored = stored
+    return [f"{name} is {number}, not a finite number: left out of the index" for name, number in sorted(bad.items())]
+
 
 def reindex(ctx: Context, *, progress: Callable[[int], None] | None = None) -> JSONObject:
     """Build the next index version from every record and make it current. Searches keep
-    answering from the old version until the swap; returns the counts and failures."""
+    answering from the old version until the swap; returns the counts and failures, and
+    under `warnings` each record indexed without a value it holds that no engine can
+    (fix the record: a reindex will never index it)."""
+    warnings: list[JSONValue] = []
 
     def docs() -> Iterator[IndexDoc]:
         for n, doc in enumerate(all_docs(ctx.records), start=1):
             if progress is not None and n % 100 == 0:
                 progress(n)
+            for problem in drop_bad_numbers(doc):
+                warnings.append({"id": doc.id, "error": problem})
             yield doc
 
     report = ctx.backend.rebuild(docs())
@@ -25,6 +56,8 @@ def reindex(ctx: Context, *, progress: Callable[[int], None] | None = None) -> J
     return {
         "indexed": report.indexed,
         "failed": len(failed),
-        "failures": [{"id": o.id, "error": o.error} for o in failed[:100]],
+        "failures": [{"id": o.id, "error": o.error} for o in failed[:MAX_REPORTED]],
+        "warned": len(warnings),
+        "warnings": warnings[:MAX_REPORTED],
         "documents": ctx.backend.count(),
     }

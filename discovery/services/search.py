@@ -93,11 +93,48 @@ def encode_cursor(data: JSONObject) -> str:
     return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+# A cursor this service issues is a flat object of a few sort values: far under these.
+MAX_CURSOR_CHARS = 4096
+MAX_CURSOR_DEPTH = 8
+
+
+def _nesting(text: bytes) -> int:
+    """How deep the brackets of a JSON text go (strings skipped), without parsing it:
+    json recurses per level and a few thousand levels end in RecursionError."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
 def decode_cursor(cursor: str) -> JSONObject:
+    """The cursor's values; InvalidQuery (400) for anything this service did not issue,
+    checked for size and nesting before it is parsed."""
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise InvalidQuery(
+            f"cursor is longer than {MAX_CURSOR_CHARS} characters: not one this service issued", field="cursor"
+        )
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error) as exc:
+        raw = base64.urlsafe_b64decode(padded.encode())
+        if _nesting(raw) > MAX_CURSOR_DEPTH:
+            raise ValueError("nested too deep")
+        data = json.loads(raw)
+    except (ValueError, binascii.Error, RecursionError) as exc:
         raise InvalidQuery("cursor is not one this service issued", field="cursor") from exc
     if not isinstance(data, dict):
         raise InvalidQuery("cursor is not one this service issued", field="cursor")

@@ -39,11 +39,32 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def address_refusal(address: str) -> str | None:
-    """Why this address may not be a webhook target, or None for a public address."""
-    ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+# IPv6 forms that carry an IPv4 address a router or a NAT64 gateway will reach: each
+# carried address is checked as if it had been given (2002:a9fe:a9fe:: is 169.254.169.254).
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+
+
+def carried_ipv4(ip: ipaddress.IPv6Address) -> list[tuple[str, ipaddress.IPv4Address]]:
+    """(form, IPv4 address) for each IPv4 address an IPv6 transition form carries: 6to4,
+    Teredo (server and client), NAT64, IPv4-compatible and IPv4-translated."""
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    found: list[tuple[str, ipaddress.IPv4Address]] = []
+    if ip.sixtofour is not None:
+        found.append(("6to4", ip.sixtofour))
+    if ip.teredo is not None:
+        found += [("Teredo", ip.teredo[0]), ("Teredo", ip.teredo[1])]
+    if any(ip in net for net in _NAT64):
+        found.append(("NAT64", low32))
+    if ip in _COMPATIBLE and int(ip) > 1:
+        found.append(("IPv4-compatible", low32))
+    if ip in _TRANSLATED:
+        found.append(("IPv4-translated", low32))
+    return found
+
+
+def _refusal(ip: IPAddress) -> str | None:
     for reason, hit in (
         ("loopback", ip.is_loopback),
         ("link-local", ip.is_link_local),
@@ -55,6 +76,21 @@ def address_refusal(address: str) -> str | None:
         if hit:
             return reason
     return None if ip.is_global else "not public"
+
+
+def address_refusal(address: str) -> str | None:
+    """Why this address may not be a webhook target, or None for a public address. An
+    IPv6 address that carries an IPv4 one (IPv4-mapped, 6to4, Teredo, NAT64, ...) is
+    refused for what it carries too."""
+    ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return _refusal(ip.ipv4_mapped)
+        for form, carried in carried_ipv4(ip):
+            reason = _refusal(carried)
+            if reason:
+                return f"{reason} ({form} for {carried})"
+    return _refusal(ip)
 
 
 def _allowed(host: str, allow_hosts: Sequence[str]) -> bool:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from discovery.errors import describe
 from indexer.assets.safe_image import DEFAULT_MAX_PIXELS
 from indexer.assets.sniff import ZIP, UnsupportedType, sniff
 
@@ -117,7 +118,7 @@ def expand_zip(source: str, stream: BinaryIO, limits: IntakeLimits) -> Iterator[
     try:
         archive = zipfile.ZipFile(stream)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        yield Reject(source, f"corrupt zip: {exc}")
+        yield Reject(source, f"corrupt zip: {describe(exc)}")
         return
     with archive:
         infos = [i for i in archive.infolist() if not i.is_dir() and not _LITTER.search(i.filename)]
@@ -140,7 +141,7 @@ def _zip_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, limi
         with archive.open(info) as fh:
             data = fh.read(limits.max_file_bytes + 1)  # bounded even if the header lies
     except (zipfile.BadZipFile, RuntimeError, OSError, ValueError, NotImplementedError) as exc:
-        return Reject(where, f"unreadable zip entry: {exc}")
+        return Reject(where, f"unreadable zip entry: {describe(exc)}")
     if len(data) > limits.max_file_bytes:
         return Reject(where, "file too large")
     found = _candidate(info.filename, data, where)

@@ -1,6 +1,9 @@
 """PDF facts (page count, text, document info) with pypdf, and a first-page render with
 pypdfium2 for previews and renditions.
 
+These run unbounded in the calling process, so only `indexer.assets.pdf_sandbox`'s
+child process calls them; everything else goes through the sandbox.
+
 pdfium is not safe to call from two threads at once, so renders take a process-wide
 lock; they are short (one page at preview size).
 """
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from discovery.domain import JSONObject
+from discovery.errors import describe
 from indexer.assets.metadata import clean_text
 
 MAX_TEXT_PAGES = 50
@@ -61,7 +65,7 @@ def pdf_facts(data: bytes) -> PdfFacts:
         pages = len(reader.pages)
         metadata = _info_fields(reader.metadata) if reader.metadata else {}
     except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-        raise UnreadablePdf(f"corrupt or unreadable PDF: {exc}") from exc
+        raise UnreadablePdf(f"corrupt or unreadable PDF: {describe(exc)}") from exc
     if pages == 0:
         raise UnreadablePdf("PDF has no pages")
     texts: list[str] = []
@@ -89,7 +93,7 @@ def render_first_page(data: bytes, *, longest: int, max_pixels: int = 50_000_000
         try:
             doc = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as exc:
-            raise UnreadablePdf(f"PDF cannot be rendered: {exc}") from exc
+            raise UnreadablePdf(f"PDF cannot be rendered: {describe(exc)}") from exc
         try:
             page = doc[0]
             width, height = page.get_size()

@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from discovery.domain import Asset, JSONObject, utcnow
+from discovery.errors import describe
 from discovery.foreground import step_aside
 from discovery.store.blobs import BlobStore
 from discovery.store.index.base import SearchBackend
@@ -154,7 +155,7 @@ class _Run:
             try:
                 self.take(found)
             except Exception as exc:  # noqa: BLE001 - one file's failure is reported, the batch goes on
-                self.report.reject(found.source, f"could not process: {type(exc).__name__}: {exc}")
+                self.report.reject(found.source, f"could not process: {describe(exc)}")
             if len(self.pending) >= self.o.batch_size:
                 self.flush()
         self.flush()

@@ -13,7 +13,8 @@ from discovery.store.blobs import BlobStore
 from indexer.assets import metadata as meta
 from indexer.assets.facts import ImageFacts, image_facts
 from indexer.assets.intake import Candidate
-from indexer.assets.pdf import UnreadablePdf, pdf_facts, render_first_page
+from indexer.assets.pdf import UnreadablePdf
+from indexer.assets.pdf_sandbox import pdf_facts, render_first_page
 from indexer.assets.renditions import Preset, record, render
 from indexer.assets.safe_image import DEFAULT_MAX_PIXELS, UnsafeImage, decode
 from indexer.assets.sniff import PDF, PIL_FORMATS

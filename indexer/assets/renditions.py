@@ -25,10 +25,11 @@ from PIL import Image, ImageColor
 
 import discovery
 from discovery.domain import Asset
-from discovery.errors import NotFound
+from discovery.errors import NotFound, RejectedInput
 from discovery.store.blobs import BlobStore
-from indexer.assets.pdf import render_first_page
-from indexer.assets.safe_image import DEFAULT_MAX_PIXELS, decode
+from indexer.assets.pdf import UnreadablePdf
+from indexer.assets.pdf_sandbox import render_first_page
+from indexer.assets.safe_image import DEFAULT_MAX_PIXELS, UnsafeImage, decode
 from indexer.assets.sniff import PDF, PIL_FORMATS
 
 DEFAULT_PRESETS = Path(discovery.__file__).with_name("defaults") / "renditions.yaml"
@@ -159,7 +160,8 @@ def get_or_make_rendition(
     """The blob key of rendition `name` of the asset's current version, made now if it is
     missing or stale. When made, `asset.renditions` is updated: the caller saves the asset
     (compare the stamp before and after, or just upsert). Raises NotFound for an unknown
-    preset or a file kind without renditions."""
+    preset or a file kind without renditions, RejectedInput (422) for a file that cannot
+    be decoded or rendered within the limits (a PDF renders in a bounded child process)."""
     preset = presets.get(name)
     if preset is None:
         raise NotFound(f"no rendition preset named {name!r}", field="name")
@@ -169,7 +171,10 @@ def get_or_make_rendition(
     with blobs.open(asset.sha256) as fh:
         data = fh.read()
     target = max(preset.longest, preset.min_longest)
-    image, source_longest = source_image(data, asset.media_type, target, max_pixels=max_pixels)
+    try:
+        image, source_longest = source_image(data, asset.media_type, target, max_pixels=max_pixels)
+    except (UnreadablePdf, UnsafeImage) as exc:
+        raise RejectedInput(f"rendition {name!r} cannot be made: {exc}", file=asset.filename) from exc
     key, _ = blobs.put_bytes(render(image, preset, source_longest=source_longest))
     record(asset, preset, key)
     return key

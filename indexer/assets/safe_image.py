@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps, IptcImagePlugin
 
 from discovery.domain import JSONObject
+from discovery.errors import describe
 
 DEFAULT_MAX_PIXELS = 50_000_000
 _DECODE_ERRORS = (
@@ -40,6 +41,10 @@ class UnsafeImage(ValueError):
     """The image is refused; the message is the reason shown to the uploader."""
 
 
+class TooManyPixels(UnsafeImage):
+    """The image has more pixels than the caller allows (counted from the header)."""
+
+
 @dataclass(slots=True)
 class Decoded:
     """An upright sRGB image (RGB, or RGBA when it has real transparency), possibly
@@ -61,14 +66,14 @@ def open_checked(data: bytes, pil_format: str, *, max_pixels: int = DEFAULT_MAX_
     try:
         im = Image.open(io.BytesIO(data), formats=[pil_format])
     except Image.DecompressionBombError as exc:
-        raise UnsafeImage(f"decompression bomb refused: {exc}") from exc
+        raise UnsafeImage(f"decompression bomb refused: {describe(exc)}") from exc
     except _DECODE_ERRORS as exc:
-        raise UnsafeImage(f"corrupt or unreadable {pil_format} image: {exc}") from exc
+        raise UnsafeImage(f"corrupt or unreadable {pil_format} image: {describe(exc)}") from exc
     width, height = im.size
     if width <= 0 or height <= 0:
         raise UnsafeImage(f"{pil_format} image has no pixels ({width}x{height})")
     if width * height > max_pixels:
-        raise UnsafeImage(
+        raise TooManyPixels(
             f"image is {width}x{height} = {width * height / 1e6:.1f} MP, over the limit of "
             f"{max_pixels / 1e6:.1f} MP (decompression bomb refused)"
         )
@@ -106,7 +111,7 @@ def _to_srgb(im: Image.Image, notes: list[str]) -> Image.Image:
         if converted is not None:
             return converted
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as exc:
-        notes.append(f"colour profile ignored: {exc}")
+        notes.append(f"colour profile ignored: {describe(exc)}")
     return im
 
 
@@ -134,32 +139,44 @@ def decode(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     longest: int | None = None,
+    max_decoded_pixels: int | None = None,
 ) -> Decoded:
     """Decode the first frame of an untrusted image.
 
     `longest`: the caller needs at most this longest side, so a JPEG may be decoded at
     reduced size (the returned image may be larger; never smaller unless the image is).
+    `max_decoded_pixels`: refuse (TooManyPixels) an image that would still decode to more
+    pixels than this after that reduction: the bound on what decoding costs.
     Raises UnsafeImage with the reason for a bomb, a truncated or a corrupt file."""
     im = open_checked(data, pil_format, max_pixels=max_pixels)
     full_w, full_h = im.size
     notes: list[str] = []
     try:
         _draft(im, longest)
+    except _DECODE_ERRORS as exc:
+        raise UnsafeImage(f"corrupt or truncated {pil_format} image: {describe(exc)}") from exc
+    if max_decoded_pixels is not None and im.size[0] * im.size[1] > max_decoded_pixels:
+        width, height = im.size
+        raise TooManyPixels(
+            f"image would decode to {width}x{height} = {width * height / 1e6:.1f} MP, over the limit of "
+            f"{max_decoded_pixels / 1e6:.1f} MP here (a JPEG of that size is decoded reduced; send a smaller image)"
+        )
+    try:
         im.load()
     except _DECODE_ERRORS as exc:
-        raise UnsafeImage(f"corrupt or truncated {pil_format} image: {exc}") from exc
+        raise UnsafeImage(f"corrupt or truncated {pil_format} image: {describe(exc)}") from exc
     try:
         exif = im.getexif()
     except _DECODE_ERRORS as exc:  # bad metadata loses the metadata, not the picture
         exif = Image.Exif()
-        notes.append(f"EXIF ignored: {exc}")
+        notes.append(f"EXIF ignored: {describe(exc)}")
     info = {k: v for k, v in im.info.items() if isinstance(k, str)}
     iptc = _iptc(im)
     orientation = exif.get(0x0112, 1) if exif else 1
     try:
         ImageOps.exif_transpose(im, in_place=True)
     except _DECODE_ERRORS as exc:
-        notes.append(f"EXIF orientation ignored: {exc}")
+        notes.append(f"EXIF orientation ignored: {describe(exc)}")
         orientation = 1
     if orientation in _SWAPS:
         full_w, full_h = full_h, full_w

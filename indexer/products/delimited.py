@@ -148,7 +148,14 @@ def read_delimited(
         return
     if delimiter is None:
         delimiter = sniff_delimiter(first)
-    source_lines = QuotedSkip(first, lines, delimiter)
+    source_lines = QuotedSkip(
+        first,
+        lines,
+        delimiter,
+        bad=bad,
+        max_record_lines=limits.max_record_lines,
+        max_field_chars=limits.max_line_bytes,
+    )
     reader = csv.reader(source_lines, delimiter=delimiter, quotechar='"', strict=False)
     yield from _records(reader, source_lines, bad, limits, encoding)
 

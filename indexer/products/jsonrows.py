@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 import re
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -21,6 +22,41 @@ from indexer.products.report import Reject
 
 _WS = re.compile(r"[ \t\r\n]*")
 _CHUNK = 1 << 16
+MAX_INT_DIGITS = 20  # a 64-bit id fits; no price, stock or EAN needs more
+
+
+class _BadNumber:
+    """A JSON number no field may hold, kept in place of its value so the row's check
+    can name the field (the parser hooks below do not know where they are)."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _parse_int(text: str) -> int | _BadNumber:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INT_DIGITS:
+        return _BadNumber(f"a number of {digits:,} digits, over the limit of {MAX_INT_DIGITS}")
+    return int(text)
+
+
+def _parse_float(text: str) -> float | _BadNumber:
+    value = float(text)
+    if not math.isfinite(value):
+        return _BadNumber(f"{text[:40]} is too large to be a number here")
+    return value
+
+
+def _parse_constant(name: str) -> _BadNumber:
+    return _BadNumber(f"{name} is not a finite number")
+
+
+# Python's JSON decoder with numbers bounded: NaN and Infinity (which json accepts) and
+# integers too long to be a value (which json turns into a ValueError that ended the whole
+# file) become a reject of their row naming the field. Stateless, so shared.
+_DECODER = json.JSONDecoder(parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
 
 
 def json_row(line: int, obj: object, limits: ReadLimits) -> Row | Reject:
@@ -45,10 +81,13 @@ def json_row(line: int, obj: object, limits: ReadLimits) -> Row | Reject:
 
 
 def _check(obj: dict[str, object], limits: ReadLimits) -> tuple[str | None, str] | None:
-    """(field, reason) for a row nested too deep or holding an over-long string."""
+    """(field, reason) for a row nested too deep, holding an over-long string or a number
+    that is not one (NaN, Infinity, thousands of digits)."""
     stack: list[tuple[object, int, str | None]] = [(obj, 1, None)]
     while stack:
         value, depth, top = stack.pop()
+        if isinstance(value, _BadNumber):
+            return top, value.reason
         if isinstance(value, str):
             if len(value) > limits.max_field_chars:
                 return top, f"field is {len(value):,} characters, over the limit of {limits.max_field_chars:,}"
@@ -63,7 +102,7 @@ def _check(obj: dict[str, object], limits: ReadLimits) -> tuple[str | None, str]
 
 def _parse(text: str, line: int, limits: ReadLimits) -> Row | Reject:
     try:
-        obj = json.loads(text)
+        obj = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         return Reject(line=line, reason=f"not valid JSON: {exc.msg} at column {exc.colno}")
     except RecursionError:
@@ -129,7 +168,6 @@ class _Buffer:
 def read_json_array(stream: BinaryIO, limits: ReadLimits) -> Iterator[Row | Reject]:
     """The objects of a top-level JSON array, one at a time."""
     buf = _Buffer(stream)
-    decoder = json.JSONDecoder()
     state = "open"
     try:
         while True:
@@ -158,7 +196,7 @@ def read_json_array(stream: BinaryIO, limits: ReadLimits) -> Iterator[Row | Reje
                 buf.pos += 1
                 state = "done"
             else:
-                item = _element(buf, decoder, limits, line)
+                item = _element(buf, _DECODER, limits, line)
                 yield item
                 if isinstance(item, Reject) and item.fatal:
                     return

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeAlias
 
 from discovery.domain import JSONValue
+from discovery.errors import describe
 from indexer.products.report import Reject
 
 Row: TypeAlias = tuple[int, dict[str, JSONValue]]
@@ -30,6 +31,7 @@ class ReadLimits:
     max_field_chars: int = 1_048_576  # one cell or JSON string
     max_line_bytes: int = 8 * 1_048_576  # one physical line, or one JSON array element
     max_depth: int = 32  # nesting of a JSON row
+    max_record_lines: int = 100  # lines a quoted CSV field may span before it is taken for an unclosed quote
     sample_bytes: int = 65_536  # read up front to detect encoding and delimiter
 
 
@@ -190,7 +192,9 @@ def cell_text(value: object) -> str:
 
 
 def read_xlsx(stream: BinaryIO, limits: ReadLimits, *, sheet: str | None = None) -> Iterator[Row | Reject]:
-    """Rows of one worksheet (the first, or `sheet`), openpyxl in read-only mode."""
+    """Rows of one worksheet (the first, or `sheet`), openpyxl in read-only mode, read by
+    the cells the sheet holds: the sheet's `<dimension>` header is ignored, since many
+    generators leave it stale (`A1`) and read-only mode would stop where it says."""
     import openpyxl
 
     try:
@@ -198,13 +202,15 @@ def read_xlsx(stream: BinaryIO, limits: ReadLimits, *, sheet: str | None = None)
             io.BytesIO(stream.read()) if not stream.seekable() else stream, read_only=True, data_only=True
         )
     except Exception as exc:  # noqa: BLE001 - any parse failure is this file's reject
-        yield Reject(line=None, reason=f"not a readable XLSX workbook: {exc}", fatal=True)
+        yield Reject(line=None, reason=f"not a readable XLSX workbook: {describe(exc)}", fatal=True)
         return
     try:
         if sheet and sheet not in book.sheetnames:
             yield Reject(line=None, reason=f"no sheet named {sheet!r} (has {', '.join(book.sheetnames)})", fatal=True)
             return
         ws = book[sheet] if sheet else book.worksheets[0]
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()
         header: list[str] | None = None
         for line, values in enumerate(ws.iter_rows(values_only=True), start=1):
             cells = [cell_text(v) for v in values]
@@ -217,6 +223,7 @@ def read_xlsx(stream: BinaryIO, limits: ReadLimits, *, sheet: str | None = None)
                     yield Reject(line=line, reason=problem, fatal=True)
                     return
                 continue
+            cells += [""] * (len(header) - len(cells))  # rows hold only the cells they have
             yield check_cells(line, header, cells, limits)
     finally:
         book.close()

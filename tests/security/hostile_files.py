@@ -8,8 +8,10 @@ back and check it came back exactly as written: stored as text, neither run nor 
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -175,3 +177,67 @@ def hostile_products_csv(image_name: str) -> tuple[bytes, dict[str, dict[str, st
         writer.writerow([sku, f["name"], f["description"], f["brand"], "Men/Tops/Shirts", "19.99", "EUR", f["color"],
                          image_name])  # fmt: skip
     return out.getvalue().encode(), rows
+
+
+def _pdf(objects: list[bytes]) -> bytes:
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def inflating_pdf(inflated_mb: int = 1024) -> bytes:
+    """A one-page PDF of a few KB whose content stream (`0 0 0 ...`, deflated twice)
+    inflates to `inflated_mb` MiB: pdfium holds it all and parses every operand."""
+    deflate = zlib.compressobj(9)
+    chunk = b"0 " * (512 * 1024)  # 1 MiB
+    inner = b"".join(deflate.compress(chunk) for _ in range(inflated_mb)) + deflate.flush()
+    stream = zlib.compress(inner, 9)
+    return _pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+        b"<< /Length %d /Filter [/FlateDecode /FlateDecode] >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ])  # fmt: skip
+
+
+def plain_pdf(text: str) -> bytes:
+    """A valid one-page PDF with a line of text (the control beside a hostile one)."""
+    stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode()
+    return _pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ])  # fmt: skip
+
+
+def stale_dimension_xlsx(rows: list[list[object]]) -> bytes:
+    """A workbook whose sheet header says `<dimension ref="A1"/>` whatever it holds, as
+    many generators write it: a reader that trusts the header sees one cell."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    saved = io.BytesIO()
+    book.save(saved)
+    out = io.BytesIO()
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1"/>', data)
+                assert b'<dimension ref="A1"/>' in data
+            target.writestr(info, data)
+    return out.getvalue()

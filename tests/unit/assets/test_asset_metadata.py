@@ -100,3 +100,22 @@ def test_broken_metadata_loses_its_fields_not_the_picture() -> None:
     d = decode(data, "JPEG")
     assert d.image.size == (20, 20)
     assert meta.extract(d.exif, d.info, d.iptc) == {}
+
+
+def test_pdf_is_read_and_rendered_in_the_bounded_child() -> None:
+    from indexer.assets import pdf_sandbox
+
+    data = text_pdf(["Spring lookbook intro"])
+    assert pdf_sandbox.pdf_facts(data).text == "Spring lookbook intro"
+    page = pdf_sandbox.render_first_page(data, longest=256)
+    assert max(page.size) == 256 and page.mode == "RGB"
+    with pytest.raises(UnreadablePdf, match="PDF"):
+        pdf_sandbox.pdf_facts(b"%PDF-1.4\nthis is not a pdf at all")
+
+
+def test_pdf_over_the_time_limit_is_refused_not_waited_for() -> None:
+    from indexer.assets import pdf_sandbox
+
+    tight = pdf_sandbox.PdfLimits(memory_mb=1024, cpu_seconds=5, wall_seconds=0.01)
+    with pytest.raises(pdf_sandbox.PdfOverLimit, match=r"over the limit of 0\.01 s"):
+        pdf_sandbox.render_first_page(text_pdf(["Hello"]), longest=256, limits=tight)

@@ -101,6 +101,28 @@ def test_json_nesting_over_the_limit_rejects_the_row() -> None:
     assert reject.field == "attributes" and "nested deeper than 5" in reject.reason
 
 
+@pytest.mark.parametrize("filename", ["x.jsonl", "x.json"])
+def test_json_numbers_that_are_not_numbers_reject_their_row_naming_the_field(filename: str) -> None:
+    rows = [
+        '{"sku": "A", "price": 9.5}',
+        '{"sku": "HUGE", "stock": ' + "9" * 5000 + "}",
+        '{"sku": "NAN", "price": NaN}',
+        '{"sku": "INF", "attributes": {"weight": -Infinity}}',
+        '{"sku": "E999", "price": 1e999}',
+        '{"sku": "B", "ean": 4006381333931}',
+    ]
+    data = ("\n".join(rows) if filename == "x.jsonl" else "[" + ",\n".join(rows) + "]").encode()
+    items = read(data, filename)
+    assert [(line, row["sku"]) for line, row in rows_of(items)] == [(1, "A"), (6, "B")]
+    by_line = {r.line: r for r in rejects_of(items)}
+    assert sorted(by_line) == [2, 3, 4, 5]
+    assert (by_line[2].field, by_line[2].reason) == ("stock", "a number of 5,000 digits, over the limit of 20")
+    assert (by_line[3].field, by_line[3].reason) == ("price", "NaN is not a finite number")
+    assert (by_line[4].field, by_line[4].reason) == ("attributes", "-Infinity is not a finite number")
+    assert by_line[5].field == "price" and "too large" in by_line[5].reason
+    assert not any(r.fatal for r in by_line.values())
+
+
 def test_a_json_array_is_streamed_across_buffer_boundaries_with_line_numbers() -> None:
     products = [{"sku": f"S{i}", "description": "é" * (i % 300)} for i in range(2000)]
     data = ("[\n" + ",\n".join(json.dumps(p, ensure_ascii=False) for p in products) + "\n]\n").encode()
