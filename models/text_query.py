@@ -48,6 +48,8 @@ class OnnxTextEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, threads)
         options.inter_op_num_threads = 1
+        # Threads that spin between ops burn the core a request needs on a shared machine.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         graph = _graph(model, self._names, probe)
         self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
