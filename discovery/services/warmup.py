@@ -35,6 +35,7 @@ class Warmup:
         self._pending = [TEXT, CLIP, SEARCHES] if ctx.settings.text.enabled else [CLIP, SEARCHES]
         self.failed: dict[str, str] = {}
         self.seconds: dict[str, float] = {}
+        self._closed = threading.Event()
         self._thread = threading.Thread(target=self._run, name="discovery-warmup", daemon=True)
 
     @property
@@ -51,13 +52,21 @@ class Warmup:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
+    def close(self) -> None:
+        """The server is stopping: steps not started are skipped (a started one finishes)."""
+        self._closed.set()
+
     def _run(self) -> None:
         steps = {TEXT: self._text, CLIP: self._clip, SEARCHES: self._searches}
         for name in self.pending:
+            if self._closed.is_set():
+                return
             started = time.perf_counter()
             try:
                 steps[name]()
             except Exception as exc:  # reported by /readyz, which then says unready
+                if self._closed.is_set():
+                    return  # the stores closed under it: nothing to report
                 log.warning("warm-up of the %s failed: %s: %s", name, type(exc).__name__, exc)
                 self.failed[name] = f"{type(exc).__name__}: {exc}"
             self.seconds[name] = round(time.perf_counter() - started, 3)
