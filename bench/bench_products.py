@@ -113,14 +113,13 @@ def generate(path: Path, rows: int, *, seed: int = 7, renamed: float = 0.0) -> N
                 parent = sku
             color = rnd.choice(COLORS)
             renamed_now = changes.random() < renamed * 4  # parents are 1 row in 4
+            kind = rnd.choice(["Hoodie", "Tee", "Runner", "Mug"])
             price = f"{rnd.uniform(5, 300):.2f}" if i % 50 else "n/a"  # 2% bad rows
             out.writerow(
                 [
                     sku,
                     parent if variant else "",
-                    ""
-                    if variant
-                    else f"Product {i} {rnd.choice(['Hoodie', 'Tee', 'Runner', 'Mug'])} Café{' v2' if renamed_now else ''}",
+                    "" if variant else f"Product {i} {kind} Café{' v2' if renamed_now else ''}",
                     ""
                     if variant
                     else f"<p>Soft <b>organic</b> cotton &amp; more, item {i}.</p>\n<ul><li>Fit: regular</li></ul>",

@@ -129,7 +129,8 @@ def _sorted_batches(onnx: OnnxTextEncoder, texts: Sequence[str], batch_size: int
     if len(texts) == 1:
         return onnx(texts[0])
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    parts = [onnx.batch([texts[i] for i in order[start : start + batch_size]]) for start in range(0, len(order), batch_size)]
+    batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    parts = [onnx.batch([texts[i] for i in batch]) for batch in batches]
     out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
     out[order] = np.concatenate(parts)
     return out

@@ -8,6 +8,7 @@ products are skipped and a model change is a visible re-embed, never a silent mi
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -23,15 +24,25 @@ from discovery.store.index.documents import product_doc_id
 if TYPE_CHECKING:
     from models.text import TextModel
 
+# A number, a date or a measure: digits and separators, at most a short unit after them.
+_NOT_WORDS = re.compile(r"^[-+]?\d[\d\s.,:/+-]*(?:\s*[^\W\d]{0,3}\.?)?$")
 ENCODE_SLICE = 8  # ~30 ms of both cores: the longest an import holds the CPU between steps
 
 
 def product_text(product: Product, variants: Iterable[Product] = ()) -> str:
     """What the text model reads for a product family: name, brand, categories, description,
-    and the attribute values of the family (so "red" finds a hoodie with a red variant)."""
+    and the worded attribute values of the family (so "red" finds a hoodie with a red
+    variant). Measures, dates and codes ("1385 g", "2024-11-04") are left to keyword
+    search: they mean nothing to the text model, and were half the tokens of a family's
+    text, which is what an import's embedding time is proportional to."""
     parts = [product.name, product.brand or "", " ".join(c.replace("/", " ") for c in product.categories)]
     parts.append(product.description_text[:1000])
-    values = [str(v) for p in (product, *variants) for v in p.attributes.values() if isinstance(v, str | int | float)]
+    values = [
+        text
+        for p in (product, *variants)
+        for v in p.attributes.values()
+        if isinstance(v, str) and not _NOT_WORDS.match(text := v.strip())
+    ]
     parts.append(" ".join(dict.fromkeys(values)))
     return " . ".join(p for p in parts if p)
 

@@ -72,8 +72,8 @@ def test_a_single_query_runs_in_onnxruntime_and_gives_the_vector_torch_gives(tex
 def test_onnx_batch_vectors_match_torch_vectors_in_the_callers_order(text: TextModel) -> None:
     # Lengths from empty to past the 256-token cut, shuffled: the encoder sorts them by
     # length into padded batches and must hand each vector back in the caller's place.
-    words = "soft organic cotton hoodie with a relaxed fit and ribbed cuffs for cold days".split()
-    texts = [" ".join(words[: i % 14]) + f" item {i}" + " long tail" * (i * 7 % 150) for i in range(70)]
+    words = ["soft", "organic", "cotton", "hoodie", "with", "a", "relaxed", "fit", "and", "ribbed", "cuffs"]
+    texts = [" ".join(words[: i % 12]) + f" item {i}" + " long tail" * (i * 7 % 150) for i in range(70)]
     texts[3] = ""
     batched = TextModel(text.name, device="cpu", batch_size=16)
     batched._model = text.load()._load()  # the same weights, a small batch: several batches
