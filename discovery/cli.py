@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from discovery.cli_errors import FAILED, check_product_import, import_outcome, one_line_errors
 from discovery.cli_models import models_app
 from discovery.config import Settings, get_settings
 from discovery.domain import JSONObject
@@ -121,12 +122,15 @@ def ingest_products(
     """Import a product export, with a progress bar and the report at the end."""
     from discovery.services.ingest import import_product_file
 
-    if mode not in ("partial", "full"):
-        raise typer.BadParameter("mode must be partial or full")
-    report = import_product_file(get_settings(), file, mapping=mapping, mode=mode, progress=_progress())
+    settings = get_settings()
+    with one_line_errors(console):
+        check_product_import(file, mapping=mapping, mode=mode, data_dir=settings.data_dir)
+        report = import_product_file(settings, file, mapping=mapping, mode=mode, progress=_progress())
     _print_report(report)
-    if report.get("state") == "failed":
-        raise typer.Exit(1)
+    why = import_outcome(report)
+    if why is not None:
+        console.print(f"error: {why}", markup=False, highlight=False)
+        raise typer.Exit(FAILED)
 
 
 @ingest_app.command("assets")
@@ -138,7 +142,10 @@ def ingest_assets(
     """Ingest image and PDF files."""
     from discovery.services.ingest import ingest_asset_paths
 
-    report = ingest_asset_paths(get_settings(), paths, manifest=manifest, collection=collection, progress=_progress())
+    with one_line_errors(console):
+        report = ingest_asset_paths(
+            get_settings(), paths, manifest=manifest, collection=collection, progress=_progress()
+        )
     _print_report(report)
 
 

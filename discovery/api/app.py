@@ -6,9 +6,11 @@ The service context (stores, models, thread pool) is built in the lifespan and h
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 import anyio.to_thread
@@ -34,8 +36,10 @@ from discovery.api.routes import (
     webhooks,
 )
 from discovery.api.timing import HeadersAndTiming
+from discovery.api.warm_routes import send_warm_searches
 from discovery.config import Settings, get_settings
 from discovery.services.context import Context
+from discovery.services.warmup import Warmup
 
 
 def ui_dir() -> Path | None:
@@ -73,6 +77,10 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         # The first kNN queries after a restart should not all wait for (or run without)
         # the HNSW graphs: their builds start now, in the background (`/readyz` lists them).
         app.state.ctx.backend.warm_up()
+        # Likewise the models: `/readyz` says ready once they answered a query each.
+        loop = asyncio.get_running_loop()
+        requests = partial(send_warm_searches, app, loop, settings.api_threads)
+        app.state.warmup = Warmup(app.state.ctx, requests=requests).start()
         # Requests run on the thread pool; dozens of them at once only fight over the GIL
         # and the cores. At 70% of saturation during an import, 40 threads (AnyIO's
         # default) fell 39 s behind in 5 minutes, 4 kept the schedule (p99 4 s).
@@ -82,6 +90,7 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         finally:
             from discovery.services.jobs import close_jobs
 
+            app.state.warmup.close()
             close_jobs(app.state.ctx, wait=False)
             if own:
                 app.state.ctx.close()

@@ -43,6 +43,11 @@ def normalise_query(q: str) -> str:
     return " ".join(q.lower().split())[:MAX_TEXT]
 
 
+def start_recording(ctx: Context) -> None:
+    """Start the usage buffer's writer now (server start) rather than on the first search."""
+    _buffer(ctx)
+
+
 def _buffer(ctx: Context) -> UsageBuffer:
     ctx.usage.start(partial(_write, ctx), interval=ctx.settings.analytics_flush_seconds)
     return ctx.usage

@@ -7,8 +7,6 @@ SQLAlchemy Core with the dialect's own upsert, so re-applying a batch is idempot
 from __future__ import annotations
 
 import fcntl
-import hashlib
-import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from discovery.domain import Asset, JSONObject, Product
 from discovery.store import tables as t
+from discovery.store.content_hash import content_hash
 from discovery.store.link_records import LinkRecords, mirror_links
 from discovery.store.tag_records import TagRecords, mirror
 
@@ -35,13 +34,6 @@ MIGRATION_LOCK_KEY = 0x646973636D696772
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def content_hash(data: JSONObject) -> str:
-    """Stable hash of a record's JSON, ignoring bookkeeping fields."""
-    clean = {k: v for k, v in data.items() if k not in ("updated_at", "source")}
-    raw = json.dumps(clean, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 @dataclass(slots=True)

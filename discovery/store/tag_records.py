@@ -30,6 +30,7 @@ from sqlalchemy import (
 
 from discovery.domain import Asset, Product, Tag
 from discovery.store import tables as t
+from discovery.store.content_hash import content_hash
 
 tag_index = Table(
     "tag_index",
@@ -101,13 +102,15 @@ class TagRecords:
     def replace_tags(self, target: Product | Asset, tags: list[Tag]) -> None:
         """Set a target's tags, in its record and in the queue index, in one transaction."""
         target.tags = tags
-        table, id_col, id_val = (
-            (t.products, t.products.c.sku, target.sku)
-            if isinstance(target, Product)
-            else (t.assets, t.assets.c.id, target.id)
-        )
+        data = target.to_json()
         with self.engine.begin() as conn:
-            conn.execute(update(table).where(id_col == id_val).values(data=target.to_json()))
+            if isinstance(target, Product):
+                # The hash follows the tags: an import keeps a product's stored tags, and
+                # must then find the record unchanged, not rewrite and re-index it.
+                where = t.products.c.sku == target.sku
+                conn.execute(update(t.products).where(where).values(data=data, content_hash=content_hash(data)))
+            else:
+                conn.execute(update(t.assets).where(t.assets.c.id == target.id).values(data=data))
             mirror(conn, [target])
 
     def sync_target(self, target: Product | Asset) -> None:

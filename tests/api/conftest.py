@@ -46,6 +46,7 @@ def catalog(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     with TestClient(app) as client:
         ctx = app.state.ctx
         ctx.backend.refresh()
+        assert app.state.warmup.wait(timeout=300), "the models did not warm up"
         keys = {
             role: create_key(ctx.records, role=role) for role in ("public", "viewer", "reviewer", "editor", "admin")
         }

@@ -19,10 +19,17 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-def readyz(ctx: CtxDep) -> JSONResponse:
-    """Each dependency and whether it answers; 503 names the failing ones."""
+def readyz(request: Request, ctx: CtxDep) -> JSONResponse:
+    """Each dependency and whether it answers; 503 names the failing ones, or what is
+    still warming: the text model and the CLIP text encoder load at start and answer one
+    query first, so the first search after ready costs what the next ones do."""
     checks: dict[str, str] = {}
     failing: list[str] = []
+    warmup = getattr(request.app.state, "warmup", None)
+    models = warmup.pending if warmup is not None else []
+    for name, why in (warmup.failed if warmup is not None else {}).items():
+        checks[name] = why
+        failing.append(name)
     for name, probe in (("records", ctx.records.ping), ("index", ctx.backend.ping)):
         why = probe()
         checks[name] = "ok" if why is None else why
@@ -34,16 +41,19 @@ def readyz(ctx: CtxDep) -> JSONResponse:
         if why is not None:
             failing.append("redis")
     clip = ctx.clip_status()
+    ready = not failing and not models
     body = {
-        "status": "ready" if not failing else "unready",
+        "status": "ready" if ready else "warming" if not failing else "unready",
         "failing": failing,
         "checks": checks,
         "backend": ctx.settings.backend,
-        "warming": ctx.backend.warming(),  # being prepared; searches answer meanwhile
+        # Being prepared: models (not ready until done) and index structures (searches
+        # answer meanwhile, without them).
+        "warming": [*models, *ctx.backend.warming()],
         "clip": clip,
         "notice": _clip_notice(clip),
     }
-    return JSONResponse(body, status_code=200 if not failing else 503)
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 def _clip_notice(clip: dict[str, object]) -> str | None:

@@ -1,0 +1,93 @@
+"""Product text vectors on import: one per family document, re-embedded only when the text
+the model reads changed (the real MiniLM, through onnxruntime)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pytest
+
+from discovery.config import Settings
+from discovery.domain import Product
+from discovery.services import jobs
+from discovery.services.context import Context
+from discovery.services.embedding import product_text
+
+HEADER = ["sku", "parent_sku", "name", "description", "categories", "price", "currency", "color", "weight"]
+ROWS = [
+    ["H", "", "Hoodie", "Soft organic cotton hoodie", "Men > Tops", "40", "EUR", "", ""],
+    ["H-R", "H", "", "", "", "", "", "red", "1.2 kg"],
+    ["H-B", "H", "", "", "", "", "", "blue", "1.3 kg"],
+    ["M", "", "Mug", "Stoneware mug for coffee", "Home > Kitchen", "9", "EUR", "white", ""],
+    ["T", "", "Tee", "Linen tee for hot days", "Men > Tops", "15", "EUR", "green", ""],
+]
+
+
+def csv_bytes(rows: Sequence[Sequence[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER)
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+@pytest.fixture
+def ctx(settings: Settings) -> Iterator[Context]:
+    ctx = Context.open(settings)
+    yield ctx
+    jobs.close_jobs(ctx)
+    ctx.close()
+
+
+def counted(ctx: Context) -> list[str]:
+    """Every text the model is asked to embed, in order."""
+    model = ctx.text()
+    assert model is not None
+    seen: list[str] = []
+    encode = model.encode
+
+    def counting(texts: Sequence[str]) -> np.ndarray:
+        seen.extend(texts)
+        return encode(texts)
+
+    model.encode = counting  # type: ignore[method-assign]
+    return seen
+
+
+def run_import(ctx: Context, data: bytes) -> dict[str, object]:
+    job = jobs.wait_for_job(ctx, jobs.start_product_import(ctx, source=data, filename="p.csv"), timeout=300)
+    assert job["state"] == "succeeded", job
+    return job
+
+
+def test_reimport_embeds_only_the_families_whose_text_changed(ctx: Context) -> None:
+    seen = counted(ctx)
+    run_import(ctx, csv_bytes(ROWS))
+    assert len(seen) == 3  # one text per family document: H (with its variants), M, T
+    stored = ctx.records.get_vectors("text_vector", ["product:H", "product:M", "product:T"])
+    assert set(stored) == {"product:H", "product:M", "product:T"}
+
+    seen.clear()
+    run_import(ctx, csv_bytes(ROWS))
+    assert seen == []  # unchanged rows: the stored vectors are reused, the model is not called
+
+    seen.clear()
+    changed = [list(r) for r in ROWS]
+    changed[3][3] = "Stoneware mug for tea"  # M's description: its text changes
+    changed[4][5] = "16"  # T's price: its record changes, the text it embeds does not
+    run_import(ctx, csv_bytes(changed))
+    assert len(seen) == 1 and "Stoneware mug for tea" in seen[0]
+    again = ctx.records.get_vectors("text_vector", ["product:H", "product:M", "product:T"])
+    assert again["product:M"][2] != stored["product:M"][2]  # a new content hash with the new vector
+    for doc in ("product:H", "product:T"):
+        assert again[doc][2] == stored[doc][2] and np.array_equal(again[doc][1], stored[doc][1])
+
+
+def test_measures_and_dates_are_left_to_keyword_search_and_words_kept() -> None:
+    hoodie = Product(sku="H", name="Hoodie", attributes={"color": "red", "weight": "1.2 kg", "launched": "2024-11-04"})
+    variant = Product(sku="H-B", parent_sku="H", attributes={"color": "blue", "size": 42, "material": "100% cotton"})
+    text = product_text(hoodie, [variant])
+    assert text == "Hoodie . red blue 100% cotton"
