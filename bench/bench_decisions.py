@@ -156,10 +156,10 @@ def main() -> int:
         server.wait(timeout=60)
         shutil.rmtree(data_dir, ignore_errors=True)
     load1, load5, _ = os.getloadavg()
-    print(f"{args.clients} clients, {args.duration:.0f}s, {args.products} products; load average {load1:.2f} / {load5:.2f}")
+    print(f"{args.clients} clients, {args.duration:.0f}s, {args.products} products; load {load1:.2f} / {load5:.2f}")
     print(f"searches   n={len(searches):5d}  p50 {pct(searches, .5)} ms  p99 {pct(searches, .99)} ms")
     print(f"decisions  n={len(decisions):5d}  p50 {pct(decisions, .5)} ms  p99 {pct(decisions, .99)} ms")
-    print(f"visible    n={len(visible):5d}  p50 {pct(visible, .5)} ms  max {pct(visible, 1.0)} ms  (decision sent -> found)")
+    print(f"visible    n={len(visible):5d}  p50 {pct(visible, .5)} ms  max {pct(visible, 1.0)} ms  (sent -> found)")
     print(f"errors     {len(errors)} {errors[:3]}")
     return 1 if errors else 0
 
