@@ -228,14 +228,15 @@ class VectorStore:
         for doc_id in removed:
             block.remove(str(doc_id))
             self._where.pop((field_name, str(doc_id)), None)
-        for doc_id, code, vec, hashed in zip(ids, types, mat, hashes, strict=True):
-            # A document moved to another model leaves its old block in this segment's
-            # process too: follow that here.
-            other = self._where.get((field_name, str(doc_id)))
+        names = [str(doc_id) for doc_id in ids]
+        for doc_id in names:
+            # A document moved to another model leaves its old block in the writer's process:
+            # follow that here.
+            other = self._where.get((field_name, doc_id))
             if other is not None and other != model and (field_name, other) in self._blocks:
-                self._blocks[(field_name, other)].remove(str(doc_id))
-            block.put(str(doc_id), TYPE_NAMES[int(code)], vec, int(hashed))
-            self._where[(field_name, str(doc_id))] = model
+                self._blocks[(field_name, other)].remove(doc_id)
+            self._where[(field_name, doc_id)] = model
+        block.put_many(names, types.astype(np.uint8), mat, hashes.astype(np.uint64))
         return block
 
 
