@@ -83,6 +83,10 @@ def ingest_asset_paths(
 POLL_S = 0.3
 
 
+class ServerRefused(Exception):
+    """The running server did not take the job (a bad mapping, a key without the right)."""
+
+
 def _client(url: str, key: str | None) -> httpx.Client:
     return httpx.Client(base_url=url, headers={"X-API-Key": key} if key else {}, timeout=httpx.Timeout(300.0))
 
@@ -117,10 +121,6 @@ def _follow_remote(client: httpx.Client, job: JSONObject, label: str, progress: 
     finally:
         if progress is not None:
             progress.stop()
-
-
-class ServerRefused(Exception):
-    """The running server did not take the job (a bad mapping, a key without the right)."""
 
 
 def import_product_file_via(
