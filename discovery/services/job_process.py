@@ -77,6 +77,9 @@ class JobProcess:
                 stdin=subprocess.PIPE,
                 text=True,
                 close_fds=True,
+                # Its own session: a Ctrl+C or a SIGTERM to the server's process group does
+                # not cut a chunk short; the server's shutdown closes the pipe instead.
+                start_new_session=True,
             )
             assert proc.stdin is not None
             # The settings travel down the pipe: the worker runs with exactly the server's.

@@ -105,6 +105,15 @@ def test_the_servers_job_worker_goes_when_the_server_is_killed(server: Server) -
     assert eventually(lambda: not any(pid_alive(p) for p in children), timeout=5.0), "an orphaned job worker"
 
 
+def test_a_clean_shutdown_withdraws_server_json_and_stops_the_job_worker(server: Server, data_dir: Path) -> None:
+    children = eventually(server.children, timeout=10.0)
+    assert children and (data_dir / "server.json").exists()
+    server.proc.send_signal(signal.SIGTERM)
+    server.proc.wait(timeout=60)  # uvicorn shuts down, then re-raises the signal: -15 is a clean end
+    assert not (data_dir / "server.json").exists()
+    assert not any(pid_alive(p) for p in children)
+
+
 def test_reimporting_while_a_query_loop_runs_never_shows_an_empty_or_partial_total(
     server: Server, tmp_path: Path
 ) -> None:
