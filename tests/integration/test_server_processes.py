@@ -133,7 +133,7 @@ def test_reimporting_while_a_query_loop_runs_never_shows_an_empty_or_partial_tot
             every=0.2,
         )
         assert job["state"] == "succeeded", job
-        return job  # type: ignore[no-any-return]
+        return job
 
     import_(product_csv(rows))
     assert eventually(lambda: server.total() == rows, timeout=2.0)
@@ -201,7 +201,7 @@ def test_a_celery_worker_killed_mid_import_leaves_each_sku_exactly_once_in_the_r
             tuning=TUNING,
         )
         progress = wait_for(
-            lambda: float((env_.records.get_job(job_id) or {}).get("progress") or 0),
+            lambda: float(str((env_.records.get_job(job_id) or {}).get("progress") or 0)),
             lambda p: p >= 0.3,
             timeout=90.0,
             every=0.05,
