@@ -19,8 +19,10 @@ Lifetimes:
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -138,6 +140,8 @@ def _exit_with_parent(parent: int) -> None:
 def main() -> None:
     """The worker: read the settings line, open the stores, run chunks sent down stdin."""
     parent = os.getppid()
+    # `kill -USR1 <pid>` prints every thread's stack to the server's log: what a chunk waits on.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
     settings = Settings.model_validate_json(sys.stdin.readline())
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s job-worker %(levelname)s %(name)s: %(message)s")

@@ -105,6 +105,29 @@ def test_the_servers_job_worker_goes_when_the_server_is_killed(server: Server) -
     assert eventually(lambda: not any(pid_alive(p) for p in children), timeout=5.0), "an orphaned job worker"
 
 
+def test_a_job_worker_that_dies_is_started_again_and_runs_the_next_import(server: Server) -> None:
+    first = eventually(server.children, timeout=10.0)
+    assert len(first) == 1
+    os.kill(first[0], signal.SIGKILL)
+    again = wait_for(server.children, lambda found: bool(found) and found != first, timeout=10.0)
+    assert again and again != first, "no new job worker"
+    response = server.http.post(
+        "/api/ingest/products", files={"file": ("e.csv", product_csv(20))}, headers={"X-API-Key": ADMIN_KEY}
+    )
+    assert response.status_code == 202, response.text
+    job_id = response.json()["id"]
+    job = wait_for(
+        lambda: server.http.get(f"/api/jobs/{job_id}").json(), lambda j: j["state"] != "queued" and
+        j["state"] != "running", timeout=60.0, every=0.2,
+    )
+    if job["state"] != "succeeded":
+        for pid in server.children():
+            os.kill(pid, signal.SIGUSR1)  # its stacks, into the server log
+        time.sleep(1)
+    assert job["state"] == "succeeded", (job, server.log.read_text()[-6000:])
+    assert wait_for(server.total, lambda n: n == 20, timeout=2.0) == 20
+
+
 def test_a_clean_shutdown_withdraws_server_json_and_stops_the_job_worker(server: Server, data_dir: Path) -> None:
     children = eventually(server.children, timeout=10.0)
     assert children and (data_dir / "server.json").exists()
