@@ -14,7 +14,7 @@ import pytest
 import tantivy
 
 from discovery.config import SearchSettings
-from discovery.errors import BackendUnavailable, IndexLayoutChanged, InvalidQuery
+from discovery.errors import IndexLayoutChanged, InvalidQuery
 from discovery.store.index import tantivy_facets, tantivy_knn
 from discovery.store.index.base import IndexDoc, Range, SearchQuery
 from discovery.store.index.embedded import EmbeddedBackend
