@@ -6,9 +6,11 @@ import json
 import os
 import runpy
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -44,13 +46,50 @@ def serve(
     from discovery.api.app import create_app
 
     settings = get_settings()
+    host, port = host or settings.host, port or settings.port
     uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
+        create_app(settings, serve_url=f"http://{_url_host(host)}:{port}"),
+        host=host,
+        port=port,
         log_level="info",
         access_log=settings.access_log,
     )
+
+
+def _url_host(bound: str) -> str:
+    """Where a local command reaches a server bound to `bound`."""
+    return "127.0.0.1" if bound in ("0.0.0.0", "::", "") else bound
+
+
+ServerOpt = Annotated[
+    str | None,
+    typer.Option(help="hand the job to this running server (default: the one using the data dir, if any)"),
+]
+KeyOpt = Annotated[str | None, typer.Option(help="editor API key for --server (default: the data dir's local.key)")]
+
+
+def _server(url: str | None, key: str | None) -> tuple[str, str | None] | None:
+    """The server to hand a job to: `--server`, else the one announced in the data dir."""
+    from discovery.api.local_link import find_server
+
+    data_dir = get_settings().data_dir
+    found = find_server(data_dir)
+    if url:
+        return url.rstrip("/"), key or (found.key if found else None)
+    if found is None:
+        return None
+    console.print(f"a server (pid {found.pid}) is using {data_dir}: handing the job to {found.url}")
+    return found.url, key or found.key
+
+
+def _handed(call: Callable[[], JSONObject]) -> JSONObject:
+    from discovery.services.ingest import ServerRefused
+
+    try:
+        return call()
+    except (ServerRefused, httpx.HTTPError) as exc:
+        console.print(f"[red]error[/]: {exc}")
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -118,16 +157,25 @@ def ingest_products(
     mode: Annotated[str, typer.Option(help="partial (default) or full: full withdraws SKUs absent from the file")] = (
         "partial"
     ),
+    server: ServerOpt = None,
+    key: KeyOpt = None,
 ) -> None:
     """Import a product export, with a progress bar and the report at the end."""
-    from discovery.services.ingest import import_product_file
+    from discovery.services.ingest import import_product_file, import_product_file_via
 
     settings = get_settings()
     with one_line_errors(console):
         check_product_import(file, mapping=mapping, mode=mode, data_dir=settings.data_dir)
-        report = import_product_file(settings, file, mapping=mapping, mode=mode, progress=_progress())
+        target = _server(server, key)
+        if target is not None:
+            report = _handed(
+                lambda: import_product_file_via(*target, file, mapping=mapping, mode=mode, progress=_progress())
+            )
+        else:
+            report = import_product_file(settings, file, mapping=mapping, mode=mode, progress=_progress())
     _print_report(report)
-    why = import_outcome(report)
+    state = report.get("state")
+    why = import_outcome(report) or (None if state == "succeeded" else f"the job ended {state}")
     if why is not None:
         console.print(f"error: {why}", markup=False, highlight=False)
         raise typer.Exit(FAILED)
@@ -138,15 +186,27 @@ def ingest_assets(
     paths: Annotated[list[Path], typer.Argument(exists=True, help="files, directories or zips")],
     manifest: Annotated[Path | None, typer.Option(help="CSV of sku,file[,license,credit,expires_at,channels]")] = None,
     collection: Annotated[str | None, typer.Option(help="put the assets in this collection")] = None,
+    server: ServerOpt = None,
+    key: KeyOpt = None,
 ) -> None:
     """Ingest image and PDF files."""
-    from discovery.services.ingest import ingest_asset_paths
+    from discovery.services.ingest import ingest_asset_paths, ingest_asset_paths_via
 
     with one_line_errors(console):
-        report = ingest_asset_paths(
-            get_settings(), paths, manifest=manifest, collection=collection, progress=_progress()
-        )
+        target = _server(server, key)
+        if target is not None:
+            report = _handed(
+                lambda: ingest_asset_paths_via(
+                    *target, paths, manifest=manifest, collection=collection, progress=_progress()
+                )
+            )
+        else:
+            report = ingest_asset_paths(
+                get_settings(), paths, manifest=manifest, collection=collection, progress=_progress()
+            )
     _print_report(report)
+    if report.get("state") != "succeeded":
+        raise typer.Exit(1)
 
 
 def _print_report(report: JSONObject) -> None:
@@ -161,6 +221,8 @@ def _print_report(report: JSONObject) -> None:
         console.print(f"  rejected {where}{field}: {reject.get('reason')}")
     if len(rejects) > 50:
         console.print(f"  ... and {len(rejects) - 50} more (GET /api/jobs/<id> for all)")
+    # The last line on stdout, for scripts: the job's state and counts.
+    typer.echo(json.dumps({"job": report.get("id"), "state": report.get("state"), "counts": report.get("counts")}))
 
 
 @app.command()

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from discovery.api import docs, problems
+from discovery.api import docs, local_link, problems
 from discovery.api.body_limit import BodyLimit
 from discovery.api.metrics import Metrics
 from discovery.api.rate_limit import RateLimiter
@@ -39,6 +39,8 @@ from discovery.api.timing import HeadersAndTiming
 from discovery.api.warm_routes import send_warm_searches
 from discovery.config import Settings, get_settings
 from discovery.services.context import Context
+from discovery.services.job_process import JobProcess
+from discovery.services.jobs import close_jobs, hand_jobs_to
 from discovery.services.warmup import Warmup
 
 
@@ -66,14 +68,25 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(settings: Settings | None = None, *, ctx: Context | None = None) -> FastAPI:
-    """Build the app. Pass `ctx` to share an already open context (tests, the demo)."""
+def create_app(
+    settings: Settings | None = None, *, ctx: Context | None = None, serve_url: str | None = None
+) -> FastAPI:
+    """Build the app. Pass `ctx` to share an already open context (tests, the demo).
+    `serve_url` (`discovery serve`): this app is the data dir's server at that URL; it runs
+    jobs in a worker process it supervises (without Redis) and announces itself to local
+    commands (`local_link`)."""
     settings = settings or (ctx.settings if ctx else get_settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = ctx is None
         app.state.ctx = ctx or Context.open(settings)
+        worker = None
+        if serve_url is not None:
+            if not settings.redis_url:
+                worker = JobProcess(settings).start()
+                hand_jobs_to(app.state.ctx, worker.dispatcher)
+            local_link.announce(app.state.ctx.records, settings.data_dir, serve_url)
         # The first kNN queries after a restart should not all wait for (or run without)
         # the HNSW graphs: their builds start now, in the background (`/readyz` lists them).
         app.state.ctx.backend.warm_up()
@@ -88,10 +101,12 @@ def create_app(settings: Settings | None = None, *, ctx: Context | None = None) 
         try:
             yield
         finally:
-            from discovery.services.jobs import close_jobs
-
             app.state.warmup.close()
+            if serve_url is not None:
+                local_link.withdraw(settings.data_dir)
             close_jobs(app.state.ctx, wait=False)
+            if worker is not None:
+                worker.close()
             if own:
                 app.state.ctx.close()
 

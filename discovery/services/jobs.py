@@ -20,6 +20,7 @@ from discovery.domain import JSONObject
 from discovery.errors import InvalidQuery, NotFound
 from discovery.services.context import Context
 from discovery.store.index.base import BulkReport
+from indexer.jobs.dispatch import Dispatcher
 from indexer.jobs.kinds import default_kinds
 from indexer.jobs.model import JobEnv, JobKind, JobTuning
 from indexer.jobs.runner import JobRunner
@@ -75,6 +76,13 @@ def runner(ctx: Context) -> JobRunner:
             found = JobRunner(ctx, kinds=job_kinds())
             setattr(ctx, _RUNNER_ATTR, found)
         return found
+
+
+def hand_jobs_to(ctx: Context, dispatcher: Dispatcher) -> None:
+    """Jobs this context starts from now on go to `dispatcher` (a server's job worker
+    process, `job_process`) instead of running on threads of this process."""
+    with _runner_lock:
+        setattr(ctx, _RUNNER_ATTR, JobRunner(ctx, kinds=job_kinds(), dispatcher=dispatcher))
 
 
 def close_jobs(ctx: Context, *, wait: bool = True) -> None:

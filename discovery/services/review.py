@@ -1,8 +1,9 @@
 """Tag review: the queue, bulk decisions with per-item outcomes, the audit log and undo.
 
 A decision changes the tag in the target's record (the truth), appends to the audit log,
-and rewrites the target's index document with refresh, so an accepted tag is a facet value
-in the very next search.
+and stages the target's new index document; the index commits staged documents in
+near-real-time batches, so an accepted tag is a facet value in searches within a second
+(about 0.2-0.4 s on the embedded engine, OpenSearch's refresh interval on the other).
 """
 
 from __future__ import annotations
@@ -57,15 +58,18 @@ def _load(ctx: Context, target_type: str, target_id: str) -> Product | Asset:
 
 
 def _reindex(ctx: Context, target: Product | Asset) -> None:
+    """Stage the target's new document. No refresh: decisions from every reviewer are
+    committed together in the index's next near-real-time batch (within a second), not one
+    commit each, so a decision answers in the time of its records writes."""
     if isinstance(target, Asset):
         vec = ctx.records.get_vectors("image_vector", [f"asset:{target.id}"]).get(f"asset:{target.id}")
         doc = asset_to_doc(target, image_vector=vec[1].tolist() if vec else None, vector_model=vec[0] if vec else None)
-        ctx.backend.upsert([doc], refresh=True)
+        ctx.backend.upsert([doc])
     else:
         docs, gone = product_docs(ctx.records, family_roots([target]))
-        ctx.backend.upsert(docs, refresh=True)
+        ctx.backend.upsert(docs)
         if gone:
-            ctx.backend.delete(gone, refresh=True)
+            ctx.backend.delete(gone)
 
 
 def _key(target: Product | Asset) -> str:

@@ -61,15 +61,26 @@ class JobRunner:
     """Creates jobs in the records and sends their first chunk (the plan)."""
 
     def __init__(
-        self, env: JobEnv, *, kinds: JobKinds, reconcile_every: float = 10.0, queue: str | None = None
+        self,
+        env: JobEnv,
+        *,
+        kinds: JobKinds,
+        reconcile_every: float = 10.0,
+        queue: str | None = None,
+        dispatcher: Dispatcher | None = None,
     ) -> None:
+        """`dispatcher`: send jobs there (a server's job worker process) instead of to
+        Celery or to threads of this process."""
         settings = env.settings
         self.env = env
         self.kinds = kinds
         self.store = JobStore(env.records.engine)
         self._threads: ThreadRunner | None = None
         self._celery: CeleryDispatcher | None = None
-        if settings.redis_url:
+        self._other = dispatcher
+        if dispatcher is not None:
+            pass
+        elif settings.redis_url:
             from indexer.jobs.celery_app import QUEUE, make_celery
 
             _app, self._celery = make_celery(settings, kinds=kinds, queue=queue or QUEUE)
@@ -80,6 +91,8 @@ class JobRunner:
 
     @property
     def dispatcher(self) -> Dispatcher:
+        if self._other is not None:
+            return self._other
         if self._threads is not None:
             return self._threads
         assert self._celery is not None

@@ -23,15 +23,30 @@ log = logging.getLogger(__name__)
 CLAIM_RETRY_S = 5.0
 
 
+def thread_queue_id() -> str:
+    """A fresh id for an in-process queue ("thread:..." tells the reconciler to judge it
+    by its heartbeat)."""
+    return f"thread:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
 class ThreadRunner:
     """Runs jobs in this process. Implements `Dispatcher`: its queue is this process, so when
     the process ends its waiting chunks count as lost and the next runner re-sends them."""
 
-    def __init__(self, env: JobEnv, *, kinds: JobKinds, workers: int, reconcile_every: float = 10.0) -> None:
+    def __init__(
+        self,
+        env: JobEnv,
+        *,
+        kinds: JobKinds,
+        workers: int,
+        reconcile_every: float = 10.0,
+        queue_id: str | None = None,
+    ) -> None:
         self.env = env
         self.kinds = kinds
         self.store = JobStore(env.records.engine)
-        self.queue_id = f"thread:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # A server's job worker is given its queue id by the server that sends to it.
+        self.queue_id = queue_id or thread_queue_id()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jobs")
         self._lock = threading.Lock()
         self._timers: set[threading.Timer] = set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tests.api.conftest import Catalog
 
 
@@ -23,14 +25,16 @@ def test_ingested_images_come_with_suggestions_most_uncertain_first(catalog: Cat
     assert body["groups"] and all(g["count"] > 0 for g in body["groups"])
 
 
-def test_an_accepted_tag_is_a_facet_value_in_the_next_search(catalog: Catalog) -> None:
+def test_an_accepted_tag_is_a_facet_value_in_a_search_within_a_second(catalog: Catalog) -> None:
     item = _queue(catalog, limit=1)["items"][0]
     decision = {"target": item["target"], "tag": item["tag"], "decision": "accept"}
     out = catalog.client.post("/api/review/decisions", json=[decision], headers=_reviewer(catalog)).json()
     assert out["results"] == [{"index": 0, "ok": True, "error": None}]
-    body = catalog.client.get(
-        "/api/search", params={"type": item["target"]["type"], "facets": "tags", "filter.tags": item["tag"]}
-    ).json()
+    params = {"type": item["target"]["type"], "facets": "tags", "filter.tags": item["tag"]}
+    deadline = time.monotonic() + 1.0  # decisions are committed in near-real-time batches
+    while (body := catalog.client.get("/api/search", params=params).json())["total"] == 0:
+        assert time.monotonic() < deadline, "the accepted tag was not searchable within a second"
+        time.sleep(0.02)
     assert item["target"]["id"] in [h["id"] for h in body["hits"]]
     assert {"value": item["tag"], "count": body["total"], "selected": True} in body["facets"]["tags"]
 

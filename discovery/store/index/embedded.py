@@ -1,16 +1,29 @@
 """The embedded search engine: tantivy for text, filters and facets; numpy/FAISS for vectors.
 
 Everything lives under one folder: `vN/tantivy` and `vN/vectors` per index version,
-and `CURRENT` naming the live one (`versions`). One writer per index (a lock here;
-tantivy's own lock file across processes). Searches read an immutable snapshot (a
-tantivy searcher and the vector views) replaced at each refresh, so they run from any
-thread without locks and never see a half-applied batch or a half-built version.
+and `CURRENT` naming the live one (`versions`). Searches read an immutable snapshot (a
+tantivy searcher and the vector views) replaced when a commit is seen, so they run from
+any thread without locks and never see a half-applied batch or a half-built version.
+
+Any number of processes open the same folder (see `writer_lease` for who writes):
+- `upsert`/`delete` stage documents in this process; a flush takes the writer lease,
+  catches up with what other processes committed, opens a tantivy writer, writes the
+  staged batch, commits, saves the vectors, closes the writer and gives the lease back.
+  `refresh()` (and `refresh=True`) flushes now; concurrent callers share one commit. Staged
+  writes nobody refreshes are flushed by the sync thread within `COMMIT_AFTER_S`
+  (near-real-time: small writes from many requests become one commit).
+- The sync thread of every process looks at the files every `FOLLOW_EVERY_S`: a new
+  `CURRENT`, a new tantivy `meta.json` or vector manifest means another process committed,
+  and this process reloads its reader, replays the new vector segments, and publishes a
+  new snapshot (with fresh filter caches), so its searches see the commit within a second.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -42,9 +55,25 @@ from discovery.store.index.tantivy_search import execute
 from discovery.store.index.vector_store import FIELDS, VectorSnapshot, VectorStore
 from discovery.store.index.vectors import BlockView, exact_rows, normalise
 from discovery.store.index.versions import Versions
+from discovery.store.index.writer_lease import WriterLease
 
 WRITER_HEAP = 64_000_000
 FACET_THREADS = 4
+FOLLOW_EVERY_S = 0.2  # how often each process looks for another's commit
+COMMIT_AFTER_S = 0.2  # staged writes nobody refreshed are committed after this long
+
+log = logging.getLogger(__name__)
+_DiskKey = tuple[int | None, tuple[int, int, int] | None, tuple[int, int, int] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    """A document to write (`converted` for tantivy, `doc` for its vectors) or, with
+    neither, an id to delete."""
+
+    id: str
+    converted: tantivy.Document | None
+    doc: IndexDoc | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +93,17 @@ class EmbeddedBackend:
     def __init__(self, path: Path, search: SearchSettings) -> None:
         self._versions = Versions(Path(path))
         self._search = search
-        self._lock = threading.RLock()  # the one writer; also guards (re)opening
+        self._lease = WriterLease(Path(path))
+        self._lock = threading.RLock()  # guards (re)opening, the snapshot and the staged list
+        self._flush_lock = threading.Lock()  # one flush or follow at a time in this process
         self._snapshot: _Snapshot | None = None
         self._index: tantivy.Index | None = None
-        self._writer: tantivy.IndexWriter | None = None
         self._vectors = VectorStore()
-        self._pending = False
+        self._staged: list[_Staged] = []
+        self._staged_at = 0.0
+        self._seen: _DiskKey | None = None  # the files the snapshot was read from
+        self._stop = threading.Event()
+        self._sync: threading.Thread | None = None
         # Facet counts run here, beside the hits search (tantivy releases the GIL).
         self._pool: ThreadPoolExecutor | None = None
 
@@ -78,14 +112,19 @@ class EmbeddedBackend:
     def ensure_ready(self) -> None:
         with self._lock:
             if self._versions.current() is None:
-                self._versions.root.mkdir(parents=True, exist_ok=True)
-                version = self._versions.next_version()
-                folder = self._versions.fresh_folder(version)
-                _new_index(folder)
-                VectorStore().save(folder / "vectors")
-                self._versions.publish(version)
+                with self._lease.exclusive():
+                    if self._versions.current() is None:  # another process may have made it
+                        self._versions.root.mkdir(parents=True, exist_ok=True)
+                        version = self._versions.next_version()
+                        folder = self._versions.fresh_folder(version)
+                        _new_index(folder)
+                        VectorStore().save(folder / "vectors")
+                        self._versions.publish(version)
             if self._snapshot is None:
                 self._open()
+            if self._sync is None and not self._stop.is_set():
+                self._sync = threading.Thread(target=self._sync_loop, name="index-sync", daemon=True)
+                self._sync.start()
 
     def ping(self) -> str | None:
         try:
@@ -95,27 +134,31 @@ class EmbeddedBackend:
         return None
 
     def close(self) -> None:
+        self._stop.set()
+        sync, self._sync = self._sync, None
+        if sync is not None:
+            sync.join(timeout=10)
+        if self._staged and self._index is not None:
+            self._flush()
         with self._lock:
-            if self._writer is not None:
-                if self._pending:
-                    self._commit()
-                self._writer.wait_merging_threads()
-            self._writer = None
             self._index = None
             self._snapshot = None
             pool, self._pool = self._pool, None
+        self._lease.close()
         if pool is not None:
             pool.shutdown(wait=True)
 
     def _open(self) -> None:
-        version = self._versions.current()
-        if version is None:
-            raise BackendUnavailable("the index has no current version")
-        folder = self._versions.folder(version)
-        self._drop_writer()
-        self._index = ts.open_index(str(folder / "tantivy"))
-        self._vectors = VectorStore.load(folder / "vectors")
-        self._publish(version)
+        with self._lock:
+            seen = _disk_key(self._versions)
+            version = self._versions.current()
+            if version is None:
+                raise BackendUnavailable("the index has no current version")
+            folder = self._versions.folder(version)
+            self._index = ts.open_index(str(folder / "tantivy"))
+            self._vectors = VectorStore.load(folder / "vectors")
+            self._publish(version)
+            self._seen = seen
 
     def warm_up(self) -> None:
         """Start building, on a background thread, the HNSW graph of every vector set past
@@ -141,11 +184,12 @@ class EmbeddedBackend:
         return [v for v in views if int(np.count_nonzero(v.alive)) > exact_rows(limit, v.block.dim)]
 
     def _publish(self, version: int) -> None:
-        assert self._index is not None
-        self._index.reload()
-        searcher = self._index.searcher()
-        builder = QueryBuilder(self._index.schema, self._index, searcher)
-        self._snapshot = _Snapshot(version, searcher, builder, self._vectors.snapshot(), FilterRows())
+        with self._lock:
+            assert self._index is not None
+            self._index.reload()
+            searcher = self._index.searcher()
+            builder = QueryBuilder(self._index.schema, self._index, searcher)
+            self._snapshot = _Snapshot(version, searcher, builder, self._vectors.snapshot(), FilterRows())
 
     def _current(self) -> _Snapshot:
         snapshot = self._snapshot
@@ -157,61 +201,114 @@ class EmbeddedBackend:
 
     # -- writes ----------------------------------------------------------------------
 
-    def _writer_for_write(self) -> tantivy.IndexWriter:
-        self._current()
-        if self._writer is None:
-            assert self._index is not None
-            self._writer = _open_writer(self._index)
-        return self._writer
-
     def upsert(self, docs: Iterable[IndexDoc], *, refresh: bool = False) -> BulkReport:
-        with self._lock:
-            writer = self._writer_for_write()
-            report = _write_all(writer, self._vectors, docs)
-            self._pending = True
-            if refresh:
-                self.refresh()
-            return report
+        self._current()
+        report = BulkReport()
+        staged: list[_Staged] = []
+        analyzer = ts.analyzer()
+        for doc in docs:
+            step_aside()  # an import in this process waits while searches run
+            try:
+                converted = ts.to_tantivy(doc, analyzer)
+                with self._lock:
+                    self._vectors.check(doc)
+            except (ValueError, TypeError, OverflowError) as exc:
+                report.outcomes.append(ItemOutcome(doc.id, False, str(exc)))
+                continue
+            staged.append(_Staged(doc.id, converted, doc))
+            report.outcomes.append(ItemOutcome(doc.id, True))
+        self._stage(staged)
+        if refresh:
+            self.refresh()
+        return report
 
     def delete(self, ids: Sequence[str], *, refresh: bool = False) -> BulkReport:
+        self._current()
+        self._stage([_Staged(doc_id, None, None) for doc_id in ids])
+        report = BulkReport(outcomes=[ItemOutcome(doc_id, True) for doc_id in ids])
+        if refresh:
+            self.refresh()
+        return report
+
+    def _stage(self, items: list[_Staged]) -> None:
+        if not items:
+            return
         with self._lock:
-            writer = self._writer_for_write()
-            report = BulkReport()
-            for doc_id in ids:
-                writer.delete_documents_by_term(ts.ID, doc_id)
-                self._vectors.stage_delete(doc_id)
-                report.outcomes.append(ItemOutcome(doc_id, True))
-            self._pending = True
-            if refresh:
-                self.refresh()
-            return report
+            if not self._staged:
+                self._staged_at = time.monotonic()
+            self._staged.extend(items)
 
     def refresh(self) -> None:
-        with self._lock:
-            snapshot = self._current()
-            if self._versions.current() != snapshot.version:
-                self._open()  # another process published a rebuild
-                return
-            if self._pending:
-                self._commit()
-            self._publish(snapshot.version)
+        """Commit what this process staged and catch up with other processes' commits."""
+        self._current()
+        if not self._flush():
+            self._follow()
 
-    def _commit(self) -> None:
-        assert self._writer is not None and self._snapshot is not None
-        self._writer.commit()
-        if self._vectors.apply():
-            self._vectors.save(self._versions.folder(self._snapshot.version) / "vectors")
-        self._pending = False
+    def _flush(self) -> bool:
+        """Write and commit the staged documents under the writer lease; False when
+        nothing was staged. Callers that arrive during a flush wait for it, then find
+        their documents committed by it (or flush the rest)."""
+        with self._flush_lock:
+            with self._lock:
+                staged, self._staged = self._staged, []
+            if not staged:
+                return False
+            with self._lease.exclusive():
+                self._catch_up()
+                assert self._index is not None and self._snapshot is not None
+                writer = _open_writer(self._index)
+                try:
+                    _write_staged(writer, self._vectors, staged)
+                    writer.commit()
+                except BaseException:
+                    writer.rollback()
+                    self._vectors.drop_staged()  # the batch's vectors go with it
+                    raise
+                finally:
+                    writer.wait_merging_threads()  # also closes the writer and tantivy's lock
+                version = self._snapshot.version
+                if self._vectors.apply():
+                    self._vectors.save(self._versions.folder(version) / "vectors")
+                self._seen = _disk_key(self._versions)
+            self._publish(version)
+            return True
 
-    def _drop_writer(self) -> None:
-        if self._writer is not None:
-            self._writer.rollback()
-            self._writer.wait_merging_threads()
-            self._writer = None
-            self._pending = False
+    def _follow(self) -> bool:
+        """Catch up with another process's commit, if there is one and no writer is in
+        the middle of one (the next look will see it). True when something changed."""
+        with self._flush_lock:
+            if _disk_key(self._versions) == self._seen:
+                return False
+            with self._lease.shared_now() as held:
+                return held and self._catch_up()
+
+    def _catch_up(self) -> bool:
+        """Under the lease: read what other processes committed since the snapshot."""
+        seen = _disk_key(self._versions)
+        if seen == self._seen:
+            return False
+        snapshot = self._snapshot
+        version = self._versions.current()
+        if snapshot is None or version != snapshot.version:
+            self._open()  # another process published a rebuild
+            return True
+        self._vectors.follow(self._versions.folder(version) / "vectors")
+        self._publish(version)
+        self._seen = seen
+        return True
+
+    def _sync_loop(self) -> None:
+        while not self._stop.wait(FOLLOW_EVERY_S):
+            try:
+                if self._staged and time.monotonic() - self._staged_at >= COMMIT_AFTER_S:
+                    self._flush()
+                else:
+                    self._follow()
+            except Exception:  # a full disk, a vanished folder: logged, and tried again
+                log.exception("embedded index: background commit or follow failed")
 
     def rebuild(self, docs: Iterable[IndexDoc]) -> BulkReport:
-        with self._lock:
+        with self._flush_lock, self._lease.exclusive():
             old = self._versions.current()
             version = self._versions.next_version()
             self._versions.root.mkdir(parents=True, exist_ok=True)
@@ -231,10 +328,11 @@ class EmbeddedBackend:
             writer.wait_merging_threads()
             vectors.apply()
             vectors.save(folder / "vectors")
-            self._drop_writer()
             self._versions.publish(version)
-            self._index, self._vectors = index, vectors
-            self._publish(version)
+            with self._lock:
+                self._index, self._vectors = index, vectors
+                self._publish(version)
+                self._seen = _disk_key(self._versions)
             self._versions.prune({version} | ({old} if old is not None else set()))
             return report
 
@@ -332,7 +430,40 @@ def _open_writer(index: tantivy.Index) -> tantivy.IndexWriter:
     try:
         return index.writer(heap_size=WRITER_HEAP, num_threads=1)
     except ValueError as exc:
-        raise BackendUnavailable(f"the index is locked by another writer: {exc}") from exc
+        # Only a process that does not take the writer lease (another program, an older
+        # Discovery) can hold tantivy's lock while we hold the lease.
+        raise BackendUnavailable(f"the index is locked by a writer outside Discovery's lease: {exc}") from exc
+
+
+def _disk_key(versions: Versions) -> _DiskKey:
+    """What identifies the committed state on disk: the current version and the identity
+    of its tantivy `meta.json` and vector manifest (both replaced by rename at a commit)."""
+    version = versions.current()
+    if version is None:
+        return (None, None, None)
+    folder = versions.folder(version)
+    return (version, _stat_key(folder / "tantivy" / "meta.json"), _stat_key(folder / "vectors" / "manifest.json"))
+
+
+def _stat_key(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _write_staged(writer: tantivy.IndexWriter, vectors: VectorStore, staged: list[_Staged]) -> None:
+    for item in staged:
+        writer.delete_documents_by_term(ts.ID, item.id)
+        if item.doc is None or item.converted is None:
+            vectors.stage_delete(item.id)
+            continue
+        try:
+            vectors.stage_put(item.doc, ts.id_hash(item.id))
+        except ValueError as exc:  # another process gave the model other dimensions meanwhile
+            log.warning("embedded index: %s left without its vectors: %s", item.id, exc)
+        writer.add_document(item.converted)
 
 
 def _write_all(writer: tantivy.IndexWriter, vectors: VectorStore, docs: Iterable[IndexDoc]) -> BulkReport:

@@ -80,6 +80,10 @@ class VectorStore:
 
     def stage_put(self, doc: IndexDoc, hashed: int) -> None:
         """Stage `doc`'s vectors (replacing any it had); ValueError if one doesn't fit."""
+        self._staged.append(("put", doc, self.check(doc), hashed))
+
+    def check(self, doc: IndexDoc) -> dict[str, np.ndarray]:
+        """`doc`'s vectors, normalised; ValueError if one doesn't fit its block."""
         vecs: dict[str, np.ndarray] = {}
         for name in FIELDS:
             raw = getattr(doc, name)
@@ -92,10 +96,14 @@ class VectorStore:
             if dim != len(vec):
                 raise ValueError(f"{name} has {len(vec)} dimensions, {doc.vector_model} has {dim}")
             vecs[name] = vec
-        self._staged.append(("put", doc, vecs, hashed))
+        return vecs
 
     def stage_delete(self, doc_id: str) -> None:
         self._staged.append(("delete", doc_id, {}, 0))
+
+    def drop_staged(self) -> None:
+        """Forget staged writes (their commit failed)."""
+        self._staged = []
 
     def apply(self) -> bool:
         """Apply staged writes; True when anything changed."""
@@ -166,27 +174,70 @@ class VectorStore:
     @classmethod
     def load(cls, folder: Path) -> VectorStore:
         store = cls()
-        for key_json, names in _read_manifest(folder / "manifest.json").items():
-            field_name, model = json.loads(key_json)
-            block: VectorBlock | None = None
-            for name in names:
-                with np.load(folder / name, allow_pickle=False) as data:
-                    ids, types, mat = data["ids"], data["types"], data["mat"]
-                    hashes, removed = data["hashes"], data["removed"]
-                if block is None:
-                    block = VectorBlock(field_name, model, mat.shape[1], capacity=max(256, len(ids)))
-                for doc_id in removed:
-                    block.remove(str(doc_id))
-                    store._where.pop((field_name, str(doc_id)), None)
-                for doc_id, code, vec, hashed in zip(ids, types, mat, hashes, strict=True):
-                    block.put(str(doc_id), TYPE_NAMES[int(code)], vec, int(hashed))
-                    store._where[(field_name, str(doc_id))] = model
-            if block is not None:
-                key = (field_name, model)
-                store._blocks[key] = block
-                store._dims[key] = block.dim
-                store._saved[key] = _Saved(list(names), block.n)
+        store.follow(folder)
         return store
+
+    def follow(self, folder: Path) -> bool:
+        """Catch up with what another process saved under `folder` since this store last
+        saved or followed: a block whose segment list grew replays the new segments only; a
+        block rewritten whole (compacted) is read again. Staged writes are kept. True when
+        anything changed."""
+        changed = False
+        manifest = _read_manifest(folder / "manifest.json")
+        for key_json, names in manifest.items():
+            field_name, model = json.loads(key_json)
+            key: BlockKey = (field_name, model)
+            saved = self._saved.get(key)
+            block = self._blocks.get(key)
+            if saved is not None and block is not None and saved.files == names:
+                continue
+            if saved is None or block is None or names[: len(saved.files)] != saved.files:
+                self._drop_block(key)
+                block, new = None, names
+            else:
+                new = names[len(saved.files) :]
+            for name in new:
+                block = self._replay(folder / name, key, block)
+            if block is not None:
+                self._blocks[key] = block
+                self._dims[key] = block.dim
+                self._saved[key] = _Saved(list(names), block.n)
+            changed = True
+        for key in [k for k in self._blocks if json.dumps(k) not in manifest and k in self._saved]:
+            self._drop_block(key)
+            changed = True
+        return changed
+
+    def _drop_block(self, key: BlockKey) -> None:
+        block = self._blocks.pop(key, None)
+        self._saved.pop(key, None)
+        self._dirty.discard(key)
+        if block is not None:
+            for doc_id in block.row_of:
+                if self._where.get((key[0], doc_id)) == key[1]:
+                    del self._where[(key[0], doc_id)]
+
+    def _replay(self, path: Path, key: BlockKey, block: VectorBlock | None) -> VectorBlock:
+        """Apply one saved segment: its removed ids, then its rows."""
+        field_name, model = key
+        with np.load(path, allow_pickle=False) as data:
+            ids, types, mat = data["ids"], data["types"], data["mat"]
+            hashes, removed = data["hashes"], data["removed"]
+        if block is None:
+            block = VectorBlock(field_name, model, mat.shape[1], capacity=max(256, len(ids)))  # type: ignore[arg-type]
+        for doc_id in removed:
+            block.remove(str(doc_id))
+            self._where.pop((field_name, str(doc_id)), None)
+        names = [str(doc_id) for doc_id in ids]
+        for doc_id in names:
+            # A document moved to another model leaves its old block in the writer's process:
+            # follow that here.
+            other = self._where.get((field_name, doc_id))
+            if other is not None and other != model and (field_name, other) in self._blocks:
+                self._blocks[(field_name, other)].remove(doc_id)
+            self._where[(field_name, doc_id)] = model
+        block.put_many(names, types.astype(np.uint8), mat, hashes.astype(np.uint64))
+        return block
 
 
 def _file_name(key: BlockKey) -> str:

@@ -80,6 +80,20 @@ class VectorBlock:
         self.row_of[doc_id] = row
         self.n += 1
 
+    def put_many(self, ids: list[str], codes: npt.NDArray[np.uint8], mat: F32, hashes: npt.NDArray[np.uint64]) -> None:
+        """`put` for a whole saved segment (distinct ids) at array speed: another process's
+        segments are replayed while this one serves searches."""
+        for doc_id in ids:
+            self.remove(doc_id)
+        k = len(ids)
+        while self.n + k > len(self.mat):
+            self._grow()
+        rows = slice(self.n, self.n + k)
+        self.mat[rows], self.hashes[rows], self.types[rows], self.alive[rows] = mat, hashes, codes, True
+        self.ids.extend(ids)
+        self.row_of.update(zip(ids, range(self.n, self.n + k), strict=True))
+        self.n += k
+
     def remove(self, doc_id: str) -> None:
         row = self.row_of.pop(doc_id, None)
         if row is not None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import tantivy
 
 from discovery.config import SearchSettings
-from discovery.errors import BackendUnavailable, IndexLayoutChanged, InvalidQuery
+from discovery.errors import IndexLayoutChanged, InvalidQuery
 from discovery.store.index import tantivy_facets, tantivy_knn
 from discovery.store.index.base import IndexDoc, Range, SearchQuery
 from discovery.store.index.embedded import EmbeddedBackend
@@ -114,28 +115,74 @@ def test_a_failed_rebuild_keeps_the_current_version(engine: EmbeddedBackend, tmp
     with pytest.raises(RuntimeError):
         engine.rebuild(broken())
     assert _ids(engine) == ["asset:0001"]
-    assert sorted(p.name for p in (tmp_path / "idx").iterdir()) == ["CURRENT", "v1"]
+    assert sorted(p.name for p in (tmp_path / "idx").iterdir() if not p.name.startswith(".")) == ["CURRENT", "v1"]
     engine.upsert([doc(2)], refresh=True)
     assert engine.count() == 2
 
 
-def test_another_instance_follows_a_rebuild_on_refresh(engine: EmbeddedBackend, tmp_path: Path) -> None:
+def _eventually(check: Callable[[], bool], within: float = 1.0) -> bool:
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_another_instance_follows_a_rebuild_within_a_second(engine: EmbeddedBackend, tmp_path: Path) -> None:
     engine.upsert([doc(1)], refresh=True)
     reader = EmbeddedBackend(tmp_path / "idx", SearchSettings())
     assert reader.count() == 1
     engine.rebuild([doc(5), doc(6)])
-    assert reader.count() == 1  # still the old version, whole
+    assert _eventually(lambda: reader.count() == 2)
     reader.refresh()
     assert reader.count() == 2
     reader.close()
 
 
-def test_one_writer_per_index(engine: EmbeddedBackend, tmp_path: Path) -> None:
-    engine.upsert([doc(1)], refresh=True)
+def test_two_instances_write_in_turn_and_each_sees_the_others_commits(
+    engine: EmbeddedBackend, tmp_path: Path
+) -> None:
+    engine.upsert([doc(1, vector=[1, 0])], refresh=True)
     second = EmbeddedBackend(tmp_path / "idx", SearchSettings())
-    with pytest.raises(BackendUnavailable):
-        second.upsert([doc(2)])
-    assert second.count() == 1  # reading is fine
+    second.upsert([doc(2, vector=[0, 1])], refresh=True)  # no "locked by another writer"
+    engine.upsert([doc(3, vector=[1, 1])], refresh=True)
+    assert second.count() >= 2
+    assert _eventually(lambda: second.count() == 3 and engine.count() == 3)
+    for backend in (engine, second):
+        found = backend.knn([0, 1], field="image_vector", model="m@1", k=3)
+        assert sorted(h.id for h in found) == ["asset:0001", "asset:0002", "asset:0003"]
+        assert found[0].id == "asset:0002"
+    second.delete(["asset:0001"], refresh=True)
+    assert _eventually(lambda: engine.count() == 2)
+    assert "asset:0001" not in {h.id for h in engine.knn([1, 0], field="image_vector", model="m@1", k=3)}
+    second.close()
+
+
+def test_staged_writes_are_committed_without_a_refresh_within_a_second(engine: EmbeddedBackend) -> None:
+    engine.upsert([doc(1)])
+    assert _eventually(lambda: engine.count() == 1)
+
+
+def test_writers_in_many_threads_of_two_instances_lose_nothing(engine: EmbeddedBackend, tmp_path: Path) -> None:
+    second = EmbeddedBackend(tmp_path / "idx", SearchSettings())
+
+    def write(backend: EmbeddedBackend, start: int) -> None:
+        for n in range(start, start + 20):
+            backend.upsert([doc(n, vector=[1, n])], refresh=n % 3 == 0)
+
+    threads = [threading.Thread(target=write, args=(b, s)) for b, s in ((engine, 0), (second, 100), (engine, 200))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    engine.refresh()
+    second.refresh()
+    assert _eventually(lambda: engine.count() == 60 and second.count() == 60)
+    reopened = EmbeddedBackend(tmp_path / "idx", SearchSettings())
+    assert reopened.count() == 60
+    assert len(reopened.knn([1, 0], field="image_vector", model="m@1", k=100)) == 60
+    reopened.close()
     second.close()
 
 

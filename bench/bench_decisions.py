@@ -1,0 +1,168 @@
+"""Review decisions beside searches: C clients, each sending a decision (accept a tag on a
+random product, POST /api/review/decisions) every --every-th request and a keyword search
+with facets otherwise, against `discovery serve` on a catalog of --products products.
+Prints search and decision latency percentiles, and how long an accepted tag took to be
+searchable (visibility).
+
+    .venv/bin/python bench/bench_decisions.py --products 20000 --clients 20 --duration 30
+
+Run it from another checkout to compare (`cd /work/main && .venv/bin/python
+/path/to/bench_decisions.py`): the server is started from the current directory's code.
+Bounded: --duration seconds of load, loopback only, a temporary data dir removed after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, os.getcwd())
+
+from discovery.config import Settings, TextSettings  # noqa: E402
+from discovery.domain import Product  # noqa: E402
+from discovery.store.derive import all_docs  # noqa: E402
+from discovery.store.index import make_backend  # noqa: E402
+from discovery.store.records import Records  # noqa: E402
+
+ADMIN = "dk_bench_decisions-admin-key-0123456789"
+WORDS = ["shirt", "hoodie", "sneaker", "jacket", "dress", "scarf", "boot", "cap"]
+TAGS = ["summer", "winter", "sale", "new", "eco", "classic"]
+
+
+def load(settings: Settings, products: int) -> None:
+    """Products straight into the records and the index (no import job: faster)."""
+    records = Records.open(settings.records_url)
+    rng = random.Random(5)
+    batch: list[Product] = []
+    for i in range(products):
+        word = WORDS[i % len(WORDS)]
+        batch.append(
+            Product(
+                sku=f"B-{i:06d}", name=f"{word.title()} {i}", brand=f"Brand {i % 13}",
+                categories=[f"Men/{word.title()}s"], price=float(10 + rng.randrange(90)), status="approved",
+            )
+        )
+        if len(batch) == 2000:
+            records.upsert_products(batch)
+            batch = []
+    if batch:
+        records.upsert_products(batch)
+    backend = make_backend(settings)
+    backend.ensure_ready()
+    backend.rebuild(all_docs(records))
+    backend.close()
+    records.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pct(values: list[float], q: float) -> str:
+    if not values:
+        return "-"
+    ordered = sorted(values)
+    return f"{ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000:.1f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--products", type=int, default=20_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument("--every", type=int, default=3, help="one request in EVERY is a decision")
+    args = parser.parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-decisions-"))
+    settings = Settings(data_dir=data_dir, text=TextSettings(enabled=False))
+    env = {**os.environ, "DISCOVERY_DATA_DIR": str(data_dir), "DISCOVERY_TEXT_ENABLED": "false",
+           "DISCOVERY_ADMIN_KEY": ADMIN}
+    started = time.monotonic()
+    load(settings, args.products)
+    print(f"loaded {args.products} products in {time.monotonic() - started:.0f}s; code from {os.getcwd()}")
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "discovery.cli", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    searches: list[float] = []
+    decisions: list[float] = []
+    visible: list[float] = []
+    errors: list[str] = []
+    try:
+        with httpx.Client(base_url=url, timeout=5) as probe:
+            for _ in range(600):
+                try:
+                    if probe.get("/healthz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            probe.get("/api/search", params={"q": "shirt", "type": "product"})
+        stop = time.monotonic() + args.duration
+
+        def client(n: int) -> None:
+            rng = random.Random(n)
+            with httpx.Client(base_url=url, timeout=60, headers={"X-API-Key": ADMIN}) as http:
+                count = 0
+                while time.monotonic() < stop:
+                    count += 1
+                    t0 = time.perf_counter()
+                    try:
+                        if count % args.every == 0:
+                            sku = f"B-{rng.randrange(args.products):06d}"
+                            tag = f"{rng.choice(TAGS)}-{n}-{count}"  # new each time: a real change
+                            body = [{"target": {"type": "product", "id": sku}, "tag": tag, "decision": "accept"}]
+                            r = http.post("/api/review/decisions", json=body)
+                            decisions.append(time.perf_counter() - t0)
+                            if r.status_code != 200 or not r.json()["results"][0]["ok"]:
+                                errors.append(f"decision {r.status_code} {r.text[:100]}")
+                            elif n == 0:  # one client also times visibility
+                                while time.perf_counter() - t0 < 5:
+                                    found = http.get("/api/search", params={"type": "product", "filter.tags": tag})
+                                    if found.json()["total"] == 1:
+                                        visible.append(time.perf_counter() - t0)
+                                        break
+                                    time.sleep(0.02)
+                        else:
+                            word = rng.choice(WORDS)
+                            r = http.get("/api/search", params={"q": word, "type": "product", "facets": "brand"})
+                            searches.append(time.perf_counter() - t0)
+                            if r.status_code != 200:
+                                errors.append(f"search {r.status_code}")
+                    except httpx.HTTPError as exc:
+                        errors.append(repr(exc))
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(args.clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+        shutil.rmtree(data_dir, ignore_errors=True)
+    load1, load5, _ = os.getloadavg()
+    print(f"{args.clients} clients, {args.duration:.0f}s, {args.products} products; load {load1:.2f} / {load5:.2f}")
+    print(f"searches   n={len(searches):5d}  p50 {pct(searches, .5)} ms  p99 {pct(searches, .99)} ms")
+    print(f"decisions  n={len(decisions):5d}  p50 {pct(decisions, .5)} ms  p99 {pct(decisions, .99)} ms")
+    print(f"visible    n={len(visible):5d}  p50 {pct(visible, .5)} ms  max {pct(visible, 1.0)} ms  (sent -> found)")
+    print(f"errors     {len(errors)} {errors[:3]}")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
