@@ -58,8 +58,14 @@ def test_two_tags_accepted_from_the_keyboard_become_facet_values(page: Page, dem
     assert page.evaluate("localStorage.getItem('discovery.apiKey')") == demo_server.key
     for accepted in (first, second):
         kind = accepted["type"]
-        page.goto(f"/?type={kind}")
         facet = page.locator('.facet[data-field="tags"]')
+        # Decisions reach search through the index's near-real-time commit (within a second).
+        for _ in range(20):
+            page.goto(f"/?type={kind}")
+            expect(page.locator(".result-status")).to_have_attribute("data-state", "done")
+            if facet.count():
+                break
+            page.wait_for_timeout(250)
         expect(facet).to_be_visible()
         if facet.locator("button", has_text=re.compile("^Show .* more$")).count():
             facet.locator("button", has_text=re.compile("^Show .* more$")).click()

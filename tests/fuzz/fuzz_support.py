@@ -73,6 +73,7 @@ def fuzz(
     """Fuzz every selected operation; with `path_parameters`, only operations whose path
     parameters are all known, called with those values (real ids reach real answers)."""
     run = FuzzRun()
+    _wait_until_ready(schema, headers)
     started = time.perf_counter()
     for result in schema.get_all_operations():
         if isinstance(result, Err):
@@ -90,6 +91,18 @@ def fuzz(
         _fuzz_operation(run, operation, label, headers, examples, mode, fixed)
     run.seconds = time.perf_counter() - started
     return run
+
+
+def _wait_until_ready(schema: schemathesis.BaseSchema, headers: dict[str, str], timeout_s: float = 120.0) -> None:
+    """Schemathesis starts the app's lifespan afresh, and `/readyz` answers 503 while its
+    models warm up (as it should): fuzzing starts once it says ready."""
+    readyz = schema["/readyz"]["GET"]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if readyz.Case().call(headers=headers, timeout=30).status_code == 200:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"/readyz did not say ready within {timeout_s:.0f} s")
 
 
 def _fuzz_operation(
