@@ -83,7 +83,7 @@ def test_a_file_that_crashes_the_decoder_every_time_is_dead_lettered_and_the_res
     job = jobs.wait_for_job(ctx, jobs.start_asset_ingest(ctx, files=files, tuning=TUNING), timeout=120)
     assert job["state"] == "succeeded"
     assert job["dead_letters"] == [
-        {"file": "poison.png", "chunk": 1, "attempts": 3, "reason": "RuntimeError: decoder crashed"}
+        {"file": "poison.png", "chunk": 1, "attempts": 3, "reason": "decoder crashed"}
     ]
     assert tries == ["poison.png"] * 3
     assert job["counts"] == {"received": 4, "indexed": 3, "rejected": 0, "duplicates": 0}
