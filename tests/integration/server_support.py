@@ -51,7 +51,8 @@ class Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        self.http = httpx.Client(base_url=self.url, timeout=30.0)
+        # The admin key: job endpoints need an editor's.
+        self.http = httpx.Client(base_url=self.url, timeout=30.0, headers={"X-API-Key": ADMIN_KEY})
         self._wait_up()
 
     def _wait_up(self, timeout: float = 60.0) -> None:
