@@ -234,7 +234,7 @@ def _download_from_hub(
             reasons.append(str(exc))  # the next candidate name may be there
         except (hub_download.DownloadInterrupted, hub_download.ChecksumMismatch) as exc:
             raise ModelUnavailable(f"{hint} ({exc})", setting=PRETRAINED_SETTING) from exc
-    raise ModelUnavailable(f"{hint} ({'; '.join(reasons)})", setting=PRETRAINED_SETTING)
+    raise ModelUnavailable(f"{hint} ({'; '.join(dict.fromkeys(reasons))})", setting=PRETRAINED_SETTING)
 
 
 def _schema_source(name: str, *, allow_download: bool) -> ClipSource:

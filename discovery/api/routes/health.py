@@ -60,7 +60,7 @@ def _clip_notice(clip: dict[str, object]) -> str | None:
     if clip.get("fallback"):
         return (
             f"CLIP {clip['configured']} could not be loaded, so the tiny test model with random weights runs "
-            f"instead: image similarity and tags are not meaningful ({clip['fallback']})"
+            "instead: image similarity and tags are not meaningful (why: /readyz, clip.fallback)"
         )
     if clip.get("tiny"):
         return "CLIP runs the tiny test model with random weights: image similarity and tags are not meaningful"
