@@ -148,6 +148,9 @@ class Settings(BaseSettings):
         False, description="let events of callers without a key count towards popularity (`sort=popular`)"
     )
     workers: int = Field(2, ge=1, description="threads for decoding and inference, and for in-process jobs")
+    job_lease_seconds: float = Field(
+        60.0, ge=2.0, description="a job chunk whose holder is silent this long is taken back and run again"
+    )
     api_threads: int = Field(
         4, ge=1, description="requests the API works on at once; more wait their turn (2 cores: 4)"
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -123,7 +124,8 @@ def start_product_import(
         mapping_path(mapping, data_dir=ctx.settings.data_dir)
     key, size = _store(ctx, source)
     params: JSONObject = {"file": {"blob": key, "name": filename, "bytes": size}, "mapping": mapping, "mode": mode}
-    return runner(ctx).submit("import_products", params=params, created_by=created_by, tuning=tuning or PRODUCT_TUNING)
+    tuning = tuning or replace(PRODUCT_TUNING, lease_s=ctx.settings.job_lease_seconds)
+    return runner(ctx).submit("import_products", params=params, created_by=created_by, tuning=tuning)
 
 
 def start_asset_ingest(
@@ -138,7 +140,8 @@ def start_asset_ingest(
     """Store the uploaded files (a zip is one file here, expanded by the ingest) and start
     their ingest; returns the job id at once."""
     params = asset_params(ctx, files=files, manifest=manifest, collection=collection, actor=created_by)
-    return runner(ctx).submit("ingest_assets", params=params, created_by=created_by, tuning=tuning or ASSET_TUNING)
+    tuning = tuning or replace(ASSET_TUNING, lease_s=ctx.settings.job_lease_seconds)
+    return runner(ctx).submit("ingest_assets", params=params, created_by=created_by, tuning=tuning)
 
 
 def start_index_check(ctx: Context, *, created_by: str | None = None) -> str:
