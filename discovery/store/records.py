@@ -70,18 +70,16 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+# One migration of a database at a time. The API and a worker start together against an empty
+# database (compose): both creating the tables failed with a unique violation in PostgreSQL's
+# catalog. The second now waits, then finds the schema at head and does nothing.
+
+
 @contextmanager
-def _migration_lock(conn: Connection) -> Iterator[None]:
-    """One migration of a database at a time. The API and a worker start together against an
-    empty database (compose): both creating the tables failed with a unique violation in
-    PostgreSQL's catalog. The second now waits, then finds the schema at head and does nothing.
-    PostgreSQL: an advisory lock held until the transaction ends. SQLite: a lock file beside
-    the database file."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        yield
-        return
-    database = conn.engine.url.database if conn.dialect.name == "sqlite" else None
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """A lock file beside a SQLite database, taken before the first connection: connecting
+    switches a new database to WAL, itself a write two processes must not race on."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
     if not database or database == ":memory:":
         yield
         return
@@ -93,12 +91,19 @@ def _migration_lock(conn: Connection) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def _postgres_migration_lock(conn: Connection) -> None:
+    """An advisory lock held until the migration's transaction ends."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration. Safe to call at every start, from several
     processes at once (they take turns)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn, _migration_lock(conn):
+    with _sqlite_migration_lock(engine), engine.begin() as conn:
+        _postgres_migration_lock(conn)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
