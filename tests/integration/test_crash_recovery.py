@@ -21,8 +21,7 @@ ENGINES = [pytest.param("embedded"), pytest.param("opensearch", marks=pytest.mar
 
 @pytest.fixture(params=ENGINES)
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
-    # A short chunk lease: the restarted server takes the killed one's chunk back after 10 s, not 60.
-    env: dict[str, str] = {"DISCOVERY_BACKEND": request.param, "DISCOVERY_JOB_LEASE_SECONDS": "10"}
+    env: dict[str, str] = {"DISCOVERY_BACKEND": request.param}
     prefix = ""
     if request.param == "opensearch":
         url = request.getfixturevalue("opensearch_url")
