@@ -96,6 +96,7 @@ def _suggest_categories(  # type: ignore[no-untyped-def]
 ) -> dict[str, list[Tag]]:
     """Category suggestions per SKU: the catalog's own tree when it has one, else the taxonomy."""
     from discovery.store.index.documents import product_doc_id
+    from models.catalog_categories import words_of
 
     out: dict[str, list[Tag]] = {}
     catalog = _catalog_categories(ctx, taxonomy) if products and own_tree else None
@@ -118,12 +119,13 @@ def _suggest_categories(  # type: ignore[no-untyped-def]
         # A product the catalog's tree has no good place for also hears what the taxonomy says:
         # its best path is right less than half the time at that score, or its name names a
         # taxonomy category ("jacket") while none of the catalog's paths is named by it.
+        category_words = _category_words(taxonomy)  # once per batch, not per product
         named = {sku for sku, found in zip([p.sku for p in products], ranked, strict=True)
                  if any(s.evidence.startswith("the name") for s in found)}  # fmt: skip
         unsure = [
             p for p in products
             if not out[p.sku] or out[p.sku][0].confidence < CATALOG_SURE
-            or (p.sku not in named and _names_a_category(p.name, taxonomy))
+            or (p.sku not in named and bool(words_of(p.name) & category_words))
         ]  # fmt: skip
         if fallback is not None and unsure:
             for sku, tags in _suggest_categories(ctx, taxonomy, fallback, unsure, own_tree=False).items():
@@ -147,12 +149,12 @@ def _suggest_categories(  # type: ignore[no-untyped-def]
     return out
 
 
-def _names_a_category(name: str, taxonomy) -> bool:  # type: ignore[no-untyped-def]
+def _category_words(taxonomy) -> set[str]:  # type: ignore[no-untyped-def]
+    """Every word that names a leaf category of the taxonomy or one of its synonyms."""
     from models.catalog_categories import words_of
 
-    words = words_of(name)
-    return any(words & words_of(" ".join([c.path.rsplit("/", 1)[-1], *c.synonyms]))
-               for c in taxonomy.categories.values() if c.is_leaf)  # fmt: skip
+    return {w for c in taxonomy.categories.values() if c.is_leaf
+            for w in words_of(" ".join([c.path.rsplit("/", 1)[-1], *c.synonyms]))}  # fmt: skip
 
 
 def _options(taxonomy, attribute: str) -> list[str]:  # type: ignore[no-untyped-def]
