@@ -69,12 +69,14 @@ def live_server(data_dir: Path, **env: str) -> Iterator[LiveServer]:
     process = subprocess.Popen(command, env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     server = LiveServer(process, f"http://127.0.0.1:{port}", admin_key)
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180
         while True:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the server did not start: {(data_dir.parent / 'server.log').read_text()[-2000:]}")
             try:
-                if httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200:
+                # Ready, not just alive: the models load in the background after start-up, and
+                # memory measured while they load would be charged to whatever the test does.
+                if httpx.get(f"{server.url}/readyz", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass

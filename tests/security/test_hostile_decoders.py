@@ -34,8 +34,14 @@ def _ingest(server: LiveServer, name: str, data: bytes) -> str:
         assert accepted.status_code == 202, accepted.text
         job = server.wait_job(accepted.json()["id"])
         assert job["counts"]["indexed"] == 1, job
-        hits = http.get("/api/search", params={"type": "asset", "size": 10}).json()["hits"]
-    return next(h["id"] for h in hits if h["filename"] == name)
+        # The job worker's commit reaches the server's search within a second.
+        for _ in range(50):
+            hits = http.get("/api/search", params={"type": "asset", "size": 10}).json()["hits"]
+            found = [h["id"] for h in hits if h["filename"] == name]
+            if found:
+                return str(found[0])
+            time.sleep(0.1)
+    raise AssertionError(f"{name} was indexed but never found by search")
 
 
 def test_inflating_pdf_rendition_answers_fast_and_leaves_server_memory_alone(
