@@ -39,9 +39,13 @@ class Tag:
     model: str | None = None
     decided_by: str | None = None
     decided_at: str | None = None
+    evidence: str | None = None  # for a suggestion: what it rests on, in a reviewer's words
 
     def to_json(self) -> JSONObject:
-        return _plain_fields(self)
+        out = _plain_fields(self)
+        if out["evidence"] is None:
+            del out["evidence"]  # stored tags without evidence stay as they were
+        return out
 
     @classmethod
     def from_json(cls, data: JSONObject) -> Tag:

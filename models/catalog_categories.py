@@ -77,6 +77,7 @@ class CatalogCategories:
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         self._centroids = sums / np.where(norms == 0, 1, norms)
         self._words = [_leaf_words(p) | self._synonym_words(p, synonyms or {}) for p in self.paths]
+        self._names = list(texts) if texts is not None else [""] * len(labels)
         self._calibration = self._calibrate(np.random.default_rng(seed), texts or [""] * len(labels))
 
     @staticmethod
@@ -94,15 +95,35 @@ class CatalogCategories:
         self, vectors: np.ndarray, texts: Sequence[str], *, top_k: int = 3
     ) -> list[list[Suggested]]:
         """Per product (unit text vector + its name): the `top_k` paths, best first."""
-        scores, evidence = self._scores(np.asarray(vectors, dtype=np.float32), texts, exclude=None)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        scores, evidence = self._scores(vectors, texts, exclude=None)
+        near = self._nearest(vectors)
         out: list[list[Suggested]] = []
-        for row, why in zip(scores, evidence, strict=True):
+        for row, why, neighbours in zip(scores, evidence, near, strict=True):
             order = np.argsort(-row)[:top_k]
             out.append([
-                Suggested(self.paths[i], self._confidence(float(row[i])), why.get(int(i), "similar products"))
+                Suggested(self.paths[i], self._confidence(float(row[i])),
+                          why.get(int(i)) or self._neighbour_evidence(int(i), neighbours))
                 for i in order if row[i] > 0
             ])  # fmt: skip
         return out
+
+    def _nearest(self, vectors: np.ndarray) -> np.ndarray:
+        """Per product, its filed neighbours, nearest first."""
+        sims = vectors @ self._vectors.T
+        k = min(NEIGHBOURS, sims.shape[1])
+        if k == 0:
+            return np.zeros((len(sims), 0), dtype=int)
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        return np.take_along_axis(top, np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1), axis=1)
+
+    def _neighbour_evidence(self, path: int, neighbours: np.ndarray) -> str:
+        """Says e.g. 3 of its 10 nearest products are filed here, like “Zeppelin Yoga Pant”."""
+        here = [int(j) for j in neighbours if self._members[int(j), path]]
+        if not here:
+            return "its text reads like the products filed here"
+        like = f", like “{self._names[here[0]]}”" if self._names[here[0]] else ""
+        return f"{len(here)} of its {len(neighbours)} nearest products are filed here{like}"
 
     def _scores(
         self, vectors: np.ndarray, texts: Sequence[str], *, exclude: np.ndarray | None

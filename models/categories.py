@@ -37,6 +37,7 @@ class CategorySuggestion:
     confidence: float
     source: str
     model: str
+    evidence: str = ""
 
 
 class CategorySuggester:
@@ -66,6 +67,12 @@ class CategorySuggester:
         conf = softmax((self.text.encode(texts) @ self._category_vectors().T) / TEMPERATURE)
         model = self.text.model_id
         return [
-            [CategorySuggestion(self.paths[i], float(row[i]), "text", model) for i in np.argsort(-row)[:top_k]]
+            [
+                CategorySuggestion(self.paths[i], float(row[i]), "text", model, self._evidence(i, float(row[i])))
+                for i in np.argsort(-row)[:top_k]
+            ]
             for row in conf
         ]
+
+    def _evidence(self, i: int, confidence: float) -> str:
+        return f"its name and description read closest to “{self._descriptions[i]}” ({confidence:.2f})"

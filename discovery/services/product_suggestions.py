@@ -1,6 +1,8 @@
 """Suggestions on products: categories ranked from the text, and values for enum attributes
-(colour, material, pattern) chosen only among the allowed options, from the text, the
-linked images' colours and CLIP. They go to review like image tags:
+(colour, material, pattern, gender) chosen only among the allowed options, from the text, the
+linked images' colours and CLIP. The allowed options are the values the catalog already
+uses for that attribute (spelled as it spells them) when it uses a few, else the
+taxonomy's. Each suggestion carries its evidence. They go to review like image tags:
 
 - `category:path:<Men/Tops/Hoodies>` - accepted, the path joins the product's categories;
 - `attribute:<name>=<option>` - accepted, the value fills the attribute (and so counts
@@ -21,7 +23,13 @@ from discovery.services.review import merge_suggestions
 
 CATEGORY_PREFIX = "category:path:"
 ATTRIBUTE_PREFIX = "attribute:"
-SUGGESTED_ATTRIBUTES = ("color", "material", "pattern")
+SUGGESTED_ATTRIBUTES = ("color", "material", "pattern", "gender")
+# The catalog's own values for an attribute become its options once it uses this many,
+# each on at least two products (a value seen once may be a typo).
+MIN_CATALOG_OPTIONS = 3
+# Suggested only where the catalog itself records it: a shop that never states a gender
+# does not want one suggested for every product filed under Men/.
+CATALOG_ONLY_ATTRIBUTES = frozenset({"gender"})
 MIN_CATEGORY_CONFIDENCE = 0.2
 CATEGORY_SUGGESTIONS = 3
 # Below this many filed products (with text vectors) the catalog's own tree says too little:
@@ -47,21 +55,53 @@ def _suggesters(ctx: Context):  # type: ignore[no-untyped-def]
     return cached
 
 
-def _catalog_categories(ctx: Context, taxonomy):  # type: ignore[no-untyped-def]
-    """The suggester over the catalog's own filed products, rebuilt when a minute old."""
+def _catalog_pool(ctx: Context) -> tuple[list[tuple[str, str, tuple[str, ...]]], dict[str, list[str]]]:
+    """One pass over the catalog, kept for a minute: its filed products (sku, name, paths)
+    and, per suggested attribute, the values it uses (most used first)."""
     import time
+    from collections import Counter
 
+    count = ctx.records.count_products()
+    cached = getattr(ctx, "_catalog_pool", None)
+    if cached is not None and time.monotonic() - cached[0] < POOL_REFRESH_SECONDS and not _grew(cached[2], count):
+        return cached[1]
+    filed: list[tuple[str, str, tuple[str, ...]]] = []
+    used: dict[str, Counter[str]] = {a: Counter() for a in SUGGESTED_ATTRIBUTES}
+    for batch in ctx.records.iter_products():
+        for p in batch:
+            if p.status == "withdrawn":
+                continue
+            if p.categories and not p.parent_sku:
+                filed.append((p.sku, p.name, tuple(p.categories)))
+            for attribute, counter in used.items():
+                value = p.attributes.get(attribute)
+                counter.update(v.strip() for v in (value if isinstance(value, list) else [value])
+                               if isinstance(v, str) and v.strip())  # fmt: skip
+    values = {a: [v for v, n in c.most_common() if n >= 2] for a, c in used.items()}
+    pool = (filed, values)
+    ctx._catalog_pool = (time.monotonic(), pool, count)  # type: ignore[attr-defined]
+    return pool
+
+
+def _grew(before: int, now: int) -> bool:
+    """A catalog a tenth larger (or smaller) than the pool knew is read again at once: its
+    first import's values and tree matter most, and a minute is a long wait for them."""
+    return abs(now - before) >= max(1, before // 10)
+
+
+def _catalog_categories(ctx: Context, taxonomy):  # type: ignore[no-untyped-def]
+    """The suggester over the catalog's own filed products, rebuilt with the pool."""
     from discovery.store.index.documents import product_doc_id
     from models.catalog_categories import CatalogCategories
 
     text = ctx.text()
     if text is None:
         return None
+    pool = _catalog_pool(ctx)
     cached = getattr(ctx, "_catalog_categories", None)
-    if cached is not None and time.monotonic() - cached[0] < POOL_REFRESH_SECONDS:
+    if cached is not None and cached[0] is pool:
         return cached[1]
-    filed = [(p.sku, p.name, tuple(p.categories)) for batch in ctx.records.iter_products() for p in batch
-             if p.categories and p.status != "withdrawn" and not p.parent_sku]  # fmt: skip
+    filed = pool[0]
     if len(filed) > FILED_POOL:
         filed = [filed[i] for i in np.random.default_rng(0).choice(len(filed), FILED_POOL, replace=False)]
     model_id = text.model_id
@@ -76,7 +116,7 @@ def _catalog_categories(ctx: Context, taxonomy):  # type: ignore[no-untyped-def]
             texts=[name for _, name, _ in rows],
             synonyms=_synonyms(taxonomy),
         )
-    ctx._catalog_categories = (time.monotonic(), suggester)  # type: ignore[attr-defined]
+    ctx._catalog_categories = (pool, suggester)  # type: ignore[attr-defined]
     return suggester
 
 
@@ -112,7 +152,14 @@ def _suggest_categories(  # type: ignore[no-untyped-def]
         ranked = catalog.suggest(np.stack(vectors), [p.name for p in products], top_k=CATEGORY_SUGGESTIONS)
         for product, found in zip(products, ranked, strict=True):
             out[product.sku] = [
-                Tag(f"{CATEGORY_PREFIX}{s.path}", "catalog", "suggested", round(s.confidence, 4), text.model_id)
+                Tag(
+                    f"{CATEGORY_PREFIX}{s.path}",
+                    "catalog",
+                    "suggested",
+                    round(s.confidence, 4),
+                    text.model_id,
+                    evidence=s.evidence or None,
+                )
                 for s in found
                 if s.confidence >= MIN_CATEGORY_CONFIDENCE
             ]
@@ -142,7 +189,14 @@ def _suggest_categories(  # type: ignore[no-untyped-def]
         ranked = fallback.suggest_many([(p.name, p.description_text) for p in products], top_k=CATEGORY_SUGGESTIONS)
         for product, found in zip(products, ranked, strict=True):
             out[product.sku] = [
-                Tag(f"{CATEGORY_PREFIX}{s.path}", "text", "suggested", round(s.confidence, 4), s.model)
+                Tag(
+                    f"{CATEGORY_PREFIX}{s.path}",
+                    "text",
+                    "suggested",
+                    round(s.confidence, 4),
+                    s.model,
+                    evidence=s.evidence or None,
+                )
                 for s in found
                 if s.confidence >= MIN_CATEGORY_CONFIDENCE
             ]
@@ -157,10 +211,16 @@ def _category_words(taxonomy) -> set[str]:  # type: ignore[no-untyped-def]
             for w in words_of(" ".join([c.path.rsplit("/", 1)[-1], *c.synonyms]))}  # fmt: skip
 
 
-def _options(taxonomy, attribute: str) -> list[str]:  # type: ignore[no-untyped-def]
-    from models.rules import ATTRIBUTE_GROUPS
+def _options(taxonomy, attribute: str, catalog: dict[str, list[str]] | None = None) -> list[str]:  # type: ignore[no-untyped-def]
+    """The values a suggestion may take: the catalog's own when it uses a few, else the taxonomy's."""
+    from models.attributes import PRODUCT_ATTRIBUTE_GROUPS
 
-    group = taxonomy.groups.get(ATTRIBUTE_GROUPS.get(attribute, ""))
+    own = (catalog or {}).get(attribute, [])
+    if len(own) >= MIN_CATALOG_OPTIONS:
+        return own
+    if attribute in CATALOG_ONLY_ATTRIBUTES:
+        return []
+    group = taxonomy.groups.get(PRODUCT_ATTRIBUTE_GROUPS.get(attribute, ""))
     return [name.split(":", 1)[1] for name in group.tags] if group is not None else []
 
 
@@ -191,18 +251,21 @@ def suggest_for_products(ctx: Context, skus: Iterable[str]) -> int:
             by_sku[sku] += tags
     linked = ctx.records.links.assets_for_skus([p.sku for p in products])
     families = ctx.records.variants_of([p.sku for p in products])
+    catalog_values = _catalog_pool(ctx)[1] if products else {}
+    options = {a: _options(taxonomy, a, catalog_values) for a in SUGGESTED_ATTRIBUTES}
     for product in products:
         step_aside()
         if families.get(product.sku):
             continue  # a parent's colours and materials are its variants'
-        missing = [a for a in SUGGESTED_ATTRIBUTES if not product.attributes.get(a) and _options(taxonomy, a)]
+        missing = [a for a in SUGGESTED_ATTRIBUTES if not product.attributes.get(a) and options[a]]
         if not missing:
             continue
         vectors, colors = _images(ctx, list(dict.fromkeys([*product.asset_ids, *linked.get(product.sku, [])])))
-        text = f"{product.name}. {product.description_text}"
+        fields = [("the name", product.name), ("the description", product.description_text),
+                  ("its category", " ; ".join(product.categories))]  # fmt: skip
         for attribute in missing:
             found = attributes.suggest(
-                attribute, _options(taxonomy, attribute), text=text, image_vectors=vectors, colors=colors
+                attribute, options[attribute], fields=fields, image_vectors=vectors, colors=colors
             )
             if found is not None:
                 by_sku[product.sku].append(
@@ -212,6 +275,7 @@ def suggest_for_products(ctx: Context, skus: Iterable[str]) -> int:
                         "suggested",
                         round(found.confidence, 4),
                         found.model,
+                        evidence=found.evidence or None,
                     )
                 )
     for product in products:

@@ -188,7 +188,7 @@ def queue(
         offset=offset,
     )
     out: list[JSONObject] = []
-    titles = _titles(ctx, [i.target for i in items])
+    titles, evidence = _titles(ctx, [i.target for i in items])
     for item in items:
         target_type, _, target_id = item.target.partition(":")
         out.append(
@@ -200,6 +200,7 @@ def queue(
                 "model": item.model or "",
                 "thumbnail": f"/api/assets/{target_id}/renditions/thumbnail" if target_type == "asset" else None,
                 "title": titles.get(item.target, target_id),
+                "evidence": evidence.get((item.target, item.tag)),
             }
         )
     body: JSONObject = {"items": out, "total": total}  # type: ignore[dict-item]
@@ -208,14 +209,18 @@ def queue(
     return body
 
 
-def _titles(ctx: Context, targets: list[str]) -> dict[str, str]:
-    """A readable name per queue target: the asset's title or file name, the product's name."""
+def _titles(ctx: Context, targets: list[str]) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    """A readable name per queue target (the asset's title or file name, the product's name),
+    and what each of its suggestions rests on, by (target, tag)."""
     out: dict[str, str] = {}
+    evidence: dict[tuple[str, str], str] = {}
     skus = [t.partition(":")[2] for t in targets if t.startswith("product:")]
-    for sku, product in ctx.records.get_products(skus).items():
-        out[f"product:{sku}"] = product.name or sku
+    loaded: list[tuple[str, Product | Asset]] = [(f"product:{sku}", p) for sku, p in ctx.records.get_products(skus).items()]
     for target in dict.fromkeys(t for t in targets if t.startswith("asset:")):
         asset = ctx.records.get_asset(target.partition(":")[2])
         if asset is not None:
-            out[target] = asset.title or asset.filename
-    return out
+            loaded.append((target, asset))
+    for target, record in loaded:
+        out[target] = (record.name or record.sku) if isinstance(record, Product) else (record.title or record.filename)
+        evidence.update({(target, t.name): t.evidence for t in record.tags if t.evidence})
+    return out, evidence

@@ -51,3 +51,47 @@ def test_a_product_without_category_or_colour_gets_suggestions_and_accepting_fil
     assert categories[0].removeprefix("category:path:") in after["categories"]
     found = catalog.client.get("/api/search", params={"filter.sku": "SUGG-1", "filter.color": "red"}).json()
     assert [h["id"] for h in found["hits"]] == ["SUGG-1"]
+
+
+def test_the_review_queue_shows_what_each_product_suggestion_rests_on(catalog: Catalog) -> None:
+    editor = {"X-API-Key": catalog.keys["editor"]}
+    row = b'{"sku": "EVID-1", "name": "Harbour red rain jacket", "brand": "Acme"}\n'
+    job = catalog.client.post(
+        "/api/ingest/products", files={"file": ("e.jsonl", row, "application/json")}, headers=editor
+    ).json()
+    assert _wait(catalog, str(job["id"]))["state"] == "succeeded"
+    reviewer = {"X-API-Key": catalog.keys["reviewer"]}
+    queue = catalog.client.get(
+        "/api/review/queue", params={"tag": "attribute:color=red", "limit": 500}, headers=reviewer
+    ).json()
+    [item] = [i for i in queue["items"] if i["target"]["id"] == "EVID-1"]
+    assert item["evidence"] == "the name says “red”"
+    categories = [
+        i
+        for source in ("catalog", "text")
+        for i in catalog.client.get(
+            "/api/review/queue", params={"source": source, "limit": 500}, headers=reviewer
+        ).json()["items"]
+        if i["target"]["id"] == "EVID-1"
+    ]
+    assert categories and all(i["evidence"] for i in categories)
+
+
+GENDERED = b"".join(
+    b'{"sku": "G-%d", "name": "%s", "brand": "Acme", "attributes": {"gender": "%s"}}\n' % (i, name, gender)
+    for i, (name, gender) in enumerate(
+        [(b"Trail tee", b"Male"), (b"Trail cap", b"Male"), (b"Trail top", b"Female"), (b"Trail skirt", b"Female"),
+         (b"Trail scarf", b"Unisex"), (b"Trail bag", b"Unisex")]
+    )
+) + b'{"sku": "G-NEW", "name": "Women\'s trail jacket", "brand": "Acme"}\n'
+
+
+def test_an_attribute_the_catalog_records_is_suggested_in_the_catalogs_own_words(catalog: Catalog) -> None:
+    editor = {"X-API-Key": catalog.keys["editor"]}
+    job = catalog.client.post(
+        "/api/ingest/products", files={"file": ("g.jsonl", GENDERED, "application/json")}, headers=editor
+    ).json()
+    assert _wait(catalog, str(job["id"]))["state"] == "succeeded"
+    tags = {t["name"]: t for t in catalog.client.get("/api/products/G-NEW").json()["tags"]}
+    assert tags["attribute:gender=Female"]["evidence"] == "the name says “women's”"
+    assert not [n for n in tags if n.startswith("attribute:gender=") and n != "attribute:gender=Female"]

@@ -79,3 +79,48 @@ def test_attribute_from_images_picks_among_the_options_only(clip: ClipModel, tax
     protos = suggester._option_prototypes("pattern", tuple(options))
     assert protos.shape == (3, clip.dim) and np.allclose(np.linalg.norm(protos, axis=1), 1.0, atol=1e-5)
     assert suggester.suggest("pattern", [], image_vectors=vectors) is None
+
+
+def test_gender_comes_from_the_words_spelled_as_the_catalog_spells_it(clip: ClipModel, taxonomy: Taxonomy) -> None:
+    suggester = AttributeSuggester(clip, taxonomy)
+    options = ["Male", "Female", "Unisex"]  # a Shopify export's Google Shopping / Gender values
+    found = suggester.suggest("gender", options, fields=[("the name", "Women's Trail Runner"), ("the description", "")])
+    assert found is not None and (found.value, found.source) == ("Female", "text")
+    assert found.evidence == "the name says “women's”"
+    from_path = suggester.suggest("gender", options, fields=[("the name", "Trail Runner"), ("its category", "Men/Shoes")])
+    assert from_path is not None and from_path.value == "Male" and from_path.evidence == "its category says “men”"
+
+
+def test_what_a_picture_cannot_show_is_never_guessed_from_it(clip: ClipModel, taxonomy: Taxonomy) -> None:
+    vectors = clip.encode_images([image for _, image in catalog(seed=1, count=2)])
+    suggester = AttributeSuggester(clip, taxonomy)
+    assert suggester.suggest("material", ["Leather", "Cotton", "Wool"], image_vectors=vectors) is None
+    assert suggester.suggest("gender", ["Male", "Female"], image_vectors=vectors) is None
+
+
+def test_the_name_speaks_before_the_description(clip: ClipModel, taxonomy: Taxonomy) -> None:
+    found = AttributeSuggester(clip, taxonomy).suggest(
+        "color",
+        ["Black", "Navy", "Grey"],
+        fields=[("the name", "Navy Harbour Hoodie"), ("the description", "With black drawstrings.")],
+    )
+    assert found is not None and found.value == "Navy" and found.evidence == "the name says “navy”"
+
+
+def test_a_field_naming_two_options_is_not_outvoted_by_a_quieter_one(clip: ClipModel, taxonomy: Taxonomy) -> None:
+    found = AttributeSuggester(clip, taxonomy).suggest(
+        "color",
+        ["Black", "White", "Red"],
+        fields=[("the name", "Black and white tee"), ("the description", "A red logo.")],
+    )
+    assert found is None
+
+
+def test_every_attribute_suggestion_says_what_it_rests_on(clip: ClipModel, taxonomy: Taxonomy) -> None:
+    suggester = AttributeSuggester(clip, taxonomy)
+    measured = suggester.suggest("color", ["Black", "Grey"], colors=[{"name": "gray", "share": 0.62}])
+    assert measured is not None and measured.evidence == "62% of the picture measures gray"
+    vectors = clip.encode_images([image for _, image in catalog(seed=1, count=1)])
+    seen = suggester.suggest("pattern", ["Striped", "Checked"], image_vectors=vectors)
+    if seen is not None:  # the tiny random model may be unsure; when it speaks it says why
+        assert seen.evidence.startswith("the picture look") and f"“{seen.value}”" in seen.evidence
