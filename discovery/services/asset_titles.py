@@ -42,10 +42,13 @@ def display_title(*, title: str, filename: str, products: Sequence[tuple[str, st
     that the caller may see, best first."""
     if title.strip() and title.strip() != filename:
         return title.strip()
-    for sku, name in products:
-        if name.strip():
-            rest = _rest_after_sku(filename, sku)
-            return f"{name.strip()} ({rest})" if rest else name.strip()
+    named = [(sku, name.strip()) for sku, name in products if name.strip()]
+    # The product whose SKU the file is named after (a parent, not its variant) comes first.
+    named.sort(key=lambda p: not filename.lower().startswith(p[0].lower()))
+    if named:
+        sku, name = named[0]
+        rest = _rest_after_sku(filename, sku)
+        return f"{name} ({rest})" if rest else name
     return clean_stem(filename) or filename
 
 

@@ -117,7 +117,8 @@ def test_public_download_leaves_out_assets_a_shopper_may_not_see(catalog: Catalo
     shown, expired = _asset_ids(catalog, 2, skip=30)
     _add(catalog, col, [shown, expired])
     editor = _key(catalog, "editor")
-    response = catalog.client.patch(f"/api/assets/{expired}", json={"rights": {"expires_at": "2020-01-01"}}, headers=editor)
+    expire = {"rights": {"expires_at": "2020-01-01"}}
+    response = catalog.client.patch(f"/api/assets/{expired}", json=expire, headers=editor)
     assert response.status_code == 200
     try:
         assert len(_zip(catalog, col["id"], "viewer").namelist()) == 2

@@ -28,3 +28,8 @@ def test_a_linked_product_names_the_asset_with_what_the_file_name_adds() -> None
 def test_a_title_equal_to_the_file_name_is_no_title() -> None:
     assert display_title(title="IMG_0042.jpg", filename="IMG_0042.jpg") == "IMG_0042.jpg"
     assert display_title(title="beach_day.jpg", filename="beach_day.jpg") == "Beach day"
+
+
+def test_the_product_the_file_is_named_after_lends_its_name_before_a_variant() -> None:
+    products = [("MN-TSH-0001-RED-M", "Classic Tee - Red, M"), ("MN-TSH-0001", "Classic Tee")]
+    assert display_title(title="", filename="mn-tsh-0001-red_main.jpg", products=products) == "Classic Tee (red, main)"
