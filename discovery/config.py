@@ -127,6 +127,9 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS")
     max_upload_mb: int = Field(512, ge=1, description="largest request body accepted by upload endpoints")
+    collection_download_max_mb: int = Field(
+        2048, ge=1, description="largest total of files a collection's zip download may hold"
+    )
     webhook_allow_hosts: list[str] = Field(
         default_factory=list,
         description="hosts webhooks may reach even on loopback or private addresses (JSON list)",

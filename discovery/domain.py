@@ -108,6 +108,7 @@ class Asset:
     metadata: JSONObject = field(default_factory=dict)
     title: str = ""
     alt: str = ""
+    description: str = ""  # written by an editor (PATCH /api/assets/{id})
     text: str = ""  # extracted document text (PDF)
     versions: list[JSONObject] = field(default_factory=list)
     renditions: dict[str, str] = field(default_factory=dict)

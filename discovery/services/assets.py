@@ -9,6 +9,7 @@ import numpy as np
 from discovery.domain import Asset, JSONObject, Product
 from discovery.errors import InvalidQuery, NotFound, TooLarge
 from discovery.services.actors import name_items
+from discovery.services.asset_titles import display_title, title_asset_hits
 from discovery.services.catalog import asset_allowed, asset_json, product_visible
 from discovery.services.context import Context
 from discovery.services.search import INTERNAL_FIELDS, similar_assets
@@ -34,6 +35,8 @@ def asset_view(ctx: Context, asset_id: str, *, public: bool, channel: str | None
     products = _shown_products(ctx, skus, public=public)
     body = asset_json(asset, public=public, shown_skus=set(products))
     body["products"] = [{"sku": s, "name": p.name} for s, p in products.items()]
+    named = [(s, p.name) for s, p in products.items()]
+    body["display_title"] = display_title(title=asset.title, filename=asset.filename, products=named)
     if not public and isinstance(tags := body.get("tags"), list):
         name_items(ctx, tags, "decided_by")
     return body
@@ -58,6 +61,7 @@ def _hits(ctx: Context, neighbours: list[ScoredId], *, group_by_product: bool, p
     if public:  # a hit names only the products a shopper may see
         for hit in hits:
             hit["product_skus"] = [s for s in hit.get("product_skus") or [] if str(s) in products]  # type: ignore[union-attr]
+    title_asset_hits(ctx, hits)  # type: ignore[arg-type]
     body: JSONObject = {"total": len(hits), "total_is_lower_bound": False, "hits": hits}  # type: ignore[dict-item]
     if group_by_product:
         body["products"] = _group_by_product(hits, products)  # type: ignore[assignment]

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from discovery.domain import Asset, JSONObject, JSONValue
 from discovery.errors import Conflict, InvalidQuery, NotFound
 from discovery.services import webhooks
+from discovery.services.asset_titles import title_asset_hits
 from discovery.services.asset_writes import save_and_reindex
 from discovery.services.context import Context
 from discovery.store.collection_records import SEPARATOR, CollectionRecords, CollectionRow
 from discovery.store.index.base import SearchQuery
 
 MAX_NAME = 200
+MAX_PAGE = 100  # contents listed per page at most
 FACET_LIMIT = 10_000  # counts are shown for this many collections at most
 
 
@@ -184,3 +186,63 @@ def change_members(
             for r in results
         ],
     }
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + SEPARATOR)
+
+
+def delete_collection(ctx: Context, collection_id: str, *, actor: str) -> JSONObject:
+    """Delete a collection and its sub-collections. Their assets stay (in any other
+    collections they belong to) and leave these, in records and index."""
+    row = _get(ctx, collection_id)
+    removed_paths = _registry(ctx).delete(row)
+    released: list[str] = []
+    for batch in _registry(ctx).assets_in(row.path):
+        changed: list[Asset] = []
+        for asset in batch:
+            kept = [p for p in asset.collections if not _under(p, row.path)]
+            if kept != asset.collections:
+                asset.collections = kept
+                changed.append(asset)
+        save_and_reindex(ctx, changed)
+        released.extend(a.id for a in changed)
+    detail: JSONObject = {"path": row.path, "collections": list[JSONValue](removed_paths), "assets": len(released)}
+    ctx.records.audit(actor=actor, action="collection.delete", target=f"collection:{row.id}", detail=detail)
+    if released:
+        webhooks.emit(ctx, "asset.changed", {"ids": list[JSONValue](released), "reason": "collection.delete"})
+    return {"deleted": list[JSONValue](removed_paths), "assets": len(released)}
+
+
+def collection_contents(ctx: Context, collection_id: str, *, offset: int, size: int) -> JSONObject:
+    """One page of the assets a collection holds itself (newest first), as search hits."""
+    if not 1 <= size <= MAX_PAGE:
+        raise InvalidQuery(f"size must be between 1 and {MAX_PAGE}", field="size")
+    if offset < 0:
+        raise InvalidQuery("offset may not be negative", field="offset")
+    row = _get(ctx, collection_id)
+    query = SearchQuery(
+        types=("asset",), filters={"collections": (row.path,)}, sort="newest", offset=offset, size=size, highlight=False
+    )
+    result = ctx.backend.search(query)
+    hits: list[dict[str, object]] = [{**h.stored, "type": "asset", "id": h.key} for h in result.hits]
+    title_asset_hits(ctx, hits)
+    return {
+        "collection": _json(row, result.total),
+        "total": result.total,
+        "offset": offset,
+        "size": size,
+        "items": list[JSONValue](hits),  # type: ignore[arg-type]
+    }
+
+
+def members_below(ctx: Context, collection_id: str) -> tuple[CollectionRow, list[tuple[str, Asset]]]:
+    """A collection and the assets in it or below it, each with its folder relative to the
+    collection (`""` for its own members; an asset in two sub-collections is listed twice)."""
+    row = _get(ctx, collection_id)
+    out: list[tuple[str, Asset]] = []
+    for batch in _registry(ctx).assets_in(row.path):
+        for asset in batch:
+            for path in sorted(p for p in asset.collections if _under(p, row.path)):
+                out.append((path[len(row.path) :].lstrip(SEPARATOR), asset))
+    return row, out

@@ -24,6 +24,7 @@ import numpy as np
 
 from discovery.domain import DocType, JSONObject
 from discovery.errors import InvalidQuery
+from discovery.services.asset_titles import title_asset_hits
 from discovery.services.catalog import hide_unlisted
 from discovery.services.context import Context
 from discovery.services.fusion import above_floor, rrf
@@ -258,6 +259,7 @@ def search(ctx: Context, req: SearchRequest, *, public: bool = False) -> Body:
     body = _response(ctx, req, result, hits, next_cursor, semantic.models, mode, public, started)
     if public:
         hide_unlisted(ctx, body["hits"])  # type: ignore[arg-type]
+    title_asset_hits(ctx, body["hits"])  # type: ignore[arg-type]
     return body
 
 

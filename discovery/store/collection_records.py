@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Engine, String, Table, Text, cast, insert, or_, select, update
+from sqlalchemy import Column, DateTime, Engine, String, Table, Text, cast, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from discovery.domain import Asset
@@ -131,6 +131,16 @@ class CollectionRecords:
         except IntegrityError:
             return None
         return new_path
+
+    def delete(self, row: CollectionRow) -> list[str]:
+        """Remove a collection and every collection below it, in one transaction; returns
+        the removed paths (the collection's first)."""
+        prefix = row.path + SEPARATOR
+        below = collections.c.path.startswith(prefix, autoescape=True)
+        with self.engine.begin() as conn:
+            paths = [p for (p,) in conn.execute(select(collections.c.path).where(below).order_by(collections.c.path))]
+            conn.execute(delete(collections).where(or_(collections.c.id == row.id, below)))
+        return [row.path, *paths]
 
     def assets_in(self, path: str, *, batch: int = 500) -> Iterator[list[Asset]]:
         """Assets whose record names `path` or a path below it, a batch at a time.

@@ -1,8 +1,12 @@
 // The asset page: preview, renditions, metadata, tags with source and status, rights
-// with expiry, versions, near-duplicates and linked products.
+// with expiry, versions, near-duplicates and linked products; and acting on it: accept or
+// reject suggested tags, edit title, description and rights, add to and remove from
+// collections (asset_edit.js, collections.js).
 import { api, isAbort } from "./api.js";
+import { editPanel, tagDecisionButtons } from "./asset_edit.js";
+import { assetCollectionsPanel } from "./collections.js";
 import { assetHref, productHref, similarHref, thumbnail } from "./cards.js";
-import { formatBytes, formatDate, h, safeUrl, valueText } from "./dom.js";
+import { append, clear, formatBytes, formatDate, h, safeUrl, valueText } from "./dom.js";
 import { definitionList, previewUrl } from "./product.js";
 import { errorBox, loadingBox } from "./status.js";
 import { tagLabels } from "./taxonomy.js";
@@ -11,17 +15,19 @@ function section(title, ...body) {
   return h("section", { class: "panel" }, h("h2", { text: title }), ...body);
 }
 
-function tagList(tags, labels) {
+function tagList(tags, labels, decide = null) {
   if (!tags.length) return h("p", { class: "muted", text: "No tags yet." });
   const cell = (label, ...content) => h("td", { dataset: { label } }, ...content);
+  const heads = ["Tag", "Status", "Source", "Confidence", "Decided", ...(decide ? ["Decide"] : [])];
   return h("table", { class: "table stack" },
-    h("thead", {}, h("tr", {}, ["Tag", "Status", "Source", "Confidence", "Decided"].map((t) => h("th", { scope: "col", text: t })))),
+    h("thead", {}, h("tr", {}, heads.map((t) => h("th", { scope: "col", text: t })))),
     h("tbody", {}, tags.map((t) => h("tr", { class: "tag-row", dataset: { status: t.status || "accepted" } },
       h("th", { scope: "row", title: t.name, text: labels.get(t.name) || t.name }),
       cell("Status", h("span", { class: `badge badge-${t.status === "accepted" ? "ok" : t.status === "rejected" ? "bad" : "warn"}`, text: t.status || "accepted" })),
       cell("Source", [t.source, t.model].filter(Boolean).join(" · ") || "—"),
       cell("Confidence", typeof t.confidence === "number" ? `${Math.round(t.confidence * 100)}%` : "—"),
-      cell("Decided", t.decided_by ? `${t.decided_by}, ${formatDate(t.decided_at)}` : "—")))));
+      cell("Decided", t.decided_by ? `${t.decided_by}, ${formatDate(t.decided_at)}` : "—"),
+      decide ? cell("Decide", t.status === "suggested" ? decide(t, labels.get(t.name) || t.name) : "—") : null))));
 }
 
 function rights(asset) {
@@ -90,6 +96,7 @@ export class AssetView {
     this.controller?.abort();
     const controller = new AbortController();
     this.controller = controller;
+    this.state = state;
     const id = encodeURIComponent(state.asset);
     this.root.replaceChildren(loadingBox("Loading asset…"));
     try {
@@ -117,15 +124,26 @@ export class AssetView {
     }
   }
 
+  /** Draw the asset again after a change made on this page (scroll kept). */
+  reload() {
+    const y = window.scrollY;
+    this.update(this.state).then(() => window.scrollTo({ top: y }));
+  }
+
   render(asset, labels) {
     const url = previewUrl(asset);
-    const title = asset.title || asset.filename || asset.id;
-    this.root.replaceChildren(
-      h("nav", { class: "crumbs", attrs: { "aria-label": "Breadcrumb" } }, h("a", { href: "./?type=asset", text: "Assets" }), " › ", h("span", { text: asset.filename || asset.id })),
+    const title = asset.display_title || asset.title || asset.filename || asset.id;
+    const tags = Array.isArray(asset.tags) ? asset.tags : [];
+    const internal = Array.isArray(asset.collections); // a shopper's view has no collections
+    const decide = internal && tags.some((t) => t.status === "suggested")
+      ? (tag, label) => tagDecisionButtons(asset, tag, label, () => this.reload()) : null;
+    append(clear(this.root), [
+      h("nav", { class: "crumbs", attrs: { "aria-label": "Breadcrumb" } }, h("a", { href: "./?type=asset", text: "Assets" }), " › ", h("span", { text: title })),
       h("div", { class: "detail" },
         h("div", { class: "hero" }, url ? h("img", { class: "hero-img", src: url, alt: asset.alt || title }) : h("div", { class: "hero-img placeholder", text: asset.media_type || "No preview" })),
         h("div", { class: "detail-main" },
           h("h1", { class: "asset-title", text: title }),
+          asset.description ? h("p", { class: "asset-description", text: asset.description }) : null,
           asset.alt ? h("p", { class: "muted", text: asset.alt }) : null,
           definitionList([
             ["File", asset.filename], ["Type", asset.media_type], ["Size", formatBytes(asset.bytes)],
@@ -133,15 +151,17 @@ export class AssetView {
             ["Background", asset.background], ["Colours", colours(asset)], ["Collections", asset.collections && asset.collections.length ? asset.collections : null],
             ["Updated", formatDate(asset.updated_at)],
           ]),
-          h("p", {}, h("a", { class: "button", href: similarHref(asset.id), text: "More like this" })))),
-      section("Tags", tagList(Array.isArray(asset.tags) ? asset.tags : [], labels)),
+          h("p", {}, h("a", { class: "button", href: similarHref(asset.id), text: "More like this" })),
+          internal ? editPanel(asset, () => this.reload()) : null)),
+      section("Tags", tagList(tags, labels, decide)),
+      internal ? section("Collections", assetCollectionsPanel(asset, () => this.reload())) : null,
       section("Rights", rights(asset)),
       section("Linked products", links(asset)),
       section("Renditions", renditions(asset)),
       section("Near-duplicates", h("div", { class: "duplicates-body" }, loadingBox("Looking for near-duplicates…"))),
       section("Versions", versions(asset)),
       section("Metadata", metadata(asset)),
-    );
+    ]);
   }
 
   unmount() {

@@ -2,6 +2,7 @@
 // through `nav`, which writes the URL (pushState) and redraws; Back/Forward redraw
 // through popstate.
 import { AssetView } from "./asset.js";
+import { CollectionsView } from "./collections.js";
 import { focusHeading } from "./dom.js";
 import { ImageView, SimilarView, installImageDrop } from "./image.js";
 import { ImportsView } from "./imports.js";
@@ -14,9 +15,9 @@ import { format, parse, searchDefaults } from "./state.js";
 
 const VIEWS = {
   search: SearchView, product: ProductView, asset: AssetView, similar: SimilarView,
-  image: ImageView, review: ReviewView, imports: ImportsView,
+  image: ImageView, review: ReviewView, imports: ImportsView, collections: CollectionsView,
 };
-const TITLES = { search: "Search", product: "Product", asset: "Asset", similar: "More like this", image: "Find by image", review: "Review queue", imports: "Imports" };
+const TITLES = { search: "Search", product: "Product", asset: "Asset", similar: "More like this", image: "Find by image", review: "Review queue", imports: "Imports", collections: "Collections" };
 
 const main = document.getElementById("main");
 let current = null; // { name, view }

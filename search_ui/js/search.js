@@ -3,6 +3,7 @@
 // changes the state only through `nav`, so the back button replays every step.
 import { api, isAbort, query } from "./api.js";
 import { grid } from "./cards.js";
+import { selectAssets } from "./selection.js";
 import { clear, h } from "./dom.js";
 import { FACETS, renderFacets } from "./facets.js";
 import { MAX_OFFSET, PAGE_SIZE, setRange, toggleFilter } from "./state.js";
@@ -229,6 +230,7 @@ export class SearchView {
       ));
     } else {
       this.results.replaceChildren(grid(hits));
+      selectAssets(this.results);
     }
     this.renderPager(state, body, hits.length, total);
   }

@@ -23,7 +23,7 @@ export function parse(search = location.search) {
   if (usp.get("product")) view = "product";
   else if (usp.get("asset")) view = "asset";
   else if (usp.get("similar")) view = "similar";
-  else if (["review", "imports", "image"].includes(usp.get("view"))) view = usp.get("view");
+  else if (["review", "imports", "image", "collections"].includes(usp.get("view"))) view = usp.get("view");
   return {
     view,
     q: usp.get("q") || "",
@@ -37,6 +37,7 @@ export function parse(search = location.search) {
     asset: usp.get("asset") || "",
     similar: usp.get("similar") || "",
     tag: usp.get("tag") || "",
+    collection: usp.get("collection") || "",
   };
 }
 
@@ -48,6 +49,8 @@ export function format(state) {
   else if (state.view === "similar") usp.set("similar", state.similar);
   else if (state.view !== "search") usp.set("view", state.view);
   if (state.view === "review" && state.tag) usp.set("tag", state.tag);
+  if (state.view === "collections" && state.collection) usp.set("collection", state.collection);
+  if (state.view === "collections" && state.collection && state.page > 1) usp.set("page", String(state.page));
   if (state.view === "search") {
     if (state.q) usp.set("q", state.q);
     if (state.type !== "product") usp.set("type", state.type);

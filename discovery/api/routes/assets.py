@@ -1,4 +1,5 @@
-"""Assets: the asset, its file and renditions, similar assets, near-duplicates, image search."""
+"""Assets: the asset (read and edit), its file and renditions, similar assets, near-duplicates,
+image search."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from discovery.api.deps import CallerDep, CtxDep, usage_actor
+from discovery.api.deps import Caller, CallerDep, CtxDep, require, usage_actor
 from discovery.api.params import prefixed
 from discovery.errors import InvalidQuery
-from discovery.services import analytics
+from discovery.services import analytics, asset_edit
 from discovery.services import assets as service
 
 router = APIRouter(prefix="/api", tags=["assets"])
@@ -29,6 +31,40 @@ def get_asset(
     body = service.asset_view(ctx, asset_id, public=caller.public, channel=channel)
     analytics.record_view(ctx, asset_id, channel=channel, actor=usage_actor(caller, request))
     return body
+
+
+class RightsIn(BaseModel):
+    """Rights members to change; one left out is kept, null or empty clears it."""
+
+    model_config = ConfigDict(extra="forbid")
+    license: str | None = Field(None, max_length=500)
+    credit: str | None = Field(None, max_length=500)
+    expires_at: str | None = Field(None, max_length=40, description="ISO date or date-time; null: never expires")
+    channels: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(
+        None, max_length=50, description="channels the asset may be shown in; null or []: every channel"
+    )
+
+
+class AssetPatch(BaseModel):
+    """Fields to change; one left out is kept."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(None, max_length=asset_edit.MAX_TITLE)
+    description: str | None = Field(None, max_length=asset_edit.MAX_DESCRIPTION)
+    rights: RightsIn | None = None
+
+
+@router.patch("/assets/{asset_id}")
+def patch_asset(
+    asset_id: str, body: AssetPatch, ctx: CtxDep, caller: Annotated[Caller, require("editor")]
+) -> Mapping[str, object]:
+    """Edit an asset's title, description and rights (editor). Validated (a 422 names the
+    field), audited, and in search at once; answers the asset as `GET` shows it."""
+    changes = body.model_dump(exclude_unset=True)
+    if body.rights is not None:
+        changes["rights"] = body.rights.model_dump(exclude_unset=True)
+    asset_edit.edit_asset(ctx, asset_id, changes=changes, actor=caller.actor)
+    return service.asset_view(ctx, asset_id, public=False)
 
 
 def _file_response(request: Request, path: str, *, etag: str, media_type: str, filename: str) -> Response:

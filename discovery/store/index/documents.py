@@ -345,7 +345,7 @@ def asset_to_doc(
         "filename": asset.filename.rsplit(".", 1)[0].replace("_", " ").replace("-", " "),
         "alt": asset.alt,
         "tags": " ".join(accepted),
-        "description": asset.text,
+        "description": "\n".join(t for t in (asset.description, asset.text) if t),
         "metadata": meta_text,
     }
     return IndexDoc(
