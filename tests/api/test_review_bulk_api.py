@@ -15,7 +15,7 @@ def _named_key(catalog: Catalog, role: str, name: str) -> dict[str, str]:
     return {"X-API-Key": create_key(records, role=role, name=name)}  # type: ignore[arg-type]
 
 
-def _queue(catalog: Catalog, headers: dict[str, str], **params: object) -> dict[str, Any]:
+def _queue(catalog: Catalog, headers: dict[str, str], **params: Any) -> dict[str, Any]:
     response = catalog.client.get("/api/review/queue", params=params, headers=headers)
     assert response.status_code == 200, response.text
     return dict(response.json())
