@@ -5,9 +5,11 @@ and true "done" messages."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
+import urllib.request
 from typing import Any
 
 import pytest
@@ -57,10 +59,8 @@ def _posts(page: Page) -> list[str]:
 
 def _small_tag(demo_server: DemoServer, key: str, most: int) -> tuple[str, int]:
     """A tag with at least 3 and at most `most` open suggestions."""
-    import json
-    import urllib.request
-
-    request = urllib.request.Request(f"{demo_server.url}/api/review/queue?group=tag&limit=1", headers={"X-API-Key": key})
+    url = f"{demo_server.url}/api/review/queue?group=tag&limit=1"
+    request = urllib.request.Request(url, headers={"X-API-Key": key})
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
         groups: list[dict[str, Any]] = json.loads(response.read())["groups"]
     return next((str(g["tag"]), int(g["count"])) for g in groups if 3 <= int(g["count"]) <= most)
