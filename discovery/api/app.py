@@ -30,6 +30,7 @@ from discovery.api.routes import (
     health,
     ingest,
     keys,
+    me,
     products,
     review,
     search,
@@ -137,7 +138,7 @@ def create_app(
     app.add_middleware(HeadersAndTiming, headers=SECURITY_HEADERS, metrics=app.state.metrics)
 
     for module in (
-        health, search, products, assets, review, ingest, channels, collections, analytics, webhooks, keys
+        health, search, products, assets, review, ingest, channels, collections, analytics, webhooks, keys, me
     ):
         app.include_router(module.router)
     docs.install(app, csp=SECURITY_HEADERS["Content-Security-Policy"])

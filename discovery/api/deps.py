@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from discovery.api.auth import API_KEY_HEADER, BEARER, RANK, Role, at_least, hash_key, presented_key
 from discovery.errors import Forbidden, Unauthorized
+from discovery.services.actors import BOOTSTRAP_KEY_ID
 from discovery.services.context import Context
 
 # The dependencies are `async`: a sync one is run on the thread pool, a hop that cost more
@@ -53,7 +54,7 @@ async def get_caller(
             raise Unauthorized("an API key is required (X-API-Key header)")
         return Caller(role=settings.anonymous_role)
     if settings.admin_key and hmac.compare_digest(x_api_key, settings.admin_key):
-        return Caller(role="admin", key_id="bootstrap")
+        return Caller(role="admin", key_id=BOOTSTRAP_KEY_ID)
     role = await run_in_threadpool(ctx.records.role_for_key_hash, hash_key(x_api_key))
     if role is None or role not in RANK:
         raise Unauthorized("unknown or revoked API key")

@@ -8,6 +8,9 @@ near-real-time batches, so an accepted tag is a facet value in searches within a
 
 from __future__ import annotations
 
+import base64
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -16,7 +19,9 @@ from discovery.errors import Forbidden, InvalidQuery, NotFound
 from discovery.services import webhooks
 from discovery.services.context import Context
 from discovery.store.derive import family_roots, product_docs
+from discovery.store.index.base import IndexDoc
 from discovery.store.index.documents import asset_to_doc
+from discovery.store.tag_records import QueueFilter, QueueKey
 
 Decision = Literal["accept", "reject"]
 
@@ -44,7 +49,7 @@ def merge_suggestions(existing: list[Tag], new: list[Tag]) -> list[Tag]:
     return [*decided.values(), *kept, *fresh.values()]
 
 
-def _load(ctx: Context, target_type: str, target_id: str) -> Product | Asset:
+def load_target(ctx: Context, target_type: str, target_id: str) -> Product | Asset:
     target: Product | Asset | None
     if target_type == "asset":
         target = ctx.records.get_asset(target_id)
@@ -57,22 +62,31 @@ def _load(ctx: Context, target_type: str, target_id: str) -> Product | Asset:
     return target
 
 
-def _reindex(ctx: Context, target: Product | Asset) -> None:
-    """Stage the target's new document. No refresh: decisions from every reviewer are
-    committed together in the index's next near-real-time batch (within a second), not one
-    commit each, so a decision answers in the time of its records writes."""
-    if isinstance(target, Asset):
-        vec = ctx.records.get_vectors("image_vector", [f"asset:{target.id}"]).get(f"asset:{target.id}")
-        doc = asset_to_doc(target, image_vector=vec[1].tolist() if vec else None, vector_model=vec[0] if vec else None)
-        ctx.backend.upsert([doc])
-    else:
-        docs, gone = product_docs(ctx.records, family_roots([target]))
+def reindex(ctx: Context, targets: Sequence[Product | Asset]) -> None:
+    """Stage the targets' new documents (one upsert for many). No refresh: decisions from
+    every reviewer are committed together in the index's next near-real-time batch (within a
+    second), not one commit each, so a decision answers in the time of its records writes."""
+    assets = [x for x in targets if isinstance(x, Asset)]
+    products = [x for x in targets if isinstance(x, Product)]
+    docs: list[IndexDoc] = []
+    if assets:
+        vectors = ctx.records.get_vectors("image_vector", [f"asset:{a.id}" for a in assets])
+        for asset in assets:
+            vec = vectors.get(f"asset:{asset.id}")
+            docs.append(
+                asset_to_doc(asset, image_vector=vec[1].tolist() if vec else None, vector_model=vec[0] if vec else None)
+            )
+    gone: list[str] = []
+    if products:
+        product_docs_, gone = product_docs(ctx.records, family_roots(products))
+        docs.extend(product_docs_)
+    if docs:
         ctx.backend.upsert(docs)
-        if gone:
-            ctx.backend.delete(gone)
+    if gone:
+        ctx.backend.delete(gone)
 
 
-def _key(target: Product | Asset) -> str:
+def target_key(target: Product | Asset) -> str:
     return f"product:{target.sku}" if isinstance(target, Product) else f"asset:{target.id}"
 
 
@@ -82,7 +96,7 @@ def decide_one(ctx: Context, item: DecisionIn, *, actor: str) -> None:
         raise InvalidQuery("decision must be accept or reject", field="decision")
     if not item.tag.strip():
         raise InvalidQuery("tag is empty", field="tag")
-    target = _load(ctx, item.target_type, item.target_id)
+    target = load_target(ctx, item.target_type, item.target_id)
     status: TagStatus = "accepted" if item.decision == "accept" else "rejected"
     tags = list(target.tags)
     current = next((t for t in tags if t.name == item.tag), None)
@@ -91,7 +105,7 @@ def decide_one(ctx: Context, item: DecisionIn, *, actor: str) -> None:
     before = current.to_json() if current else None
     if current is None:
         if item.decision == "reject":
-            raise NotFound(f"{_key(target)} has no tag {item.tag!r} to reject", field="tag")
+            raise NotFound(f"{target_key(target)} has no tag {item.tag!r} to reject", field="tag")
         updated = Tag(name=item.tag, source="human", status=status, confidence=1.0)
     else:
         updated = replace(current, status=status)
@@ -99,18 +113,18 @@ def decide_one(ctx: Context, item: DecisionIn, *, actor: str) -> None:
     tags = [t for t in tags if t.name != item.tag] + [updated]
     ctx.records.tags.replace_tags(target, tags)
     if isinstance(target, Product) and status == "accepted":
-        _apply_to_product(ctx, target, item.tag)
+        apply_to_product(ctx, target, item.tag)
     ctx.records.audit(
         actor=actor,
         action=f"tag.{item.decision}",
-        target=_key(target),
+        target=target_key(target),
         detail={"tag": item.tag, "before": before, "after": updated.to_json()},
     )
-    webhooks.emit(ctx, "review.decision", {"target": _key(target), "tag": item.tag, "decision": item.decision})
-    _reindex(ctx, target)
+    webhooks.emit(ctx, "review.decision", {"target": target_key(target), "tag": item.tag, "decision": item.decision})
+    reindex(ctx, [target])
 
 
-def _apply_to_product(ctx: Context, product: Product, tag: str) -> None:
+def apply_to_product(ctx: Context, product: Product, tag: str) -> None:
     """An accepted category or attribute suggestion changes the product itself, and so its
     completeness."""
     from discovery.services.links import sync_products
@@ -148,7 +162,7 @@ def undo(ctx: Context, *, actor: str, entry_id: int | None = None, admin: bool =
         raise NotFound("no decision to undo")
     entry = entries[0]
     target_type, _, target_id = str(entry["target"]).partition(":")
-    target = _load(ctx, target_type, target_id)
+    target = load_target(ctx, target_type, target_id)
     detail = entry["detail"]
     assert isinstance(detail, dict)
     tag_name = str(detail["tag"])
@@ -162,31 +176,45 @@ def undo(ctx: Context, *, actor: str, entry_id: int | None = None, admin: bool =
         target=str(entry["target"]),
         detail={"tag": tag_name, "undoes": entry["id"], "restored": detail.get("before")},
     )
-    _reindex(ctx, target)
+    reindex(ctx, [target])
     return {"undone": entry["id"], "target": entry["target"], "tag": tag_name, "restored": detail.get("before")}
+
+
+def encode_cursor(key: QueueKey) -> str:
+    """An opaque cursor for the queue: the last item's place in the queue's order. Pure."""
+    raw = json.dumps([key.uncertainty, key.impact, key.tag, key.target], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> QueueKey:
+    """The queue place a cursor names; a cursor not made by `encode_cursor` is refused. Pure."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        uncertainty, impact, tag, target = raw
+        return QueueKey(float(uncertainty), int(impact), str(tag), str(target))
+    except (ValueError, TypeError) as exc:
+        raise InvalidQuery("cursor is not one this queue gave out", field="cursor") from exc
 
 
 def queue(
     ctx: Context,
     *,
-    tag: str | None,
-    source: str | None,
-    min_confidence: float | None,
-    max_confidence: float | None,
-    collection: str | None,
+    where: QueueFilter,
     limit: int,
-    offset: int,
-    group: bool,
+    offset: int = 0,
+    cursor: str | None = None,
+    group: bool = False,
 ) -> JSONObject:
+    """A page of the queue. `cursor` (from the previous page's answer) resumes after the
+    last item given, so decisions made meanwhile neither skip nor repeat items; `cursor` in
+    the answer is null at the end. `open_total` counts every open suggestion, filtered or not."""
     items, total = ctx.records.tags.queue(
-        tag=tag,
-        source=source,
-        min_confidence=min_confidence,
-        max_confidence=max_confidence,
-        collection=collection,
-        limit=limit,
+        where,
+        limit=limit + 1,  # one more tells whether another page follows
         offset=offset,
+        after=decode_cursor(cursor) if cursor else None,
     )
+    more, items = len(items) > limit, items[:limit]
     out: list[JSONObject] = []
     titles, evidence = _titles(ctx, [i.target for i in items])
     for item in items:
@@ -203,9 +231,16 @@ def queue(
                 "evidence": evidence.get((item.target, item.tag)),
             }
         )
-    body: JSONObject = {"items": out, "total": total}  # type: ignore[dict-item]
+    last = items[-1].key if items and more else None
+    body: JSONObject = {
+        "items": out,  # type: ignore[dict-item]
+        "total": total,
+        "open_total": ctx.records.tags.open_count() if where != QueueFilter() else total,
+        "cursor": encode_cursor(last) if last is not None else None,
+    }
     if group:
-        body["groups"] = [{"tag": t, "count": n} for t, n in ctx.records.tags.queue_groups()]
+        body["groups"] = [{"tag": t, "count": n} for t, n in ctx.records.tags.queue_groups(limit=500)]
+        body["sources"] = [{"source": t, "count": n} for t, n in ctx.records.tags.queue_groups(by="source")]
     return body
 
 

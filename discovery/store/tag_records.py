@@ -8,8 +8,9 @@ ordered by usefulness and grouped by tag in SQL. Both are written in one transac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import (
     Column,
@@ -21,14 +22,17 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    and_,
     delete,
     func,
     insert,
+    or_,
     select,
     update,
 )
+from sqlalchemy.sql.elements import ColumnElement
 
-from discovery.domain import Asset, Product, Tag
+from discovery.domain import Asset, JSONObject, Product, Tag, utcnow
 from discovery.store import tables as t
 from discovery.store.content_hash import content_hash
 
@@ -50,12 +54,68 @@ tag_index = Table(
 
 
 @dataclass(frozen=True, slots=True)
+class QueueKey:
+    """Where an item sits in the queue's order; a cursor resumes strictly after it, so items
+    decided meanwhile neither shift the next page nor come back."""
+
+    uncertainty: float
+    impact: int
+    tag: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
 class QueueItem:
     target: str
     tag: str
     source: str
     confidence: float
     model: str | None
+    key: QueueKey | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """Which open suggestions: every field narrows (AND); None leaves it open."""
+
+    tag: str | None = None
+    source: str | None = None
+    target_type: Literal["asset", "product"] | None = None
+    min_confidence: float | None = None
+    max_confidence: float | None = None
+    collection: str | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = [tag_index.c.status == "suggested"]
+        if self.tag:
+            conds.append(tag_index.c.tag == self.tag)
+        if self.source:
+            conds.append(tag_index.c.source == self.source)
+        if self.target_type:
+            conds.append(tag_index.c.target.startswith(f"{self.target_type}:", autoescape=True))
+        if self.min_confidence is not None:
+            conds.append(tag_index.c.confidence >= self.min_confidence)
+        if self.max_confidence is not None:
+            conds.append(tag_index.c.confidence <= self.max_confidence)
+        if self.collection:
+            conds.append(tag_index.c.collections.contains(f"|{self.collection}|", autoescape=True))
+        return conds
+
+
+# The queue's order: most uncertain first (confidence nearest 0.5), then highest impact; tag
+# and target make it total, so paging by cursor is stable.
+_UNCERTAINTY = func.abs(tag_index.c.confidence - 0.5)
+
+
+def _after(key: QueueKey) -> ColumnElement[bool]:
+    """Rows strictly after `key` in the queue's order (uncertainty up, impact down, tag, target up)."""
+    c, u = tag_index.c, _UNCERTAINTY
+    return or_(
+        u > key.uncertainty,
+        and_(u == key.uncertainty, c.impact < key.impact),
+        and_(u == key.uncertainty, c.impact == key.impact, c.tag > key.tag),
+        and_(u == key.uncertainty, c.impact == key.impact, c.tag == key.tag, c.target > key.target),
+    )
 
 
 def _target_key(target: Product | Asset) -> str:
@@ -119,49 +179,79 @@ class TagRecords:
 
     def queue(
         self,
+        where: QueueFilter | None = None,
         *,
-        tag: str | None = None,
-        source: str | None = None,
-        min_confidence: float | None = None,
-        max_confidence: float | None = None,
-        collection: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        after: QueueKey | None = None,
     ) -> tuple[list[QueueItem], int]:
         """Suggested tags, most useful first: the most uncertain (confidence nearest 0.5), then
-        the highest impact. Returns the page and the total."""
-        conds = [tag_index.c.status == "suggested"]
-        if tag:
-            conds.append(tag_index.c.tag == tag)
-        if source:
-            conds.append(tag_index.c.source == source)
-        if min_confidence is not None:
-            conds.append(tag_index.c.confidence >= min_confidence)
-        if max_confidence is not None:
-            conds.append(tag_index.c.confidence <= max_confidence)
-        if collection:
-            conds.append(tag_index.c.collections.contains(f"|{collection}|", autoescape=True))
-        uncertainty = func.abs(tag_index.c.confidence - 0.5)
+        the highest impact. Returns the page and the total. With `after` (a cursor) the page
+        starts strictly after that item and `offset` is not used."""
+        conds = (where or QueueFilter()).conditions()
+        page_where = [*conds, _after(after)] if after is not None else conds
         stmt = (
-            select(tag_index)
-            .where(*conds)
-            .order_by(uncertainty, tag_index.c.impact.desc(), tag_index.c.tag, tag_index.c.target)
+            select(tag_index, _UNCERTAINTY.label("uncertainty"))
+            .where(*page_where)
+            .order_by(_UNCERTAINTY, tag_index.c.impact.desc(), tag_index.c.tag, tag_index.c.target)
             .limit(limit)
-            .offset(offset)
+            .offset(0 if after is not None else offset)
         )
         with self.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(tag_index).where(*conds)).scalar_one()
             rows = conn.execute(stmt).all()
-        items = [QueueItem(r.target, r.tag, r.source, r.confidence, r.model) for r in rows]
+        keys = [QueueKey(r.uncertainty, r.impact, r.tag, r.target) for r in rows]
+        pairs = zip(rows, keys, strict=True)
+        items = [QueueItem(r.target, r.tag, r.source, r.confidence, r.model, k) for r, k in pairs]
         return items, int(total)
 
-    def queue_groups(self, *, limit: int = 50) -> list[tuple[str, int]]:
-        """Tags with suggestions awaiting review, and how many each."""
+    def open_count(self) -> int:
+        """Every open suggestion, whatever the filter (for "N remain elsewhere")."""
+        with self.engine.connect() as conn:
+            stmt = select(func.count()).select_from(tag_index).where(tag_index.c.status == "suggested")
+            return int(conn.execute(stmt).scalar_one())
+
+    def apply(
+        self, changes: Sequence[tuple[Product | Asset, list[Tag]]], audits: Sequence[tuple[str, str, str, JSONObject]]
+    ) -> list[int]:
+        """Set the tags of many targets and append their audit rows (actor, action, target,
+        detail) in ONE transaction, so a bulk decision is all written or not at all. Returns
+        the audit entries' ids, in the order given."""
+        at = utcnow()
+        ids: list[int] = []
+        with self.engine.begin() as conn:
+            for target, tags in changes:
+                target.tags = tags
+                data = target.to_json()
+                if isinstance(target, Product):
+                    where = t.products.c.sku == target.sku
+                    conn.execute(update(t.products).where(where).values(data=data, content_hash=content_hash(data)))
+                else:
+                    conn.execute(update(t.assets).where(t.assets.c.id == target.id).values(data=data))
+            mirror(conn, [target for target, _ in changes])
+            for actor, action, target_key, detail in audits:
+                row = {"at": at, "actor": actor, "action": action, "target": target_key, "detail": detail}
+                inserted = conn.execute(insert(t.audit_log).values(**row)).inserted_primary_key
+                ids.append(int(inserted[0]) if inserted else 0)
+        return ids
+
+    def audit_by_ids(self, ids: Iterable[int]) -> dict[int, JSONObject]:
+        """Audit entries by id (those that exist)."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.audit_log).where(t.audit_log.c.id.in_(wanted))).mappings().all()
+        return {int(r["id"]): {**dict(r), "at": r["at"].isoformat()} for r in rows}
+
+    def queue_groups(self, *, limit: int = 50, by: Literal["tag", "source"] = "tag") -> list[tuple[str, int]]:
+        """Tags (or sources) with suggestions awaiting review, and how many each."""
+        column = tag_index.c.tag if by == "tag" else tag_index.c.source
         stmt = (
-            select(tag_index.c.tag, func.count())
+            select(column, func.count())
             .where(tag_index.c.status == "suggested")
-            .group_by(tag_index.c.tag)
-            .order_by(func.count().desc(), tag_index.c.tag)
+            .group_by(column)
+            .order_by(func.count().desc(), column)
             .limit(limit)
         )
         with self.engine.connect() as conn:

@@ -76,7 +76,7 @@ export function card(hit, { showScore = false } = {}) {
       facts.length ? h("p", { class: "card-facts", text: facts.join(" · ") }) : null,
       links,
       snippet(hit, ["name", "title", "filename"]),
-      similarTo ? h("a", { class: "more-like", href: similarHref(similarTo), text: "More like this", attrs: { "aria-label": `More like ${hit.title || hit.id}` } }) : null,
+      similarTo ? h("a", { class: "more-like", href: similarHref(similarTo), text: "More like this", attrs: { "aria-label": `More like this: ${hit.title || hit.id}` } }) : null,
     ),
   );
 }

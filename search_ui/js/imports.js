@@ -16,7 +16,7 @@ function fileField(id, labelText, { multiple = false, accept = "", hint = "" } =
 
 function rejectsTable(rejects, final) {
   if (!rejects.length) return h("p", { class: "muted", text: final ? "Nothing was rejected." : "No rejected rows so far." });
-  return h("div", { class: "table-wrap" }, h("table", { class: "table rejects" },
+  return h("div", { class: "table-wrap", tabIndex: 0, attrs: { role: "region", "aria-label": "Rejected rows" } }, h("table", { class: "table rejects" },
     h("caption", { text: `Rejected${final ? "" : " so far"} (${rejects.length})` }),
     h("thead", {}, h("tr", {}, ["Line", "File", "Field", "Reason"].map((t) => h("th", { scope: "col", text: t })))),
     h("tbody", {}, rejects.slice(0, 500).map((r) => h("tr", {},
@@ -66,7 +66,7 @@ function when(text) {
 
 function historyTable(jobs) {
   if (!jobs.length) return h("p", { class: "muted", text: "No imports yet." });
-  return h("div", { class: "table-wrap" }, h("table", { class: "table jobs" },
+  return h("div", { class: "table-wrap", tabIndex: 0, attrs: { role: "region", "aria-label": "Recent jobs" } }, h("table", { class: "table jobs" },
     h("caption", { text: "Recent jobs" }),
     h("thead", {}, h("tr", {}, ["When", "Kind", "File", "Who", "State", "Received", "Indexed", "Rejected"].map((t) => h("th", { scope: "col", text: t })))),
     h("tbody", {}, jobs.map((job) => {

@@ -9,6 +9,22 @@ export const PAGE_SIZE = 24;
 // refuses offset pages past it, so the pager offers none.
 export const MAX_OFFSET = 1000;
 
+// The review queue's picker (besides `tag`): what the queue API filters by.
+export const REVIEW_FIELDS = ["target_type", "source", "min_confidence", "max_confidence"];
+
+function reviewFilter(usp) {
+  const conf = (name) => {
+    const value = Number.parseFloat(usp.get(name) ?? "");
+    return Number.isFinite(value) && value >= 0 && value <= 1 ? String(value) : "";
+  };
+  return {
+    target_type: ["asset", "product"].includes(usp.get("target_type")) ? usp.get("target_type") : "",
+    source: usp.get("source") || "",
+    min_confidence: conf("min_confidence"),
+    max_confidence: conf("max_confidence"),
+  };
+}
+
 /** The state a URL describes. */
 export function parse(search = location.search) {
   const usp = new URLSearchParams(search);
@@ -38,6 +54,7 @@ export function parse(search = location.search) {
     similar: usp.get("similar") || "",
     tag: usp.get("tag") || "",
     collection: usp.get("collection") || "",
+    ...reviewFilter(usp),
   };
 }
 
@@ -48,7 +65,10 @@ export function format(state) {
   else if (state.view === "asset") usp.set("asset", state.asset);
   else if (state.view === "similar") usp.set("similar", state.similar);
   else if (state.view !== "search") usp.set("view", state.view);
-  if (state.view === "review" && state.tag) usp.set("tag", state.tag);
+  if (state.view === "review") {
+    if (state.tag) usp.set("tag", state.tag);
+    for (const name of REVIEW_FIELDS) if (state[name]) usp.set(name, state[name]);
+  }
   if (state.view === "collections" && state.collection) usp.set("collection", state.collection);
   if (state.view === "collections" && state.collection && state.page > 1) usp.set("page", String(state.page));
   if (state.view === "search") {

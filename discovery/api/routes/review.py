@@ -9,7 +9,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from discovery.api.deps import Caller, CtxDep, require
-from discovery.services import actors, review
+from discovery.errors import InvalidQuery
+from discovery.services import actors, review, review_bulk
+from discovery.store.tag_records import QueueFilter
 
 router = APIRouter(prefix="/api/review", tags=["review"])
 
@@ -37,6 +39,34 @@ class DecisionsOut(BaseModel):
 
 class UndoBody(BaseModel):
     entry_id: int | None = Field(None, description="audit entry to undo; default: your last decision")
+    entry_ids: list[int] | None = Field(
+        None,
+        max_length=review_bulk.MAX_BULK,
+        description="undo these audit entries in one go (a bulk answer's `entry` ids); answers per item",
+    )
+
+
+class PickIn(BaseModel):
+    target: TargetIn
+    tag: str = Field(min_length=1, max_length=200)
+
+
+class FilterIn(BaseModel):
+    tag: str | None = None
+    source: str | None = None
+    target_type: Literal["asset", "product"] | None = None
+    min_confidence: float | None = Field(None, ge=0, le=1)
+    max_confidence: float | None = Field(None, ge=0, le=1)
+    collection: str | None = None
+
+
+class BulkBody(BaseModel):
+    decision: Literal["accept", "reject"]
+    items: list[PickIn] | None = Field(None, max_length=review_bulk.MAX_BULK, description="a selection")
+    filter: FilterIn | None = Field(None, description="or: the open suggestions this queue filter selects")
+    limit: int = Field(
+        review_bulk.MAX_BULK, ge=1, le=review_bulk.MAX_BULK, description="with `filter`: at most this many"
+    )
 
 
 @router.get("/queue")
@@ -48,22 +78,18 @@ def get_queue(
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     max_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     collection: str | None = None,
-    group: Annotated[str | None, Query(description="`tag` to also list tags with counts")] = None,
+    target_type: Literal["asset", "product"] | None = None,
+    group: Annotated[str | None, Query(description="`tag` to also list tags and sources with counts")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    cursor: Annotated[str | None, Query(max_length=2000, description="the previous page's `cursor`")] = None,
 ) -> Mapping[str, object]:
-    """Suggested tags to review, most useful first (uncertain first, then high impact)."""
-    return review.queue(
-        ctx,
-        tag=tag,
-        source=source,
-        min_confidence=min_confidence,
-        max_confidence=max_confidence,
-        collection=collection,
-        limit=limit,
-        offset=offset,
-        group=group == "tag",
-    )
+    """Suggested tags to review, most useful first (uncertain first, then high impact).
+    Page with `cursor` (the answer's, null on the last page): it resumes after the last item
+    given, so items decided meanwhile never shift or repeat a page. `open_total` counts every
+    open suggestion, whatever the filter."""
+    where = QueueFilter(tag, source, target_type, min_confidence, max_confidence, collection)
+    return review.queue(ctx, where=where, limit=limit, offset=offset, cursor=cursor, group=group == "tag")
 
 
 @router.post("/decisions", response_model=DecisionsOut)
@@ -75,6 +101,22 @@ def post_decisions(
     """Accept or reject suggested tags in bulk; each item's outcome is reported."""
     items = [review.DecisionIn(d.target.type, d.target.id, d.tag, d.decision) for d in body]
     return {"results": review.decide(ctx, items, actor=caller.actor)}
+
+
+@router.post("/bulk")
+def post_bulk(body: BulkBody, ctx: CtxDep, caller: Annotated[Caller, require("reviewer")]) -> Mapping[str, object]:
+    """Accept or reject many suggestions in one request: a selection (`items`) or a queue
+    `filter`. Each item answers `decided` (with its audit `entry`, for undo), `already_decided`
+    (with who decided it; never overwritten) or `not_found`."""
+    if (body.items is None) == (body.filter is None):
+        raise InvalidQuery("give either items (a selection) or filter", field="items")
+    if body.items is not None:
+        picks = [review_bulk.Pick(i.target.type, i.target.id, i.tag) for i in body.items]
+    else:
+        assert body.filter is not None
+        where = QueueFilter(**body.filter.model_dump())
+        picks = review_bulk.picks_for(ctx, where, limit=body.limit)
+    return review_bulk.decide_bulk(ctx, picks, body.decision, actor=caller.actor)
 
 
 @router.get("/log")
@@ -94,5 +136,8 @@ def get_log(
 @router.post("/undo")
 def post_undo(body: UndoBody, ctx: CtxDep, caller: Annotated[Caller, require("reviewer")]) -> Mapping[str, object]:
     """Undo a decision: the tag returns to its state before it; the undo is audited too.
-    A reviewer undoes only their own decisions; an admin anyone's."""
+    A reviewer undoes only their own decisions; an admin anyone's. With `entry_ids`, many in
+    one request, each answering `undone`, `already_undone`, `changed`, `forbidden` or `not_found`."""
+    if body.entry_ids is not None:
+        return review_bulk.undo_bulk(ctx, body.entry_ids, actor=caller.actor, admin=caller.role == "admin")
     return review.undo(ctx, actor=caller.actor, entry_id=body.entry_id, admin=caller.role == "admin")

@@ -1,0 +1,171 @@
+"""Bulk review: one request decides, or undoes, many suggestions and reports every item's outcome.
+
+A selection (target + tag pairs) or a queue filter names the suggestions. Only open
+suggestions are decided: one already accepted or rejected (by anyone, perhaps a moment ago
+in another tab) is reported `already_decided` with who decided it, never overwritten; a
+missing target or tag is `not_found`. All the changes are written in ONE records transaction
+together with their audit entries, and the targets' documents are staged in one index upsert,
+so deciding 22 items costs about what deciding one does.
+
+An undo names the audit entries to take back (a bulk answer carries each item's `entry`):
+each is `undone`, `already_undone`, `changed` (decided again since: left alone),
+`forbidden` (someone else's, for a non-admin) or `not_found`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from discovery.domain import Asset, JSONObject, Product, Tag, TagStatus, utcnow
+from discovery.errors import InvalidQuery
+from discovery.services import webhooks
+from discovery.services.actors import name_items
+from discovery.services.context import Context
+from discovery.services.review import apply_to_product, reindex
+from discovery.store.tag_records import QueueFilter
+
+MAX_BULK = 1000
+DECIDE_OUTCOMES = ("decided", "already_decided", "not_found")
+UNDO_OUTCOMES = ("undone", "already_undone", "changed", "forbidden", "not_found")
+Target = Product | Asset
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """One suggestion named by its target and tag."""
+
+    target_type: str
+    target_id: str
+    tag: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.target_type}:{self.target_id}"
+
+
+def picks_for(ctx: Context, where: QueueFilter, *, limit: int = MAX_BULK) -> list[Pick]:
+    """The open suggestions a filter selects, in the queue's order (at most `limit`)."""
+    items, _ = ctx.records.tags.queue(where, limit=limit)
+    return [Pick(item.target.partition(":")[0], item.target.partition(":")[2], item.tag) for item in items]
+
+
+def _load_many(ctx: Context, keys: Sequence[str]) -> dict[str, Target]:
+    """The targets that exist among `type:id` keys (products in one query)."""
+    wanted = list(dict.fromkeys(keys))
+    skus = [k.partition(":")[2] for k in wanted if k.startswith("product:")]
+    found: dict[str, Target] = {f"product:{sku}": p for sku, p in ctx.records.get_products(skus).items()}
+    for key in wanted:
+        if key.startswith("asset:") and (asset := ctx.records.get_asset(key.partition(":")[2])) is not None:
+            found[key] = asset
+    return found
+
+
+def _counts(results: list[JSONObject], outcomes: tuple[str, ...]) -> dict[str, int]:
+    seen = Counter(str(r["outcome"]) for r in results)
+    return {outcome: seen.get(outcome, 0) for outcome in outcomes}
+
+
+def decide_bulk(ctx: Context, picks: Sequence[Pick], decision: str, *, actor: str) -> JSONObject:
+    """Accept or reject the open suggestions among `picks`; see the module docstring."""
+    if decision not in ("accept", "reject"):
+        raise InvalidQuery("decision must be accept or reject", field="decision")
+    if len(picks) > MAX_BULK:
+        raise InvalidQuery(f"at most {MAX_BULK} items in one bulk decision, not {len(picks)}", field="items")
+    status: TagStatus = "accepted" if decision == "accept" else "rejected"
+    targets = _load_many(ctx, [p.key for p in picks])
+    batch, now = uuid.uuid4().hex, utcnow().isoformat()
+    tags_of: dict[str, list[Tag]] = {}
+    audits: list[tuple[str, str, str, JSONObject]] = []
+    audited: list[int] = []  # the result index of each audit row
+    results: list[JSONObject] = []
+    for index, pick in enumerate(picks):
+        result: JSONObject = {
+            "index": index,
+            "target": {"type": pick.target_type, "id": pick.target_id},
+            "tag": pick.tag,
+        }
+        results.append(result)
+        target = targets.get(pick.key)
+        tags = tags_of.get(pick.key, list(target.tags)) if target is not None else []
+        current = next((t for t in tags if t.name == pick.tag), None)
+        if target is None or current is None:
+            what = (
+                f"no {pick.target_type} {pick.target_id!r}" if target is None else f"{pick.key} has no tag {pick.tag!r}"
+            )
+            result.update(outcome="not_found", error=what)
+        elif current.status != "suggested":
+            result.update(outcome="already_decided", status=current.status, decided_by=current.decided_by)
+        else:
+            updated = replace(current, status=status, decided_by=actor, decided_at=now)
+            tags_of[pick.key] = [t for t in tags if t.name != pick.tag] + [updated]
+            detail: JSONObject = {
+                "tag": pick.tag,
+                "before": current.to_json(),
+                "after": updated.to_json(),
+                "batch": batch,
+            }
+            audits.append((actor, f"tag.{decision}", pick.key, detail))
+            audited.append(index)
+            result.update(outcome="decided", status=status, decided_by=actor)
+    entries = ctx.records.tags.apply([(targets[k], tags) for k, tags in tags_of.items()], audits)
+    for index, entry_id in zip(audited, entries, strict=True):
+        results[index]["entry"] = entry_id
+        pick = picks[index]
+        target = targets[pick.key]
+        if isinstance(target, Product) and status == "accepted":
+            apply_to_product(ctx, target, pick.tag)
+        webhooks.emit(ctx, "review.decision", {"target": pick.key, "tag": pick.tag, "decision": decision})
+    reindex(ctx, [targets[k] for k in tags_of])
+    name_items(ctx, results, "decided_by")
+    return {"batch": batch, "decision": decision, "results": results, "counts": _counts(results, DECIDE_OUTCOMES)}  # type: ignore[dict-item]
+
+
+def undo_bulk(ctx: Context, entry_ids: Sequence[int], *, actor: str, admin: bool = False) -> JSONObject:
+    """Take back these decisions (audit entry ids) in one transaction; see the module docstring.
+    Only an admin may undo another caller's decision."""
+    if len(entry_ids) > MAX_BULK:
+        raise InvalidQuery(f"at most {MAX_BULK} entries in one undo, not {len(entry_ids)}", field="entry_ids")
+    entries = ctx.records.tags.audit_by_ids(entry_ids)
+    decisions = {i: e for i, e in entries.items() if e["action"] in ("tag.accept", "tag.reject")}
+    targets = _load_many(ctx, [str(e["target"]) for e in decisions.values()])
+    batch = uuid.uuid4().hex
+    tags_of: dict[str, list[Tag]] = {}
+    audits: list[tuple[str, str, str, JSONObject]] = []
+    results: list[JSONObject] = []
+    for index, entry_id in enumerate(entry_ids):
+        result: JSONObject = {"index": index, "entry": entry_id}
+        results.append(result)
+        entry = decisions.get(entry_id)
+        key = str(entry["target"]) if entry else ""
+        if entry is None or key not in targets:
+            result.update(outcome="not_found", error=f"no decision {entry_id} to undo")
+            continue
+        detail = entry["detail"]
+        assert isinstance(detail, dict)
+        tag, before, after = str(detail["tag"]), detail.get("before"), detail.get("after")
+        result.update(target=key, tag=tag)
+        tags = tags_of.get(key, list(targets[key].tags))
+        current = next((t.to_json() for t in tags if t.name == tag), None)
+        if entry["actor"] != actor and not admin:
+            result.update(
+                outcome="forbidden", error=f"decision {entry_id} was made by someone else; only an admin may undo it"
+            )
+        elif current == before:
+            result.update(outcome="already_undone")
+        elif current != after:
+            result.update(outcome="changed", error=f"{key} tag {tag!r} was decided again since; left as it is")
+        else:
+            restored = [t for t in tags if t.name != tag]
+            if isinstance(before, dict):
+                restored.append(Tag.from_json(before))
+            tags_of[key] = restored
+            audits.append(
+                (actor, "tag.undo", key, {"tag": tag, "undoes": entry_id, "restored": before, "batch": batch})
+            )
+            result.update(outcome="undone", restored=before)
+    ctx.records.tags.apply([(targets[k], tags) for k, tags in tags_of.items()], audits)
+    reindex(ctx, [targets[k] for k in tags_of])
+    return {"batch": batch, "results": results, "counts": _counts(results, UNDO_OUTCOMES)}  # type: ignore[dict-item]
