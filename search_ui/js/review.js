@@ -189,6 +189,7 @@ export class ReviewView {
       h("p", { class: "review-tag" }, h("q", { class: "tag-name", title: item.tag, text: tagText }), "?"),
       h("a", { href, class: "review-title", tabIndex: -1, text: label, title: id }),
       h("p", { class: "muted", text: [type === "product" ? "product" : "image", item.source, typeof item.confidence === "number" ? `${Math.round(item.confidence * 100)}%` : null].filter(Boolean).join(" · ") }),
+      item.evidence ? h("p", { class: "review-evidence small-text", text: `Because ${item.evidence}` }) : null,
       h("label", { class: "check small-text", attrs: { for: checkId } }, check, " Select"),
       state),
     h("div", { class: "review-actions" },

@@ -17,6 +17,7 @@ from browser_support import PHONE, DemoServer
 from playwright.sync_api import Page, Request, expect
 
 from discovery.api.auth import create_key
+from discovery.domain import Tag
 from discovery.store.records import Records
 
 pytestmark = pytest.mark.browser
@@ -199,3 +200,19 @@ def test_the_signed_in_key_name_and_role_are_shown_and_a_forgotten_key_is_announ
     page.get_by_role("button", name="Forget the stored key").click()
     expect(page.locator("#toast")).to_contain_text("forgotten")
     expect(who).to_contain_text("Not signed in")
+
+
+def test_a_product_suggestion_says_what_it_rests_on(page: Page, demo_server: DemoServer) -> None:
+    # The sample catalog fills every attribute, so one product is given a suggestion the way the
+    # suggester leaves it (the suggester's own evidence is pinned in tests/unit and tests/api).
+    records = Records.open(demo_server.settings.records_url)
+    try:
+        product = next(p for batch in records.iter_products() for p in batch if not p.parent_sku)
+        tag = Tag("attribute:pattern=striped", "text", "suggested", 0.95, "text-match@1",
+                  evidence="the name says “stripes”")  # fmt: skip
+        records.tags.replace_tags(product, [*product.tags, tag])
+    finally:
+        records.close()
+    _open(page, demo_server.key, "/?view=review&target_type=product&tag=attribute:pattern=striped")
+    card = page.locator(f'.review-item[data-target-id="{product.sku}"]')
+    expect(card.locator(".review-evidence")).to_have_text("Because the name says “stripes”")
