@@ -12,7 +12,6 @@ from PIL import Image, ImageDraw
 from tests.security.shop_support import ENGINES, Shop, open_shop, png, settings_for
 
 
-
 def _picture() -> Image.Image:
     """A product drawn on white, shaded top to bottom as a photo would be (a flat drawing
     leaves many pHash coefficients near their median, where re-encoding flips bits)."""
