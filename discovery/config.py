@@ -70,6 +70,13 @@ class SearchSettings(BaseModel):
     clip_ratio: float = Field(
         0.9, ge=0, le=1, description="CLIP text-to-image: a semantic match needs this share of the best hit's cosine"
     )
+    image_floor: float = Field(
+        0.0,
+        ge=-1,
+        le=1,
+        description="image search and similar assets: the calibrated score a neighbour needs to join the match set "
+        "(0: closer than the query's median cosine to the catalog); the tiny test model has none",
+    )
     max_size: int = Field(100, ge=1, description="largest page size a caller may ask for")
     exact_knn_limit: int = Field(
         200_000,

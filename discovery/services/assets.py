@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
 from discovery.domain import Asset, JSONObject, Product
 from discovery.errors import InvalidQuery, NotFound, TooLarge
 from discovery.services.actors import name_items
-from discovery.services.asset_titles import display_title, title_asset_hits
+from discovery.services.asset_titles import display_title
 from discovery.services.catalog import asset_allowed, asset_json, product_visible
 from discovery.services.context import Context
-from discovery.services.search import INTERNAL_FIELDS, similar_assets
-from discovery.store.index.base import ScoredId
+from discovery.services.image_results import DUPLICATE_THRESHOLD, ImageQuery, check, image_results
 from discovery.store.index.documents import asset_doc_id
 
 # Pixels an image search may decode (after a JPEG's reduced decode): a 4096x4096 PNG. A
 # tiny PNG of 49 MP would otherwise cost 30-45 ordinary searches.
 IMAGE_SEARCH_MAX_DECODED_PIXELS = 16_777_216
-DUPLICATE_THRESHOLD = 6  # pHash bits that may differ between near-duplicates (10 over-merges simple silhouettes)
 
 
 def load_asset(ctx: Context, asset_id: str, *, public: bool, channel: str | None = None) -> Asset:
@@ -48,89 +44,24 @@ def _shown_products(ctx: Context, skus: list[str], *, public: bool) -> dict[str,
     return {s: p for s, p in products.items() if not public or product_visible(p)}
 
 
-def _hits(ctx: Context, neighbours: list[ScoredId], *, group_by_product: bool, public: bool) -> JSONObject:
-    docs = ctx.backend.get([n.id for n in neighbours])
-    hits: list[JSONObject] = []
-    for n in neighbours:
-        doc = docs.get(n.id)
-        if doc is None:
-            continue
-        hits.append({**doc.stored, "type": "asset", "id": doc.key, "score": round(n.score, 6)})
-    skus = [str(s) for h in hits for s in (h.get("product_skus") or [])]  # type: ignore[union-attr]
-    products = _shown_products(ctx, skus, public=public)
-    if public:  # a hit names only the products a shopper may see
-        for hit in hits:
-            hit["product_skus"] = [s for s in hit.get("product_skus") or [] if str(s) in products]  # type: ignore[union-attr]
-    title_asset_hits(ctx, hits)  # type: ignore[arg-type]
-    body: JSONObject = {"total": len(hits), "total_is_lower_bound": False, "hits": hits}  # type: ignore[dict-item]
-    if group_by_product:
-        body["products"] = _group_by_product(hits, products)  # type: ignore[assignment]
-    return body
-
-
-def _group_by_product(hits: list[JSONObject], products: Mapping[str, Product]) -> list[JSONObject]:
-    """Products of the hits, best first; a variant collapses to its parent, showing the image
-    of the variant that matched."""
-    best: dict[str, JSONObject] = {}
-    for hit in hits:
-        for sku in hit.get("product_skus") or []:  # type: ignore[union-attr]
-            product = products.get(str(sku))
-            if product is None:
-                continue
-            root = product.parent_sku or product.sku
-            if root not in best:
-                best[root] = {
-                    "sku": root,
-                    "matched_sku": product.sku,
-                    "name": product.name,
-                    "score": hit["score"],
-                    "image": hit.get("id"),
-                    "thumbnail": hit.get("thumbnail"),
-                }
-    return list(best.values())
-
-
-def similar(
-    ctx: Context,
-    asset_id: str,
-    *,
-    k: int,
-    public: bool,
-    channel: str | None = None,
-    filters: Mapping[str, tuple[str, ...]] | None = None,
-    group_by_product: bool = False,
-) -> JSONObject:
-    """Nearest neighbours of a stored asset's image vector (same model only), narrowed by
-    `filters` on facet fields as a search is (a shopper may not filter on internal ones)."""
-    if public and (hidden := sorted(set(filters or {}) & INTERNAL_FIELDS)):
-        raise InvalidQuery(f"unknown filter field {hidden[0]!r}", field=hidden[0])
-    asset = load_asset(ctx, asset_id, public=public, channel=channel)
+def similar(ctx: Context, asset_id: str, *, query: ImageQuery, public: bool) -> JSONObject:
+    """Nearest neighbours of a stored asset's image vector (same model only), the asset
+    itself left out; filters, facets, collapse and paging as `image_results` describes."""
+    check(query, public=public)
+    asset = load_asset(ctx, asset_id, public=public, channel=query.channel)
     vec = ctx.records.get_vectors("image_vector", [asset_doc_id(asset.id)]).get(asset_doc_id(asset.id))
     if vec is None:
         raise NotFound(f"asset {asset_id!r} has no image vector (not an image, or not embedded yet)")
     model, vector, _ = vec
-    neighbours = similar_assets(
-        ctx, vector, model=model, k=k, exclude=[asset_doc_id(asset.id)], filters=filters, public=public, channel=channel
-    )
-    body = _hits(ctx, neighbours, group_by_product=group_by_product, public=public)
-    body["model"] = {"clip": model}
-    return body
+    return image_results(ctx, vector, model=model, query=query, public=public, exclude=[asset_doc_id(asset.id)])
 
 
-def search_by_image(
-    ctx: Context,
-    data: bytes,
-    *,
-    k: int,
-    public: bool,
-    channel: str | None = None,
-    filters: Mapping[str, tuple[str, ...]] | None = None,
-    group_by_product: bool = True,
-) -> JSONObject:
+def search_by_image(ctx: Context, data: bytes, *, query: ImageQuery, public: bool) -> JSONObject:
     """Assets (and their products) that look like an uploaded image."""
     from indexer.assets.safe_image import TooManyPixels, UnsafeImage, decode
     from indexer.assets.sniff import UnsupportedType, sniff
 
+    check(query, public=public)
     try:
         kind = sniff(data[:64])
         if not kind.is_image:
@@ -142,11 +73,7 @@ def search_by_image(
         raise InvalidQuery(str(exc), field="file") from exc
     clip = ctx.clip()
     vector: np.ndarray = clip.encode_images([decoded.image])[0]
-    model = clip.model_id
-    neighbours = similar_assets(ctx, vector, model=model, k=k, filters=filters, public=public, channel=channel)
-    body = _hits(ctx, neighbours, group_by_product=group_by_product, public=public)
-    body["model"] = {"clip": model}
-    return body
+    return image_results(ctx, vector, model=clip.model_id, query=query, public=public)
 
 
 def duplicates(ctx: Context, asset_id: str, *, public: bool, threshold: int = DUPLICATE_THRESHOLD) -> JSONObject:

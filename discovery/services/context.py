@@ -15,6 +15,7 @@ from discovery.errors import IndexLayoutChanged
 from discovery.foreground import Foreground
 from discovery.services.outbox import Outbox
 from discovery.services.usage_buffer import UsageBuffer
+from discovery.services.vector_sample import VectorSamples
 from discovery.store.blobs import FilesystemBlobStore
 from discovery.store.derive import all_docs
 from discovery.store.index import make_backend
@@ -56,6 +57,8 @@ class Context:
     foreground: Foreground = field(default_factory=Foreground)
     # Query-time synonyms: the taxonomy's and the user's file, read (and checked) at start.
     synonyms: Synonyms = field(default_factory=Synonyms)
+    # A sample of each model's vectors: what image results calibrate their scores on.
+    vector_samples: VectorSamples = field(default_factory=VectorSamples)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _clip: ClipModel | None = None
     _text: TextModel | None = None

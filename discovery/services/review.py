@@ -250,7 +250,8 @@ def _titles(ctx: Context, targets: list[str]) -> tuple[dict[str, str], dict[tupl
     out: dict[str, str] = {}
     evidence: dict[tuple[str, str], str] = {}
     skus = [t.partition(":")[2] for t in targets if t.startswith("product:")]
-    loaded: list[tuple[str, Product | Asset]] = [(f"product:{sku}", p) for sku, p in ctx.records.get_products(skus).items()]
+    products = ctx.records.get_products(skus)
+    loaded: list[tuple[str, Product | Asset]] = [(f"product:{sku}", p) for sku, p in products.items()]
     for target in dict.fromkeys(t for t in targets if t.startswith("asset:")):
         asset = ctx.records.get_asset(target.partition(":")[2])
         if asset is not None:

@@ -15,7 +15,7 @@ import base64
 import binascii
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
@@ -28,7 +28,7 @@ from discovery.services.asset_titles import title_asset_hits
 from discovery.services.catalog import hide_unlisted
 from discovery.services.context import Context
 from discovery.services.fusion import above_floor, rrf
-from discovery.store.index.base import Hit, Range, ScoredId, SearchQuery, SearchResult, SortKey, VectorField
+from discovery.store.index.base import Hit, Range, SearchQuery, SearchResult, SortKey, VectorField
 from discovery.store.index.documents import KEYWORD_FIELDS
 
 Mode = Literal["keyword", "semantic", "hybrid"]
@@ -397,27 +397,9 @@ def _response(
     return body
 
 
-def similar_assets(
-    ctx: Context,
-    vector: np.ndarray,
-    *,
-    model: str,
-    k: int = 20,
-    exclude: Sequence[str] = (),
-    filters: Mapping[str, tuple[str, ...]] | None = None,
-    public: bool = False,
-    channel: str | None = None,
-) -> list[ScoredId]:
-    """Nearest assets to an image vector, under the same view rules as search."""
-    req = SearchRequest(filters=dict(filters or {}), channel=channel)
-    view_filters, ranges = _view_filters(req, public=public)
-    return ctx.backend.knn(
-        vector.tolist(),
-        field="image_vector",
-        model=model,
-        k=k,
-        types=("asset",),
-        filters=view_filters,
-        ranges=ranges,
-        exclude_ids=list(exclude),
-    )
+def view_filters(
+    filters: Mapping[str, tuple[str, ...]], ranges: Mapping[str, Range], *, public: bool, channel: str | None
+) -> tuple[dict[str, tuple[str, ...]], dict[str, Range]]:
+    """The caller's filters and ranges plus what the public view demands (as a search
+    applies them); image results use it for their kNN and their facet query."""
+    return _view_filters(SearchRequest(filters=filters, ranges=ranges, channel=channel), public=public)

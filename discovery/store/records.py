@@ -339,6 +339,17 @@ class Records:
                     out[row.target] = (row.model, np.frombuffer(row.vector, dtype="<f4"), row.content_hash)
         return out
 
+    def sample_vectors(self, field: str, model: str, *, limit: int) -> np.ndarray:
+        """Up to `limit` stored vectors of one model as rows of a float32 matrix (the first
+        the table yields, unordered: a sample, not a selection). Empty (0 rows) when none."""
+        query = select(t.vectors.c.vector).where(t.vectors.c.field == field, t.vectors.c.model == model).limit(limit)
+        with self.engine.connect() as conn:
+            rows = [np.frombuffer(row.vector, dtype="<f4") for row in conn.execute(query)]
+        widths = {len(r) for r in rows}
+        if not rows or len(widths) != 1:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack(rows).astype(np.float32)
+
     def vector_counts(self) -> list[tuple[str, str, int]]:
         """(field, model, how many vectors) for every model the records hold vectors of."""
         field, model = t.vectors.c.field, t.vectors.c.model

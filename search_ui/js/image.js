@@ -1,19 +1,15 @@
 // Find by image: drop or paste an image anywhere (or pick one) -> POST /api/search/image;
-// "more like this" -> GET /api/assets/{id}/similar. Both show similar assets first and
-// the products they belong to beside them.
-import { api, isAbort } from "./api.js";
-import { grid, productHref, thumbnail } from "./cards.js";
+// "more like this" -> GET /api/assets/{id}/similar. Both show similar assets first, with
+// filters and facets and near-duplicates grouped (image_results.js), and the products
+// they belong to below them.
+import { api, isAbort, query } from "./api.js";
+import { productHref, thumbnail } from "./cards.js";
 import { h } from "./dom.js";
+import { ImageResults, imageParams } from "./image_results.js";
+import { parse } from "./state.js";
 import { emptyBox, errorBox, loadingBox, toast } from "./status.js";
 
 const MAX_MB = 50;
-
-/** The list of hits in a similarity answer, whatever the envelope calls it. */
-function hitsOf(body) {
-  const list = Array.isArray(body) ? body : body && (body.hits || body.items || body.assets || body.similar || body.results);
-  return (Array.isArray(list) ? list : []).map((hit) => ({ type: "asset", ...hit, id: String(hit.id ?? hit.asset_id ?? "") }))
-    .filter((hit) => hit.id);
-}
 
 /** Products to show beside the assets: the answer's own list, or the SKUs the assets link to. */
 function productsOf(body, hits) {
@@ -31,34 +27,34 @@ function productsOf(body, hits) {
   return [...seen.values()];
 }
 
-function productList(products) {
-  if (!products.length) return null;
-  return h("section", { class: "panel related-products", attrs: { "aria-labelledby": "related-title" } },
-    h("h2", { id: "related-title", text: "Products they belong to" }),
-    h("ul", { class: "product-list" }, products.slice(0, 24).map((p) => h("li", {},
-      h("a", { href: productHref(p.sku), class: "product-link" },
-        p.thumbnail ? thumbnail(p.thumbnail, "", "mini-img") : null,
-        h("span", { text: p.title ? `${p.title} (${p.sku})` : p.sku }))))));
+function productList(body) {
+  return (hits) => {
+    const products = productsOf(body, hits);
+    if (!products.length) return null;
+    return h("section", { class: "panel related-products", attrs: { "aria-labelledby": "related-title" } },
+      h("h2", { id: "related-title", text: "Products they belong to" }),
+      h("ul", { class: "product-list" }, products.slice(0, 24).map((p) => h("li", {},
+        h("a", { href: productHref(p.sku), class: "product-link" },
+          p.thumbnail ? thumbnail(p.thumbnail, "", "mini-img") : null,
+          h("span", { text: p.title ? `${p.title} (${p.sku})` : p.sku }))))));
+  };
 }
 
-function results(body) {
-  const hits = hitsOf(body);
-  if (!hits.length) return [emptyBox("No similar images found.", "Try another picture, or search by words instead.")];
-  return [
-    h("p", { class: "result-status", attrs: { role: "status" }, text: `${hits.length} similar asset${hits.length === 1 ? "" : "s"}, most similar first` }),
-    grid(hits, { showScore: true }),
-    productList(productsOf(body, hits)),
-  ];
-}
-
-/** The view for an image the user dropped. Its answer is kept in history.state, so
- * Back and Forward redraw it without sending the image again. */
+/** The view for an image the user dropped. The image (as sent) and each answer are kept in
+ * history.state, so Back and Forward redraw without sending it again, and a filter sends
+ * the same image again with the filters in the URL. */
 export class ImageView {
-  constructor(root) {
+  constructor(root, nav) {
     this.root = root;
+    this.nav = nav;
+    this.results = new ImageResults((state) => {
+      const saved = history.state && history.state.imageSearch;
+      if (saved && saved.query) submit(saved, state, nav, () => this.update(parse()));
+      else toast("Drop the image again to filter its results.", { error: true });
+    });
   }
 
-  update() {
+  update(state) {
     const saved = history.state && history.state.imageSearch;
     if (!saved) {
       this.root.replaceChildren(h("h1", { text: "Find by image" }),
@@ -70,16 +66,22 @@ export class ImageView {
       h("div", {}, h("h1", { text: "Similar to your image" }), h("p", { class: "muted", text: saved.name || "" })));
     if (saved.pending) this.root.replaceChildren(head, loadingBox("Looking for similar images…"));
     else if (saved.error) this.root.replaceChildren(head, errorBox(saved.error));
-    else this.root.replaceChildren(head, ...results(saved.body));
+    else {
+      this.root.replaceChildren(head, this.results.element);
+      this.results.render(state, saved.body, productList(saved.body));
+    }
   }
 
-  unmount() {}
+  unmount() {
+    this.results.toggleSidebar(false);
+  }
 }
 
 export class SimilarView {
-  constructor(root) {
+  constructor(root, nav) {
     this.root = root;
     this.controller = null;
+    this.results = new ImageResults((state) => nav(state));
   }
 
   async update(state) {
@@ -91,10 +93,14 @@ export class SimilarView {
       thumbnail(`/api/assets/${encodeURIComponent(id)}/renditions/thumbnail`, "", "query-img"),
       h("div", {}, h("h1", { text: "More like this" }),
         h("p", {}, "Assets similar to ", h("a", { href: `?asset=${encodeURIComponent(id)}`, text: id }))));
-    this.root.replaceChildren(head, loadingBox("Finding similar assets…"));
+    if (this.root.firstChild?.classList?.contains("view-head")) this.root.firstChild.replaceWith(head);
+    else this.root.replaceChildren(head, loadingBox("Finding similar assets…"));
     try {
-      const body = await api(`/api/assets/${encodeURIComponent(id)}/similar?k=24&group=true`, { signal: controller.signal });
-      this.root.replaceChildren(head, ...results(body));
+      const params = { ...imageParams(state), group: "true" };
+      const body = await api(`/api/assets/${encodeURIComponent(id)}/similar${query(params)}`, { signal: controller.signal });
+      if (controller.signal.aborted) return;
+      this.root.replaceChildren(head, this.results.element);
+      await this.results.render(state, body, productList(body));
     } catch (err) {
       if (!isAbort(err)) this.root.replaceChildren(head, errorBox(err, () => this.update(state)));
     }
@@ -102,6 +108,7 @@ export class SimilarView {
 
   unmount() {
     this.controller?.abort();
+    this.results.toggleSidebar(false);
   }
 }
 
@@ -132,6 +139,69 @@ function preview(file) {
   });
 }
 
+const KEEP_BYTES = 1.5 * 1024 * 1024; // a file up to this is kept (and re-sent) as it is
+
+function readDataUrl(blob) {
+  return new Promise((resolve) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => resolve(null);
+    reader.readAsDataURL(blob);
+  });
+}
+
+/** The image as it is sent and kept for filtering: the file itself when small, else at
+ * most 512 px on its longest side (the server reads no more) as a JPEG. */
+async function queryImage(file) {
+  if (file.size <= KEEP_BYTES) return readDataUrl(file);
+  return new Promise((resolve) => {
+    const img = new Image();
+    const url = URL.createObjectURL(file);
+    img.onload = () => {
+      const scale = Math.min(1, 512 / Math.max(img.width, img.height));
+      const canvas = document.createElement("canvas");
+      canvas.width = Math.max(1, Math.round(img.width * scale));
+      canvas.height = Math.max(1, Math.round(img.height * scale));
+      canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+      URL.revokeObjectURL(url);
+      resolve(canvas.toDataURL("image/jpeg", 0.92));
+    };
+    img.onerror = () => { URL.revokeObjectURL(url); resolve(null); };
+    img.src = url;
+  });
+}
+
+function dataUrlBlob(dataUrl) {
+  // Decoded here: the page's CSP lets fetch() reach only the API, not data: URLs.
+  const [head, b64] = dataUrl.split(",", 2);
+  const type = (/^data:([^;,]+)/.exec(head) || [])[1] || "application/octet-stream";
+  return new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], { type });
+}
+
+/** Send the kept image with the filters of `state`; the answer goes into the history entry
+ * made for it (only if the user is still there). */
+async function submit(base, state, nav, redraw, file = null) {
+  const token = `${Date.now()}-${Math.random()}`;
+  const kept = { query: base.query, preview: base.preview, name: base.name };
+  nav({ ...state, view: "image" }, { historyState: { imageSearch: { ...kept, pending: true, token } } });
+  const form = new FormData();
+  form.append("file", file || dataUrlBlob(base.query), base.name || "pasted-image.png");
+  for (const [key, value] of Object.entries(imageParams(state))) {
+    for (const v of Array.isArray(value) ? value : [value]) form.append(key, v);
+  }
+  let saved;
+  try {
+    saved = { ...kept, body: await api("/api/search/image", { method: "POST", form }) };
+  } catch (err) {
+    if (isAbort(err)) return;
+    saved = { ...kept, error: { status: err.status, detail: err.detail || err.message } };
+  }
+  if (history.state && history.state.imageSearch && history.state.imageSearch.token === token) {
+    history.replaceState({ imageSearch: saved }, "", location.href);
+    redraw();
+  }
+}
+
 /** Send an image and show the answer in the image view (`redraw` repaints the current view). */
 export async function searchByImage(file, nav, redraw) {
   if (file.size > MAX_MB * 1024 * 1024) {
@@ -139,25 +209,9 @@ export async function searchByImage(file, nav, redraw) {
     return;
   }
   const name = file.name || "pasted image";
-  const small = await preview(file);
-  const token = `${Date.now()}-${Math.random()}`;
-  nav({ view: "image" }, { historyState: { imageSearch: { pending: true, preview: small, name, token } } });
-  const form = new FormData();
-  form.append("file", file, file.name || "pasted-image.png");
-  form.append("k", "24");
-  let saved;
-  try {
-    const body = await api("/api/search/image", { method: "POST", form });
-    saved = { body, preview: small, name };
-  } catch (err) {
-    if (isAbort(err)) return;
-    saved = { error: { status: err.status, detail: err.detail || err.message }, preview: small, name };
-  }
-  // Only write the answer into the entry it belongs to (the user may have moved on).
-  if (history.state && history.state.imageSearch && history.state.imageSearch.token === token) {
-    history.replaceState({ imageSearch: saved }, "", location.href);
-    redraw();
-  }
+  const [small, kept] = await Promise.all([preview(file), queryImage(file)]);
+  // A picture the browser cannot redraw (a TIFF) is sent as it is, once: it cannot be filtered.
+  await submit({ query: kept, preview: small, name }, { view: "image", filters: {}, ranges: {} }, nav, redraw, kept ? null : file);
 }
 
 /** Drop or paste an image anywhere; a visible overlay while dragging. */

@@ -80,6 +80,10 @@ export function format(state) {
     for (const field of Object.keys(state.ranges).sort()) usp.set(`range.${field}`, state.ranges[field]);
     if (state.page > 1) usp.set("page", String(state.page));
   }
+  if (state.view === "image" || state.view === "similar") { // image results take the same filters
+    for (const field of Object.keys(state.filters).sort()) for (const v of state.filters[field]) usp.append(`filter.${field}`, v);
+    for (const field of Object.keys(state.ranges).sort()) usp.set(`range.${field}`, state.ranges[field]);
+  }
   const text = usp.toString();
   return text ? `?${text}` : location.pathname;
 }

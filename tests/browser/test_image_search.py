@@ -9,10 +9,11 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_support import DemoServer, drop_file
+from browser_support import PHONE, DemoServer, drop_file, result_total
 from playwright.sync_api import FilePayload, Page, expect
 
 pytestmark = pytest.mark.browser
+SHOTS = Path("/tmp/shots")  # looked at by people, outside the checkout
 
 
 def _near_duplicate_pair(demo: DemoServer) -> tuple[Path, str]:
@@ -42,6 +43,16 @@ def _filenames_of_cards(page: Page, demo: DemoServer, count: int) -> list[str]:
     return [str(demo.get(f"/api/assets/{asset_id}")["filename"]) for asset_id in ids]
 
 
+def _first_group(page: Page, demo: DemoServer) -> list[str]:
+    """File names of the first card and of the near-duplicates grouped into it."""
+    first = page.locator(".card").first
+    names = _filenames_of_cards(page, demo, 1)
+    for link in first.locator(".collapsed-list a").all():
+        asset_id = str(link.get_attribute("href")).split("asset=", 1)[1]
+        names.append(str(demo.get(f"/api/assets/{asset_id}")["filename"]))
+    return names
+
+
 def test_a_dropped_image_finds_its_near_duplicate_first(page: Page, demo_server: DemoServer) -> None:
     original, duplicate = _near_duplicate_pair(demo_server)
     page.goto("/")
@@ -51,15 +62,63 @@ def test_a_dropped_image_finds_its_near_duplicate_first(page: Page, demo_server:
 
     expect(page).to_have_url(re.compile(r"view=image"))
     expect(page.get_by_role("heading", name="Similar to your image")).to_be_visible()
-    expect(page.locator(".card").nth(1)).to_be_visible()
-    assert sorted(_filenames_of_cards(page, demo_server, 2)) == sorted([original.name, duplicate])
+    # The picture and its copy are one result: the copy is grouped under "+1 similar".
+    toggle = page.locator(".card").first.locator(".collapsed-toggle")
+    expect(toggle).to_have_text(re.compile(r"^\+\d+ similar$"))
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    assert {original.name, duplicate} <= set(_first_group(page, demo_server))
     expect(page.locator(".related-products a").first).to_be_visible()
 
     # The answer lives in the history entry: Back returns to the search, Forward redraws it.
     page.go_back()
     expect(page).not_to_have_url(re.compile(r"view=image"))
     page.go_forward()
-    assert sorted(_filenames_of_cards(page, demo_server, 2)) == sorted([original.name, duplicate])
+    expect(page.locator(".card").first.locator(".collapsed-toggle")).to_be_visible()
+    page.locator(".card").first.locator(".collapsed-toggle").click()
+    assert {original.name, duplicate} <= set(_first_group(page, demo_server))
+
+
+def test_image_results_offer_facets_that_narrow_them(page: Page, demo_server: DemoServer) -> None:
+    original, _ = _near_duplicate_pair(demo_server)
+    page.goto("/")
+    expect(page.locator(".card").first).to_be_visible()
+    drop_file(page, _reencoded(original), "from-my-desktop.jpg", "image/jpeg")
+    expect(page.locator(".card").first).to_be_visible()
+    before = result_total(page)
+    colours = page.locator('.facet[data-field="colors"] li')
+    expect(colours.first).to_be_visible()
+    # A colour that some but not all of the results have.
+    counts = [int(str(colours.nth(i).get_attribute("data-count"))) for i in range(colours.count())]
+    pick = next(i for i, c in enumerate(counts) if 0 < c < before)
+    value = str(colours.nth(pick).get_attribute("data-value"))
+    expect(page.locator(".card").first.locator(".collapsed-toggle")).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(".card").first.locator(".collapsed-toggle").click()
+    page.screenshot(path=str(SHOTS / "image-results-1280x800.png"))
+    colours.nth(pick).locator("input").check()
+    expect(page).to_have_url(re.compile(r"filter\.colors="))
+    expect(page.get_by_role("button", name=re.compile(f"Remove filter Colours: {re.escape(value)}"))).to_be_visible()
+    expect(page.locator(".result-status[data-state=done]")).to_be_visible()
+    after = result_total(page)
+    assert 0 < after < before
+    cards = page.locator(".card")
+    for asset_id in [cards.nth(i).get_attribute("data-id") for i in range(cards.count())]:
+        colours_of = [c.get("name", "").lower() for c in demo_server.get(f"/api/assets/{asset_id}")["colors"]]
+        assert value.lower() in colours_of
+    page.screenshot(path=str(SHOTS / "image-filtered-1280x800.png"))
+    # Back undoes the filter without sending the picture again.
+    page.go_back()
+    expect(page).not_to_have_url(re.compile(r"filter\.colors="))
+    assert result_total(page) == before
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(200)
+    page.screenshot(path=str(SHOTS / "image-results-390x844.png"))
+    page.get_by_role("button", name="Filters").click()
+    expect(page.locator("#filters.open")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "image-filters-390x844.png"))
+    page.get_by_role("button", name=re.compile(r"^Show \d+ similar")).click()
+    expect(page.locator("#filters.open")).to_have_count(0)
 
 
 def test_more_like_this_lists_neighbours_of_a_stored_asset(page: Page, demo_server: DemoServer) -> None:

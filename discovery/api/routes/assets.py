@@ -4,7 +4,7 @@ image search."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Annotated
 
@@ -13,10 +13,11 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from discovery.api.deps import Caller, CallerDep, CtxDep, require, usage_actor
-from discovery.api.params import prefixed
+from discovery.api.params import parse_range, prefixed
 from discovery.errors import InvalidQuery
 from discovery.services import analytics, asset_edit
 from discovery.services import assets as service
+from discovery.services.image_results import ImageQuery
 
 router = APIRouter(prefix="/api", tags=["assets"])
 IMAGE_SEARCH_MAX = 20 * 1024 * 1024
@@ -135,22 +136,68 @@ def get_rendition(
     )
 
 
-@router.get("/assets/{asset_id}/similar")
+_RESULTS_DOC = (
+    " The match set is the `k` nearest assets under the caller's view (not under the filters), above the "
+    "similarity floor. `filter.<field>=value` (repeatable; OR within a field, AND across fields) and "
+    "`range.<field>=lo..hi` narrow it as they narrow a search; `facets=a,b` are counted over it, "
+    "disjunctively. Near-duplicates (perceptual hash) collapse into the best of them: `collapsed_count` "
+    "and `collapsed` name them (`collapse=false` lists every asset). `total` counts the hits that "
+    "`page`/`size` page through (size defaults to k); `total_assets` the assets they hold, which is what "
+    "facets count. `score` is the calibrated similarity (0: as close as a typical unrelated picture, 1: "
+    "the same), `cosine` the model's raw cosine."
+)
+
+
+def _image_query(
+    items: Sequence[tuple[str, object]],
+    *,
+    k: int,
+    facets: str,
+    facet_size: int,
+    page: int,
+    size: int | None,
+    collapse: bool,
+    group: bool,
+    channel: str | None,
+) -> ImageQuery:
+    ranges = {name: values[-1] for name, values in prefixed(items, "range.").items()}  # the last one counts
+    return ImageQuery(
+        k=k,
+        filters=prefixed(items, "filter."),
+        ranges={name: parse_range(name, text) for name, text in ranges.items()},
+        facets=tuple(f.strip() for f in facets.split(",") if f.strip()),
+        facet_size=facet_size,
+        page=page,
+        size=size,
+        collapse=collapse,
+        group_by_product=group,
+        channel=channel,
+    )
+
+
+@router.get(
+    "/assets/{asset_id}/similar",
+    description="Near neighbours of a stored asset by image vector (itself left out)." + _RESULTS_DOC,
+)
 def get_similar(
     asset_id: str,
     request: Request,
     ctx: CtxDep,
     caller: CallerDep,
     k: Annotated[int, Query(ge=1, le=200)] = 20,
-    channel: str | None = None,
+    channel: Annotated[str | None, Query(max_length=100)] = None,
     group: bool = False,
+    facets: Annotated[str, Query(max_length=1000, description="comma-separated facet fields")] = "",
+    facet_size: Annotated[int, Query(ge=1, le=500)] = 10,
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int | None, Query(ge=1, le=200)] = None,
+    collapse: bool = True,
 ) -> Mapping[str, object]:
-    """Near neighbours of a stored asset by image vector. `filter.<field>=value` (repeatable;
-    OR within a field, AND across fields) narrows them as it narrows a search."""
-    filters = prefixed(request.query_params.multi_items(), "filter.")
-    return service.similar(
-        ctx, asset_id, k=k, public=caller.public, channel=channel, filters=filters, group_by_product=group
-    )
+    query = _image_query(
+        request.query_params.multi_items(), k=k, facets=facets, facet_size=facet_size, page=page, size=size,
+        collapse=collapse, group=group, channel=channel,
+    )  # fmt: skip
+    return service.similar(ctx, asset_id, query=query, public=caller.public)
 
 
 @router.get("/assets/{asset_id}/duplicates")
@@ -159,20 +206,31 @@ def get_duplicates(asset_id: str, ctx: CtxDep, caller: CallerDep) -> Mapping[str
     return service.duplicates(ctx, asset_id, public=caller.public)
 
 
-@router.post("/search/image")
+@router.post(
+    "/search/image",
+    description="Assets (and their products, `products`) that look like an uploaded image." + _RESULTS_DOC,
+)
 async def search_image(
     request: Request,
     ctx: CtxDep,
     caller: CallerDep,
     file: Annotated[UploadFile, File(description="the image to match")],
     k: Annotated[int, Form(ge=1, le=200)] = 24,
-    channel: Annotated[str | None, Form()] = None,
+    channel: Annotated[str | None, Form(max_length=100)] = None,
+    facets: Annotated[str, Form(max_length=1000, description="comma-separated facet fields")] = "",
+    facet_size: Annotated[int, Form(ge=1, le=500)] = 10,
+    page: Annotated[int, Form(ge=1)] = 1,
+    size: Annotated[int | None, Form(ge=1, le=200)] = None,
+    collapse: Annotated[bool, Form()] = True,
+    group: Annotated[bool, Form()] = True,
 ) -> Mapping[str, object]:
-    """Assets (and their products) that look like an uploaded image."""
     data = await file.read(IMAGE_SEARCH_MAX + 1)
     if len(data) > IMAGE_SEARCH_MAX:
         raise InvalidQuery("image is larger than 20 MB", field="file")
-    filters = prefixed((await request.form()).multi_items(), "filter.")
+    query = _image_query(
+        list((await request.form()).multi_items()), k=k, facets=facets, facet_size=facet_size, page=page,
+        size=size, collapse=collapse, group=group, channel=channel,
+    )  # fmt: skip
     # Decoding and inference run on the context's bounded pool, never on the event loop.
-    job = partial(service.search_by_image, ctx, data, k=k, public=caller.public, channel=channel, filters=filters)
+    job = partial(service.search_by_image, ctx, data, query=query, public=caller.public)
     return await asyncio.get_running_loop().run_in_executor(ctx.pool, job)

@@ -87,7 +87,8 @@ def test_gender_comes_from_the_words_spelled_as_the_catalog_spells_it(clip: Clip
     found = suggester.suggest("gender", options, fields=[("the name", "Women's Trail Runner"), ("the description", "")])
     assert found is not None and (found.value, found.source) == ("Female", "text")
     assert found.evidence == "the name says “women's”"
-    from_path = suggester.suggest("gender", options, fields=[("the name", "Trail Runner"), ("its category", "Men/Shoes")])
+    fields = [("the name", "Trail Runner"), ("its category", "Men/Shoes")]
+    from_path = suggester.suggest("gender", options, fields=fields)
     assert from_path is not None and from_path.value == "Male" and from_path.evidence == "its category says “men”"
 
 
