@@ -17,6 +17,7 @@ from discovery.services import webhooks
 from discovery.services.context import Context
 from discovery.store.derive import family_roots, product_docs
 from discovery.store.index.documents import asset_to_doc
+from indexer.assets.links import LINK_TAG
 
 Decision = Literal["accept", "reject"]
 
@@ -84,6 +85,9 @@ def decide_one(ctx: Context, item: DecisionIn, *, actor: str) -> None:
         raise InvalidQuery("tag is empty", field="tag")
     target = _load(ctx, item.target_type, item.target_id)
     status: TagStatus = "accepted" if item.decision == "accept" else "rejected"
+    if isinstance(target, Asset) and item.tag.startswith(LINK_TAG):
+        _decide_link(ctx, target, item, status, actor=actor)
+        return
     tags = list(target.tags)
     current = next((t for t in tags if t.name == item.tag), None)
     if current is not None and current.status == status:
@@ -108,6 +112,21 @@ def decide_one(ctx: Context, item: DecisionIn, *, actor: str) -> None:
     )
     webhooks.emit(ctx, "review.decision", {"target": _key(target), "tag": item.tag, "decision": item.decision})
     _reindex(ctx, target)
+
+
+def _decide_link(ctx: Context, asset: Asset, item: DecisionIn, status: TagStatus, *, actor: str) -> None:
+    """A suggested link (`link:<SKU>`): accepting it links the asset, rejecting it keeps the
+    file-name rule from suggesting it again (`link_edits` writes, audits and reindexes)."""
+    from discovery.services.link_edits import decide_suggested_link
+
+    current = next((t for t in asset.tags if t.name == item.tag), None)
+    linked = any(x.get("sku") == item.tag[len(LINK_TAG) :] for x in asset.product_skus)
+    if (status == "accepted" and linked and current is None) or (current is not None and current.status == status):
+        return
+    if current is None and status == "rejected" and not linked:
+        raise NotFound(f"asset:{asset.id} has no tag {item.tag!r} to reject", field="tag")
+    decide_suggested_link(ctx, asset, item.tag, status, actor=actor)
+    webhooks.emit(ctx, "review.decision", {"target": _key(asset), "tag": item.tag, "decision": item.decision})
 
 
 def _apply_to_product(ctx: Context, product: Product, tag: str) -> None:
@@ -200,6 +219,8 @@ def queue(
                 "model": item.model or "",
                 "thumbnail": f"/api/assets/{target_id}/renditions/thumbnail" if target_type == "asset" else None,
                 "title": titles.get(item.target, target_id),
+                # A suggested link (`link:<SKU>`): accepting it links the asset to the product.
+                **({"kind": "link", "sku": item.tag[len(LINK_TAG) :]} if item.tag.startswith(LINK_TAG) else {}),
             }
         )
     body: JSONObject = {"items": out, "total": total}  # type: ignore[dict-item]
