@@ -249,15 +249,15 @@ class _Run:
 
     def duplicate(self, c: Candidate, assets: list[Asset]) -> None:
         """Identical bytes already stored: no blob, no version; the upload may still add a
-        collection or links (a manifest naming the file by its new name)."""
+        collection, links (a manifest naming the file by its new name) or a suggested link."""
         self.report.duplicates += 1
         for asset in assets:
             if asset.id not in self.pending and asset.id not in self.report.duplicate_ids:
                 self.report.duplicate_ids.append(asset.id)
-            before = (list(asset.collections), list(asset.product_skus), dict(asset.rights))
+            before = (list(asset.collections), list(asset.product_skus), dict(asset.rights), len(asset.tags))
             self._add_collections(asset, c)
-            self.linker.link(asset, c.name, self.current)
-            changed = before != (asset.collections, asset.product_skus, asset.rights)
+            self.linker.link(asset, c.name, self.current)  # may add a suggested link (a tag)
+            changed = before != (asset.collections, asset.product_skus, asset.rights, len(asset.tags))
             if changed and asset.id not in self.pending:
                 self.pending[asset.id] = _Pending(asset, None, False, c.source)
 

@@ -322,3 +322,12 @@ def test_an_import_may_turn_the_filename_rule_off_or_give_its_own_pattern(env: E
     pattern = rules_for("filename", r".*- (?P<sku>\S+)\.jpg$")
     own = env.ingest([("shoot 12 - KES000012.jpg", _product_jpeg(56))], rules=pattern)
     assert [x["sku"] for x in env.records.get_asset(own.asset_ids[0]).product_skus] == ["KES-000012"]  # type: ignore[union-attr]
+
+
+def test_a_known_file_uploaded_again_under_a_sku_name_keeps_the_suggested_link(env: Env) -> None:
+    env.records.upsert_products([Product(sku="WB05", image_refs=["wb05-red_main.jpg"])])
+    data = _product_jpeg(57)
+    first = env.ingest([("plain.jpg", data)])
+    again = env.ingest([("WB05-side.jpg", data)])
+    assert again.duplicates == 1 and [e["outcome"] for e in again.links] == ["suggested"]
+    assert _suggested(env, first.asset_ids[0]) == ["link:WB05"]
