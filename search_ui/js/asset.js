@@ -6,6 +6,7 @@ import { formatBytes, formatDate, h, safeUrl, valueText } from "./dom.js";
 import { definitionList, previewUrl } from "./product.js";
 import { errorBox, loadingBox } from "./status.js";
 import { tagLabels } from "./taxonomy.js";
+import { assetLinksPanel } from "./links.js";
 
 function section(title, ...body) {
   return h("section", { class: "panel" }, h("h2", { text: title }), ...body);
@@ -137,6 +138,7 @@ export class AssetView {
       section("Tags", tagList(Array.isArray(asset.tags) ? asset.tags : [], labels)),
       section("Rights", rights(asset)),
       section("Linked products", links(asset)),
+      assetLinksPanel(asset, () => this.update({ asset: asset.id })),
       section("Renditions", renditions(asset)),
       section("Near-duplicates", h("div", { class: "duplicates-body" }, loadingBox("Looking for near-duplicates…"))),
       section("Versions", versions(asset)),
