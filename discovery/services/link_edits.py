@@ -97,8 +97,12 @@ def decide_suggested_link(ctx: Context, asset: Asset, tag: str, status: TagStatu
     if linked:
         unlink(ctx, asset.id, sku, actor=actor)
         return
+    before = next((t.to_json() for t in asset.tags if t.name == tag), None)
     _set_link_tag(asset, sku, "rejected", actor)
-    ctx.records.audit(actor=actor, action="tag.reject", target=f"asset:{asset.id}", detail={"tag": tag, "sku": sku})
+    after = next((t.to_json() for t in asset.tags if t.name == tag), None)
+    # Audited as any tag decision, so the reviewer's undo brings the suggestion back.
+    detail: JSONObject = {"tag": tag, "sku": sku, "before": before, "after": after}
+    ctx.records.audit(actor=actor, action="tag.reject", target=f"asset:{asset.id}", detail=detail)
     ctx.records.tags.replace_tags(asset, asset.tags)
 
 

@@ -165,3 +165,17 @@ def _ids_by_filename(catalog: Catalog, word: str, names: list[str]) -> list[str]
         catalog.client.get(f"/api/assets/{h['id']}", headers=_editor(catalog)).json()["filename"]: h["id"] for h in hits
     }
     return [by_name[n] for n in names]
+
+
+def test_a_product_import_lists_the_links_it_made_and_suggested(catalog: Catalog) -> None:
+    assert _upload(catalog, ["rvn-000001-front.png", "rvn-000002-side.png"])["links"]["counts"] == {}
+    rows = [
+        {"sku": "RVN-000001", "name": "Raven plain"},
+        {"sku": "RVN-000002", "name": "Raven named", "image": ["rvn-000002-blue_main.png"]},
+    ]
+    job = _import(catalog, rows)
+    assert job["state"] == "succeeded", job
+    assert job["links"]["counts"] == {"linked_filename_rule": 1, "suggested": 1}
+    assert [(e["file"], e["sku"]) for e in job["links"]["linked"]] == [("rvn-000001-front.png", "RVN-000001")]
+    assert [(e["file"], e["sku"]) for e in job["links"]["suggested"]] == [("rvn-000002-side.png", "RVN-000002")]
+    assert len(_assets_of(catalog, "RVN-000001")) == 1 and _assets_of(catalog, "RVN-000002") == []
