@@ -174,7 +174,7 @@ def suggest_link(asset: Asset, sku: str) -> bool:
     for tag in asset.tags:
         if tag.name == name:
             return tag.status == "suggested"
-    asset.tags.append(Tag(name=name, source="rule", status="suggested", confidence=0.5, model="filename_rule"))
+    asset.tags.append(Tag(name=name, source="rule", status="suggested", confidence=0.6, model="filename_rule"))
     return True
 
 

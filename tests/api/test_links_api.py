@@ -39,7 +39,8 @@ def _wait(catalog: Catalog, response: Any) -> dict[str, Any]:
 
 
 def _import(catalog: Catalog, rows: list[dict[str, object]], **form: str) -> dict[str, Any]:
-    body = "".join(json.dumps(r) + "\n" for r in rows).encode()
+    # A brand of their own and made-up words: the session's catalog is shared with other tests.
+    body = "".join(json.dumps({"brand": "Quillonworks", **r}) + "\n" for r in rows).encode()
     files = {"file": ("p.jsonl", body, "application/json")}
     return _wait(catalog, catalog.client.post("/api/ingest/products", files=files, data=form, headers=_editor(catalog)))
 
@@ -66,7 +67,7 @@ def _product_hit(catalog: Catalog, word: str, sku: str) -> dict[str, Any]:
 
 
 def test_the_demos_sku_named_uploads_link_and_the_job_lists_them(catalog: Catalog) -> None:
-    rows = [{"sku": s, "name": f"Quillon {s} jacket"} for s in ("QLN-000004", "UIX-0001", "UIX-0002")]
+    rows = [{"sku": s, "name": f"Quillon {s} zibble"} for s in ("QLN-000004", "UIX-0001", "UIX-0002")]
     assert _import(catalog, rows)["state"] == "succeeded"
     job = _upload(catalog, ["QLN-000004-side.png", "uix-0001-red_main.png", "UIX0002.png"])
     assert job["state"] == "succeeded", job
@@ -117,7 +118,7 @@ def test_a_product_naming_its_images_gets_a_suggested_link_that_a_reviewer_accep
 
 def test_link_unlink_and_primary_image_need_an_editor_are_audited_and_searchable_at_once(catalog: Catalog) -> None:
     sku = "QLN-000007"
-    assert _import(catalog, [{"sku": sku, "name": "Zorblax parka", "channels": ["web"]}])["state"] == "succeeded"
+    assert _import(catalog, [{"sku": sku, "name": "Zorblax gizmo", "channels": ["web"]}])["state"] == "succeeded"
     assert _upload(catalog, ["zorblaxshot-one.png", "zorblaxshot-two.png"])["state"] == "succeeded"
     first, second = _ids_by_filename(catalog, "zorblaxshot", ["zorblaxshot-one.png", "zorblaxshot-two.png"])
     reviewer = {"X-API-Key": catalog.keys["reviewer"]}
@@ -179,3 +180,12 @@ def test_a_product_import_lists_the_links_it_made_and_suggested(catalog: Catalog
     assert [(e["file"], e["sku"]) for e in job["links"]["linked"]] == [("rvn-000001-front.png", "RVN-000001")]
     assert [(e["file"], e["sku"]) for e in job["links"]["suggested"]] == [("rvn-000002-side.png", "RVN-000002")]
     assert len(_assets_of(catalog, "RVN-000001")) == 1 and _assets_of(catalog, "RVN-000002") == []
+    reviewer = {"X-API-Key": catalog.keys["reviewer"]}
+    asset_id = job["links"]["suggested"][0]["asset_id"]
+    decision = {"target": {"type": "asset", "id": asset_id}, "tag": "link:RVN-000002", "decision": "reject"}
+    assert catalog.client.post("/api/review/decisions", json=[decision], headers=reviewer).json()["results"][0]["ok"]
+    asset = catalog.client.get(f"/api/assets/{asset_id}", headers=_editor(catalog)).json()
+    assert (
+        asset["product_skus"] == []
+        and {"link:RVN-000002": "rejected"}.items() <= {t["name"]: t["status"] for t in asset["tags"]}.items()
+    )
