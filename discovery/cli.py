@@ -150,6 +150,28 @@ def _demo_keys(settings: Settings) -> dict[str, str]:
     return keys
 
 
+LinkRuleOpt = Annotated[
+    str | None,
+    typer.Option(help="filename (default): link files to products by SKUs in their names; none: no such links"),
+]
+LinkPatternOpt = Annotated[
+    str | None, typer.Option(help="the file-name rule as a regular expression with a (?P<sku>...) group")
+]
+
+
+def _print_links(links: object) -> None:
+    """The job's links: made (by how), suggested for review and ambiguous, with the files."""
+    if not isinstance(links, dict) or not links.get("counts"):
+        return
+    console.print(f"  links {links['counts']}", markup=False, highlight=False)
+    for outcome in ("suggested", "ambiguous"):
+        entries = links.get(outcome)
+        for entry in (entries if isinstance(entries, list) else [])[:20]:
+            if isinstance(entry, dict):
+                who = entry.get("sku") or ", ".join(map(str, entry.get("candidates") or []))
+                console.print(f"  {outcome} {entry.get('file')} -> {who}: {entry.get('reason', '')}", markup=False)
+
+
 @ingest_app.command("products")
 def ingest_products(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV, TSV, JSONL, JSON or XLSX export")],
@@ -157,6 +179,8 @@ def ingest_products(
     mode: Annotated[str, typer.Option(help="partial (default) or full: full withdraws SKUs absent from the file")] = (
         "partial"
     ),
+    link_rule: LinkRuleOpt = None,
+    link_pattern: LinkPatternOpt = None,
     server: ServerOpt = None,
     key: KeyOpt = None,
 ) -> None:
@@ -169,10 +193,21 @@ def ingest_products(
         target = _server(server, key)
         if target is not None:
             report = _handed(
-                lambda: import_product_file_via(*target, file, mapping=mapping, mode=mode, progress=_progress())
+                lambda: import_product_file_via(
+                    *target,
+                    file,
+                    mapping=mapping,
+                    mode=mode,
+                    progress=_progress(),
+                    link_rule=link_rule,
+                    link_pattern=link_pattern,
+                )
             )
         else:
-            report = import_product_file(settings, file, mapping=mapping, mode=mode, progress=_progress())
+            report = import_product_file(
+                settings, file, mapping=mapping, mode=mode, progress=_progress(),
+                link_rule=link_rule, link_pattern=link_pattern,
+            )  # fmt: skip
     _print_report(report)
     state = report.get("state")
     why = import_outcome(report) or (None if state == "succeeded" else f"the job ended {state}")
@@ -186,6 +221,8 @@ def ingest_assets(
     paths: Annotated[list[Path], typer.Argument(exists=True, help="files, directories or zips")],
     manifest: Annotated[Path | None, typer.Option(help="CSV of sku,file[,license,credit,expires_at,channels]")] = None,
     collection: Annotated[str | None, typer.Option(help="put the assets in this collection")] = None,
+    link_rule: LinkRuleOpt = None,
+    link_pattern: LinkPatternOpt = None,
     server: ServerOpt = None,
     key: KeyOpt = None,
 ) -> None:
@@ -197,13 +234,20 @@ def ingest_assets(
         if target is not None:
             report = _handed(
                 lambda: ingest_asset_paths_via(
-                    *target, paths, manifest=manifest, collection=collection, progress=_progress()
+                    *target,
+                    paths,
+                    manifest=manifest,
+                    collection=collection,
+                    progress=_progress(),
+                    link_rule=link_rule,
+                    link_pattern=link_pattern,
                 )
             )
         else:
             report = ingest_asset_paths(
-                get_settings(), paths, manifest=manifest, collection=collection, progress=_progress()
-            )
+                get_settings(), paths, manifest=manifest, collection=collection, progress=_progress(),
+                link_rule=link_rule, link_pattern=link_pattern,
+            )  # fmt: skip
     _print_report(report)
     if report.get("state") != "succeeded":
         raise typer.Exit(1)
@@ -221,6 +265,7 @@ def _print_report(report: JSONObject) -> None:
         console.print(f"  rejected {where}{field}: {reject.get('reason')}")
     if len(rejects) > 50:
         console.print(f"  ... and {len(rejects) - 50} more (GET /api/jobs/<id> for all)")
+    _print_links(report.get("links"))
     # The last line on stdout, for scripts: the job's state and counts.
     typer.echo(json.dumps({"job": report.get("id"), "state": report.get("state"), "counts": report.get("counts")}))
 

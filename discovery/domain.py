@@ -72,6 +72,8 @@ class Product:
     completeness: JSONObject = field(default_factory=dict)  # channel -> {ratio, missing, ready}
     asset_ids: list[str] = field(default_factory=list)
     image_refs: list[str] = field(default_factory=list)  # filenames named by the source row
+    # The primary image a person chose: channel ("" for every channel) -> linked asset id.
+    primary_images: dict[str, str] = field(default_factory=dict)
     tags: list[Tag] = field(default_factory=list)
     source: JSONObject = field(default_factory=dict)  # file, line, job
     updated_at: str = ""

@@ -30,6 +30,7 @@ from discovery.api.routes import (
     health,
     ingest,
     keys,
+    links,
     me,
     products,
     review,
@@ -129,7 +130,7 @@ def create_app(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["X-API-Key", "Authorization", "Content-Type"],
         )
 
@@ -138,7 +139,7 @@ def create_app(
     app.add_middleware(HeadersAndTiming, headers=SECURITY_HEADERS, metrics=app.state.metrics)
 
     for module in (
-        health, search, products, assets, review, ingest, channels, collections, analytics, webhooks, keys, me
+        health, search, products, assets, links, review, ingest, channels, collections, analytics, webhooks, keys, me
     ):
         app.include_router(module.router)
     docs.install(app, csp=SECURITY_HEADERS["Content-Security-Policy"])

@@ -87,6 +87,9 @@ def product_view(ctx: Context, sku: str, *, public: bool, channel: str | None = 
     linked = ctx.records.links.assets_for_skus([product.sku, *(v.sku for v in variants)])
     family = (product, *variants)
     asset_ids = list(dict.fromkeys(a for p in family for a in (*p.asset_ids, *linked.get(p.sku, []))))
+    chosen = product.primary_images.get(channel or "") or product.primary_images.get("")
+    if chosen in asset_ids:  # the channel's primary image first, else the product's
+        asset_ids = [chosen, *(a for a in asset_ids if a != chosen)]
     assets = [a for a in (ctx.records.get_asset(i) for i in asset_ids) if a is not None]
     if public:
         assets = [a for a in assets if asset_allowed(a, channel=channel)]

@@ -38,11 +38,21 @@ def _follow(ctx: Context, job_id: str, label: str, progress: ProgressBar | None)
 
 
 def import_product_file(
-    settings: Settings, file: Path, *, mapping: str | None, mode: str, progress: ProgressBar | None = None
+    settings: Settings,
+    file: Path,
+    *,
+    mapping: str | None,
+    mode: str,
+    progress: ProgressBar | None = None,
+    link_rule: str | None = None,
+    link_pattern: str | None = None,
 ) -> JSONObject:
     ctx = Context.open(settings)
     try:
-        job_id = jobs.start_product_import(ctx, source=file, filename=file.name, mapping=mapping, mode=mode)
+        job_id = jobs.start_product_import(
+            ctx, source=file, filename=file.name, mapping=mapping, mode=mode,
+            link_rule=link_rule, link_pattern=link_pattern,
+        )  # fmt: skip
         return _follow(ctx, job_id, f"import {file.name}", progress)
     finally:
         jobs.close_jobs(ctx)
@@ -67,11 +77,16 @@ def ingest_asset_paths(
     manifest: Path | None,
     collection: str | None,
     progress: ProgressBar | None = None,
+    link_rule: str | None = None,
+    link_pattern: str | None = None,
 ) -> JSONObject:
     ctx = Context.open(settings)
     try:
         files = list(expand_paths(paths))
-        job_id = jobs.start_asset_ingest(ctx, files=list(files), manifest=manifest, collection=collection)
+        job_id = jobs.start_asset_ingest(
+            ctx, files=list(files), manifest=manifest, collection=collection,
+            link_rule=link_rule, link_pattern=link_pattern,
+        )  # fmt: skip
         return _follow(ctx, job_id, f"ingest {len(files)} files", progress)
     finally:
         jobs.close_jobs(ctx)
@@ -123,12 +138,24 @@ def _follow_remote(client: httpx.Client, job: JSONObject, label: str, progress: 
             progress.stop()
 
 
+def _link_form(link_rule: str | None, link_pattern: str | None) -> dict[str, str]:
+    return {k: v for k, v in (("link_rule", link_rule), ("link_pattern", link_pattern)) if v}
+
+
 def import_product_file_via(
-    url: str, key: str | None, file: Path, *, mapping: str | None, mode: str, progress: ProgressBar | None = None
+    url: str,
+    key: str | None,
+    file: Path,
+    *,
+    mapping: str | None,
+    mode: str,
+    progress: ProgressBar | None = None,
+    link_rule: str | None = None,
+    link_pattern: str | None = None,
 ) -> JSONObject:
     """Hand the import to the server at `url` (the one using this data dir) and follow it."""
     with _client(url, key) as client, file.open("rb") as fh:
-        data = {"mode": mode, **({"mapping": mapping} if mapping else {})}
+        data = {"mode": mode, **({"mapping": mapping} if mapping else {}), **_link_form(link_rule, link_pattern)}
         job = _started(client.post("/api/ingest/products", files={"file": (file.name, fh)}, data=data))
         return _follow_remote(client, job, f"import {file.name} (server {url})", progress)
 
@@ -141,6 +168,8 @@ def ingest_asset_paths_via(
     manifest: Path | None,
     collection: str | None,
     progress: ProgressBar | None = None,
+    link_rule: str | None = None,
+    link_pattern: str | None = None,
 ) -> JSONObject:
     """Hand the ingest to the server at `url` and follow it."""
     files = list(expand_paths(paths))
@@ -150,6 +179,6 @@ def ingest_asset_paths_via(
         ]
         if manifest is not None:
             upload.append(("manifest", (manifest.name, stack.enter_context(manifest.open("rb")))))
-        data = {"collection": collection} if collection else {}
+        data = {**({"collection": collection} if collection else {}), **_link_form(link_rule, link_pattern)}
         job = _started(client.post("/api/ingest/assets", files=upload, data=data))
         return _follow_remote(client, job, f"ingest {len(files)} files (server {url})", progress)

@@ -18,9 +18,8 @@ from typing import Any, BinaryIO
 
 from discovery.config import Settings
 from discovery.domain import JSONObject
-from discovery.errors import InvalidQuery, NotFound
+from discovery.errors import InvalidQuery, NotFound, RejectedInput
 from discovery.services.context import Context
-from discovery.store.index.base import BulkReport
 from indexer.jobs.dispatch import Dispatcher
 from indexer.jobs.kinds import default_kinds
 from indexer.jobs.model import JobEnv, JobKind, JobTuning
@@ -44,13 +43,35 @@ def job_kinds() -> dict[str, JobKind]:
     )
 
 
-def _embed_products(env: JobEnv, skus: list[str]) -> BulkReport:
+def _embed_products(env: JobEnv, skus: list[str], params: JSONObject) -> list[JSONObject]:
     from discovery.services.embedding import embed_products
     from discovery.services.links import after_product_import
+    from indexer.assets.links import rules_for
 
     assert isinstance(env, Context)
-    after_product_import(env, skus)
-    return embed_products(env, skus)
+    try:
+        rules = rules_for(_text(params.get("link_rule")), _text(params.get("link_pattern")))
+    except ValueError as exc:
+        raise RejectedInput(str(exc), field="link_rule") from exc
+    links = after_product_import(env, skus, rules=rules)
+    embed_products(env, skus)
+    return links
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value else None
+
+
+def check_link_rule(link_rule: str | None, link_pattern: str | None) -> JSONObject:
+    """The job params of a per-import link rule, checked now (a bad pattern is the caller's to
+    fix before anything is stored)."""
+    from indexer.assets.links import rules_for
+
+    try:
+        rules_for(link_rule, link_pattern)
+    except ValueError as exc:
+        raise InvalidQuery(str(exc), field="link_pattern" if link_pattern else "link_rule") from exc
+    return {"link_rule": (link_rule or "filename").strip().casefold(), "link_pattern": link_pattern or None}
 
 
 def _after_asset_ingest(env: JobEnv, asset_ids: list[str]) -> None:
@@ -114,16 +135,22 @@ def start_product_import(
     mode: str = "partial",
     created_by: str | None = None,
     tuning: JobTuning | None = None,
+    link_rule: str | None = None,
+    link_pattern: str | None = None,
 ) -> str:
-    """Store the export in the blob store and start its import; returns the job id at once."""
+    """Store the export in the blob store and start its import; returns the job id at once.
+    `link_rule` (filename | none) and `link_pattern` say how stored files link to the
+    products by file name."""
     if mode not in ("partial", "full"):
         raise InvalidQuery(f"mode must be partial or full, not {mode!r}", field="mode")
     if mapping:
         # A bad or unknown name is the caller's to fix now; as a job it would fail (after
         # its retries) on a file already stored.
         mapping_path(mapping, data_dir=ctx.settings.data_dir)
+    rule = check_link_rule(link_rule, link_pattern)
     key, size = _store(ctx, source)
-    params: JSONObject = {"file": {"blob": key, "name": filename, "bytes": size}, "mapping": mapping, "mode": mode}
+    file = {"blob": key, "name": filename, "bytes": size}
+    params: JSONObject = {"file": file, "mapping": mapping, "mode": mode, **rule}  # type: ignore[dict-item]
     tuning = tuning or replace(PRODUCT_TUNING, lease_s=ctx.settings.job_lease_seconds)
     return runner(ctx).submit("import_products", params=params, created_by=created_by, tuning=tuning)
 
@@ -136,10 +163,14 @@ def start_asset_ingest(
     collection: str | None = None,
     created_by: str | None = None,
     tuning: JobTuning | None = None,
+    link_rule: str | None = None,
+    link_pattern: str | None = None,
 ) -> str:
     """Store the uploaded files (a zip is one file here, expanded by the ingest) and start
-    their ingest; returns the job id at once."""
-    params = asset_params(ctx, files=files, manifest=manifest, collection=collection, actor=created_by)
+    their ingest; returns the job id at once. `link_rule` (filename | none) and
+    `link_pattern` say how the files link to products by their names."""
+    rule = check_link_rule(link_rule, link_pattern)
+    params = asset_params(ctx, files=files, manifest=manifest, collection=collection, actor=created_by) | rule
     tuning = tuning or replace(ASSET_TUNING, lease_s=ctx.settings.job_lease_seconds)
     return runner(ctx).submit("ingest_assets", params=params, created_by=created_by, tuning=tuning)
 
@@ -172,11 +203,14 @@ def asset_params(
 
 def get_job(ctx: Context, job_id: str) -> JSONObject:
     """The job in the contract's shape (id, kind, state, progress, counts, rejects,
-    dead_letters, timings, who), plus `chunks`: how many there are and in which state."""
+    dead_letters, timings, who), plus `chunks`: how many there are and in which state, and
+    for imports and ingests `links`: links made (by how), suggested and ambiguous."""
     job = ctx.records.get_job(job_id)
     if job is None:
         raise NotFound(f"no job {job_id}")
     job["chunks"] = runner(ctx).store.chunk_states(job_id)  # type: ignore[assignment]
+    if job.get("kind") in ("ingest_assets", "import_products"):
+        job["links"] = runner(ctx).store.link_report(job_id)
     return job
 
 

@@ -9,15 +9,20 @@ rewritten (which also gives it a thumbnail).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from discovery.domain import Product
+from discovery.domain import JSONObject, Product
 from discovery.services.context import Context
+
+if TYPE_CHECKING:
+    from indexer.assets.links import FilenameRule
 
 
 def sync_products(ctx: Context, skus: Iterable[str], *, force: bool = False) -> list[str]:
-    """Refresh asset ids and completeness of these products; returns the SKUs that changed.
-    `force` reindexes them even when neither changed (their record did)."""
+    """Refresh asset ids (the primary image first) and completeness of these products;
+    returns the SKUs that changed. `force` reindexes them even when neither changed (their
+    record did), and refreshes the index so the next search shows them."""
     from indexer.products.completeness import completeness, load_channels
     from indexer.products.indexing import index_products, save_products
 
@@ -29,7 +34,9 @@ def sync_products(ctx: Context, skus: Iterable[str], *, force: bool = False) -> 
     channels = load_channels(data_dir=ctx.settings.data_dir)
     touched: list[Product] = []
     for sku, product in products.items():
-        ids = list(dict.fromkeys([*linked.get(sku, []), *(i for i in product.asset_ids if i in linked.get(sku, []))]))
+        # The primary image a person chose comes first: it is the product's thumbnail.
+        first = [i for i in (product.primary_images.get(""),) if i and i in linked.get(sku, [])]
+        ids = list(dict.fromkeys([*first, *linked.get(sku, [])]))
         assets = {i: a for i in ids if (a := ctx.records.get_asset(i)) is not None}
         before = (list(product.asset_ids), product.completeness)
         product.asset_ids = ids
@@ -46,20 +53,27 @@ def sync_products(ctx: Context, skus: Iterable[str], *, force: bool = False) -> 
     return changed
 
 
-def after_product_import(ctx: Context, skus: list[str]) -> None:
-    """Link stored assets to these products, then sync the products."""
+def after_product_import(
+    ctx: Context, skus: list[str], *, rules: Sequence[FilenameRule] | None = None
+) -> list[JSONObject]:
+    """Link stored assets to these products (file-name `rules`: the default ones when None),
+    then sync the products. Returns what linking did (linked, suggested, ambiguous)."""
     from discovery.services.product_suggestions import suggest_for_products
     from indexer.assets.indexing import save_assets
     from indexer.assets.linking import link_products
+    from indexer.assets.links import DEFAULT_RULES
 
     suggest_for_products(ctx, skus)
     if ctx.records.count_assets() == 0:
-        return
+        return []
     products = list(ctx.records.get_products(skus).values())
-    changed_assets, _ambiguous = link_products(ctx.records, products)
+    changed_assets, report = link_products(ctx.records, products, rules=DEFAULT_RULES if rules is None else rules)
     if changed_assets:
         save_assets(ctx.records, ctx.backend, changed_assets)
-    sync_products(ctx, skus)
+    # Products an earlier file-name-rule link was taken back from lose it too.
+    unlinked = [str(e["sku"]) for e in report if e.get("outcome") == "suggested"]
+    sync_products(ctx, [*skus, *unlinked])
+    return report
 
 
 def after_asset_ingest(ctx: Context, asset_ids: list[str]) -> None:

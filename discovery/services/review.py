@@ -22,6 +22,7 @@ from discovery.store.derive import family_roots, product_docs
 from discovery.store.index.base import IndexDoc
 from discovery.store.index.documents import asset_to_doc
 from discovery.store.tag_records import QueueFilter, QueueKey
+from indexer.assets.links import LINK_TAG
 
 Decision = Literal["accept", "reject"]
 
@@ -98,6 +99,9 @@ def decide_one(ctx: Context, item: DecisionIn, *, actor: str) -> None:
         raise InvalidQuery("tag is empty", field="tag")
     target = load_target(ctx, item.target_type, item.target_id)
     status: TagStatus = "accepted" if item.decision == "accept" else "rejected"
+    if isinstance(target, Asset) and item.tag.startswith(LINK_TAG):
+        _decide_link(ctx, target, item, status, actor=actor)
+        return
     tags = list(target.tags)
     current = next((t for t in tags if t.name == item.tag), None)
     if current is not None and current.status == status:
@@ -122,6 +126,21 @@ def decide_one(ctx: Context, item: DecisionIn, *, actor: str) -> None:
     )
     webhooks.emit(ctx, "review.decision", {"target": target_key(target), "tag": item.tag, "decision": item.decision})
     reindex(ctx, [target])
+
+
+def _decide_link(ctx: Context, asset: Asset, item: DecisionIn, status: TagStatus, *, actor: str) -> None:
+    """A suggested link (`link:<SKU>`): accepting it links the asset, rejecting it keeps the
+    file-name rule from suggesting it again (`link_edits` writes, audits and reindexes)."""
+    from discovery.services.link_edits import decide_suggested_link
+
+    current = next((t for t in asset.tags if t.name == item.tag), None)
+    linked = any(x.get("sku") == item.tag[len(LINK_TAG) :] for x in asset.product_skus)
+    if (status == "accepted" and linked and current is None) or (current is not None and current.status == status):
+        return
+    if current is None and status == "rejected" and not linked:
+        raise NotFound(f"asset:{asset.id} has no tag {item.tag!r} to reject", field="tag")
+    decide_suggested_link(ctx, asset, item.tag, status, actor=actor)
+    webhooks.emit(ctx, "review.decision", {"target": target_key(asset), "tag": item.tag, "decision": item.decision})
 
 
 def apply_to_product(ctx: Context, product: Product, tag: str) -> None:
@@ -229,6 +248,8 @@ def queue(
                 "thumbnail": f"/api/assets/{target_id}/renditions/thumbnail" if target_type == "asset" else None,
                 "title": titles.get(item.target, target_id),
                 "evidence": evidence.get((item.target, item.tag)),
+                # A suggested link (`link:<SKU>`): accepting it links the asset to the product.
+                **({"kind": "link", "sku": item.tag[len(LINK_TAG) :]} if item.tag.startswith(LINK_TAG) else {}),
             }
         )
     last = items[-1].key if items and more else None

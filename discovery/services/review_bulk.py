@@ -24,8 +24,10 @@ from discovery.errors import InvalidQuery
 from discovery.services import webhooks
 from discovery.services.actors import name_items
 from discovery.services.context import Context
+from discovery.services.link_edits import decide_suggested_link
 from discovery.services.review import apply_to_product, reindex
 from discovery.store.tag_records import QueueFilter
+from indexer.assets.links import LINK_TAG
 
 MAX_BULK = 1000
 DECIDE_OUTCOMES = ("decided", "already_decided", "not_found")
@@ -81,6 +83,7 @@ def decide_bulk(ctx: Context, picks: Sequence[Pick], decision: str, *, actor: st
     audits: list[tuple[str, str, str, JSONObject]] = []
     audited: list[int] = []  # the result index of each audit row
     results: list[JSONObject] = []
+    links: list[tuple[int, Pick]] = []
     for index, pick in enumerate(picks):
         result: JSONObject = {
             "index": index,
@@ -98,6 +101,9 @@ def decide_bulk(ctx: Context, picks: Sequence[Pick], decision: str, *, actor: st
             result.update(outcome="not_found", error=what)
         elif current.status != "suggested":
             result.update(outcome="already_decided", status=current.status, decided_by=current.decided_by)
+        elif isinstance(target, Asset) and pick.tag.startswith(LINK_TAG):
+            links.append((index, pick))  # a suggested link makes (or refuses) a link: decided one by one below
+            result.update(outcome="decided", status=status, decided_by=actor)
         else:
             updated = replace(current, status=status, decided_by=actor, decided_at=now)
             tags_of[pick.key] = [t for t in tags if t.name != pick.tag] + [updated]
@@ -119,6 +125,11 @@ def decide_bulk(ctx: Context, picks: Sequence[Pick], decision: str, *, actor: st
             apply_to_product(ctx, target, pick.tag)
         webhooks.emit(ctx, "review.decision", {"target": pick.key, "tag": pick.tag, "decision": decision})
     reindex(ctx, [targets[k] for k in tags_of])
+    for _, pick in links:
+        asset = ctx.records.get_asset(pick.target_id)  # read again: the tags above may have changed it
+        if asset is not None:
+            decide_suggested_link(ctx, asset, pick.tag, status, actor=actor)
+            webhooks.emit(ctx, "review.decision", {"target": pick.key, "tag": pick.tag, "decision": decision})
     name_items(ctx, results, "decided_by")
     return {"batch": batch, "decision": decision, "results": results, "counts": _counts(results, DECIDE_OUTCOMES)}  # type: ignore[dict-item]
 

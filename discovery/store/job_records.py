@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Column, Connection, Engine, and_, delete, func, insert, or_, select, update
@@ -75,6 +75,7 @@ class ChunkOutcome:
     rejects: list[JSONObject]
     dead_letters: list[JSONObject]
     error: str | None = None
+    links: list[JSONObject] = field(default_factory=list)  # what linking did (ChunkResult.links)
 
 
 class JobStore:
@@ -216,7 +217,7 @@ class JobStore:
             done = conn.execute(
                 update(t.job_chunks).where(*cond).values(
                     state=outcome.state, counts=outcome.counts, rejects=outcome.rejects,
-                    dead_letters=outcome.dead_letters, error=outcome.error,
+                    dead_letters=outcome.dead_letters, error=outcome.error, links=outcome.links,
                     lease_owner=None, lease_expires_at=None, finished_at=now_utc(),
                 )
             )
@@ -374,6 +375,28 @@ class JobStore:
             beat = conn.execute(select(t.job_queues.c.heartbeat_at).where(t.job_queues.c.id == queue_id)).scalar()
         beat = _aware(beat)
         return beat is not None and beat >= since
+
+    def link_report(self, job_id: str) -> JSONObject:
+        """What the job's linking did, from its finished chunks: `linked` (each with how),
+        `suggested` and `ambiguous` entries (at most REPORT_CAP each) and exact `counts`
+        (`linked_<how>`, `suggested`, `ambiguous`)."""
+        c = t.job_chunks.c
+        out: dict[str, list[JSONValue]] = {"linked": [], "suggested": [], "ambiguous": []}
+        counts: dict[str, JSONValue] = {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(c.links).where(c.job_id == job_id, c.state.not_in(OPEN_CHUNK_STATES)).order_by(c.chunk_no)
+            ).scalars()
+            for items in rows:
+                for item in items if isinstance(items, list) else []:
+                    if not isinstance(item, dict) or item.get("outcome") not in out:
+                        continue
+                    outcome = str(item["outcome"])
+                    key = f"linked_{item.get('how')}" if outcome == "linked" else outcome
+                    counts[key] = int(counts.get(key) or 0) + 1  # type: ignore[arg-type]
+                    if len(out[outcome]) < REPORT_CAP:
+                        out[outcome].append({k: v for k, v in item.items() if k != "outcome"})
+        return {"counts": dict(sorted(counts.items())), **out}
 
     def chunk_states(self, job_id: str) -> dict[str, int]:
         """How many work chunks (the plan not counted) the job has, and how many per state."""

@@ -111,6 +111,7 @@ job_chunks = Table(
     Column("rejects", JSON, nullable=False),
     Column("dead_letters", JSON, nullable=False),
     Column("error", Text),
+    Column("links", JSON),  # what the chunk's linking did (migration 0009_job_chunk_links)
     # Who runs it and until when; a lease that runs out means no live worker holds the chunk.
     Column("lease_owner", String(200)),
     Column("lease_expires_at", DateTime(timezone=True)),

@@ -9,19 +9,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from discovery.domain import Asset, JSONObject, Product
+from discovery.domain import Asset, JSONObject, Product, Tag
 from discovery.store.records import Records
 from indexer.assets import links as lk
 
 
 class BatchLinker:
     """Links each asset of a batch by manifest, image reference and file-name rule, and
-    collects what was ambiguous or unmatched."""
+    collects what was linked (by how), suggested, ambiguous or unmatched (`report`)."""
 
     def __init__(self, records: Records, *, manifest: Path | None, rules: Sequence[lk.FilenameRule]) -> None:
         self.records = records
         self.rules = rules
         self.ambiguous: list[JSONObject] = []
+        self.report: list[JSONObject] = []  # link_report_entry()s: linked, suggested, ambiguous
         self.warnings: list[lk.ProblemRow] = []
         self.rows: dict[str, list[lk.ManifestRow]] = {}
         self.batch_names: dict[str, list[str]] = {}
@@ -53,6 +54,12 @@ class BatchLinker:
                             skus.append(product.sku)
         return self._refs
 
+    def explicit(self) -> set[str]:
+        """SKUs whose images are named explicitly: by their export's image columns, or by
+        this batch's manifest. The file-name rule only suggests links to these."""
+        manifest = {row.sku for rows in self.rows.values() for row in rows}
+        return {sku for skus in self.refs().values() for sku in skus} | manifest
+
     def skus(self) -> lk.SkuIndex:
         if self._skus is None:
             self._skus = lk.SkuIndex(self.records.product_skus())
@@ -75,14 +82,24 @@ class BatchLinker:
         ids = self.batch_names.setdefault(key, [])
         if asset.id not in ids:
             ids.append(asset.id)
+        refused = refused_skus(asset)
         new: list[lk.LinkMatch] = []
         new.extend(self._by_manifest(asset, key, name, current))
         new.extend(self._by_image_ref(asset, key, name, current))
+        new = [m for m in new if m.sku not in refused]
         found = lk.match_filename(asset.id, name, self.rules, self.skus())
         if isinstance(found, lk.Ambiguity):
             self.ambiguous.append(found.to_json())
-        elif found is not None:
-            new.append(found)
+            self.report.append({"outcome": "ambiguous", "asset_id": asset.id, **found.to_json()})
+        elif found is not None and found.sku not in refused:
+            placed = {m.sku for m in new} | explicit_links(asset)
+            if found.sku in placed:
+                pass  # linked already, by a more trusted way
+            elif found.sku not in self.explicit() and not placed:
+                new.append(found)
+            elif suggest_link(asset, found.sku):
+                self.report.append(suggested_entry(asset, name, found.sku, self.explicit()))
+        self.report.extend(linked_entry(asset.id, name, m) for m in new)
         asset.product_skus = lk.merge_links(asset.product_skus, new)
 
     def _by_manifest(
@@ -136,6 +153,44 @@ class BatchLinker:
         ]
 
 
+def refused_skus(asset: Asset) -> set[str]:
+    """SKUs a person took this asset away from (a rejected suggested link, or an unlink):
+    no rule or reference links them again."""
+    return {t.name[len(lk.LINK_TAG) :] for t in asset.tags if t.name.startswith(lk.LINK_TAG) and t.status == "rejected"}
+
+
+def explicit_links(asset: Asset) -> set[str]:
+    """SKUs the asset is linked to by a person, a manifest or an image reference."""
+    return {str(x.get("sku")) for x in asset.product_skus if x.get("how") in lk.EXPLICIT}
+
+
+def suggest_link(asset: Asset, sku: str) -> bool:
+    """Add a suggested link to `sku` (a `link:<SKU>` tag for the review queue) unless the
+    asset is linked to it or the suggestion was already made or decided. True when the
+    suggestion stands (new or still waiting)."""
+    if any(link.get("sku") == sku for link in asset.product_skus):
+        return False
+    name = lk.link_tag(sku)
+    for tag in asset.tags:
+        if tag.name == name:
+            return tag.status == "suggested"
+    asset.tags.append(Tag(name=name, source="rule", status="suggested", confidence=0.6, model="filename_rule"))
+    return True
+
+
+def linked_entry(asset_id: str, file: str, match: lk.LinkMatch) -> JSONObject:
+    return {"outcome": "linked", "file": file, "asset_id": asset_id, "sku": match.sku, "how": match.how}
+
+
+def suggested_entry(asset: Asset, file: str, sku: str, explicit: set[str]) -> JSONObject:
+    reason = (
+        f"{sku}'s export names its images explicitly" if sku in explicit
+        else "an explicit reference links this file to another product"
+    )  # fmt: skip
+    return {"outcome": "suggested", "file": file, "asset_id": asset.id, "sku": sku, "how": "filename_rule",
+            "reason": f"{reason}: the file-name rule only suggests this link for review"}  # fmt: skip
+
+
 def _drop_links(asset: Asset, how: str, skus: Sequence[str]) -> None:
     """Take back links made one way, once they turned out ambiguous."""
     asset.product_skus = [
@@ -148,29 +203,64 @@ def link_products(
 ) -> tuple[list[Asset], list[JSONObject]]:
     """The other half of "whichever arrives first": link stored assets to products that
     arrive after them, by the products' image references and by file-name rules meeting
-    their SKUs. Returns the assets whose links changed (save them with
-    `pipeline.save_assets`) and the ambiguous matches, which are not linked."""
+    their SKUs. A product whose export names its images gets no file-name-rule link: the
+    rule's candidates, and its earlier file-name-rule links, become suggested links.
+    Returns the assets whose records changed (save them with `pipeline.save_assets`) and
+    the report: `linked`, `suggested` and `ambiguous` entries (ambiguous ones not linked)."""
     new_skus = {p.sku for p in products}
+    explicit = {p.sku for p in products if p.image_refs}
     pairs = [(a.id, a.filename) for batch in records.iter_assets() for a in batch]
     refs = {p.sku: list(p.image_refs) for p in products if p.image_refs}
     links, ambiguous = lk.match_image_refs(refs, lk.ids_by_name(pairs))
+    rule_links: list[lk.LinkMatch] = []
     skus = lk.SkuIndex([*records.product_skus(), *new_skus])
-    for asset_id, filename in pairs:
+    for asset_id, filename in pairs if rules else ():
         found = lk.match_filename(asset_id, filename, rules, skus)
         if isinstance(found, lk.LinkMatch) and found.sku in new_skus:
-            links.append(found)
+            rule_links.append(found)
         elif isinstance(found, lk.Ambiguity) and new_skus & set(found.candidates):
             ambiguous.append(found)
     by_asset: dict[str, list[lk.LinkMatch]] = {}
-    for link in links:
+    for link in [*links, *rule_links]:
         by_asset.setdefault(link.asset_id, []).append(link)
+    earlier = records.links.assets_for_skus(explicit)
+    for asset_id in {i for ids in earlier.values() for i in ids}:
+        by_asset.setdefault(asset_id, [])
+    report: list[JSONObject] = [{"outcome": "ambiguous", **a.to_json()} for a in ambiguous]
     changed: list[Asset] = []
     for asset_id, found_links in by_asset.items():
         asset = records.get_asset(asset_id)
         if asset is None:
             continue
-        merged = lk.merge_links(asset.product_skus, found_links)
-        if merged != asset.product_skus:
-            asset.product_skus = merged
+        before = (list(asset.product_skus), [t.to_json() for t in asset.tags])
+        report.extend(_apply_product_links(asset, found_links, explicit))
+        if before != (asset.product_skus, [t.to_json() for t in asset.tags]):
             changed.append(asset)
-    return changed, [a.to_json() for a in ambiguous]
+    return changed, report
+
+
+def _apply_product_links(asset: Asset, found: list[lk.LinkMatch], explicit: set[str]) -> list[JSONObject]:
+    """Link `asset` as `found` says, the file-name rule only where no explicit reference
+    speaks: to a product naming its images, it suggests (and an earlier rule link to such
+    a product is taken back into a suggestion)."""
+    refused = refused_skus(asset)
+    found = [m for m in found if m.sku not in refused]
+    report: list[JSONObject] = []
+    demoted = [
+        str(x["sku"]) for x in asset.product_skus if x.get("how") == "filename_rule" and x.get("sku") in explicit
+    ]
+    if demoted:
+        _drop_links(asset, "filename_rule", demoted)
+    keep = [m for m in found if m.how != "filename_rule"]
+    placed = {m.sku for m in keep} | explicit_links(asset)
+    for match in found:
+        if match.how == "filename_rule" and match.sku not in placed and (match.sku in explicit or placed):
+            continue
+        if match.how == "filename_rule":
+            keep.append(match)
+    for sku in dict.fromkeys([*demoted, *(m.sku for m in found if m not in keep)]):
+        if sku not in placed and suggest_link(asset, sku):
+            report.append(suggested_entry(asset, asset.filename, sku, explicit))
+    report.extend(linked_entry(asset.id, asset.filename, m) for m in keep)
+    asset.product_skus = lk.merge_links(asset.product_skus, keep)
+    return report

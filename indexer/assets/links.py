@@ -1,10 +1,14 @@
 """Links between assets and products, each recording how it was made. Pure: the known
 SKUs and file names come in as arguments.
 
-Three ways, in order of trust: a manifest row (`manifest`), a product record naming the
-file among its images (`image_ref`), and a file-name rule (`filename_rule`). A name that
-fits more than one candidate is reported as ambiguous and linked to none: a wrong link
-puts a picture on the wrong product page, a missing one only leaves a gap to fill.
+Four ways, in order of trust: a person (`manual`, through the API or an accepted suggested
+link), a manifest row (`manifest`), a product record naming the file among its images
+(`image_ref`), and a file-name rule (`filename_rule`). A name that fits more than one
+candidate is reported as ambiguous and linked to none: a wrong link puts a picture on the
+wrong product page, a missing one only leaves a gap to fill. Explicit references outrank
+the file-name rule: the rule never links a file to a product whose export names its
+images (nor a file an explicit reference already placed elsewhere); its candidate is a
+suggested link instead, for a reviewer to accept or reject.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ from dataclasses import dataclass, field
 from discovery.domain import JSONObject
 from indexer.assets.rights import InvalidRights, parse_rights
 
-HOW_ORDER = ("manifest", "image_ref", "filename_rule")
+HOW_ORDER = ("manual", "manifest", "image_ref", "filename_rule")
+EXPLICIT = frozenset({"manual", "manifest", "image_ref"})  # links a person or an export named
+LINK_TAG = "link:"  # a suggested link is a tag `link:<SKU>` on the asset, reviewed like any tag
+LINK_RULES = ("filename", "none")
 # One problem in the job reject shape: {"line", "file", "field", "reason"}.
 ProblemRow = dict[str, str | int | None]
 
@@ -188,13 +195,34 @@ COLOR_WORDS = frozenset({
     "ivory", "lavender", "charcoal", "burgundy", "turquoise", "multi",
 })  # fmt: skip
 DEFAULT_RULES: tuple[FilenameRule, ...] = (
-    # mb01-blue-0.jpg, mh01-black_main.jpg, MS02_front.png (no colour: `front` is a view)
+    # mb01-blue-0.jpg, mh01-black_main.jpg, MS02_front.png (no colour: `front` is a view), and
+    # the sample catalog's and shipped mappings' letters-separator-digits SKUs in any case and
+    # with `-`, `_` or no separator: ASH-000004-side.png, uix-0001-red_main.png, UIX0002.png.
     FilenameRule.of(
         "sku-colour-view",
-        r"^(?P<sku>[a-z]{1,4}\d{2,5}[a-z]?)(?:[-_](?P<color>[a-z]{3,}))?(?:[-_](?P<view>[a-z0-9]+))*\.[a-z0-9]{2,5}$",
+        r"^(?P<sku>[a-z]{1,4}[-_]?\d{2,8}[a-z]?)(?:[-_](?P<color>[a-z]{3,}))?(?:[-_](?P<view>[a-z0-9]+))*\.[a-z0-9]{2,5}$",
         colors=COLOR_WORDS,
     ),
 )
+
+
+def rules_for(link_rule: str | None, pattern: str | None = None) -> tuple[FilenameRule, ...]:
+    """The file-name rules of one import: `filename` (the default rules, or `pattern`, a
+    regular expression with a `(?P<sku>...)` group matched against the lower-cased file
+    name) or `none`. Raises ValueError naming what is wrong."""
+    rule = (link_rule or "filename").strip().casefold()
+    if rule not in LINK_RULES:
+        raise ValueError(f"link_rule must be one of {', '.join(LINK_RULES)}, not {link_rule!r}")
+    if rule == "none":
+        if pattern:
+            raise ValueError("link_pattern needs link_rule=filename")
+        return ()
+    if not pattern:
+        return DEFAULT_RULES
+    try:
+        return (FilenameRule.of("pattern", pattern, colors=COLOR_WORDS),)
+    except re.error as exc:
+        raise ValueError(f"link_pattern is not a regular expression: {exc}") from exc
 
 
 def normalise_sku(text: str) -> str:
@@ -202,22 +230,30 @@ def normalise_sku(text: str) -> str:
     return re.sub(r"[\s_.\-]+", "-", text.strip()).upper()
 
 
+def compact_sku(text: str) -> str:
+    """The SKU with its separators dropped: `UIX0002`, `uix_0002` and `UIX-0002` meet."""
+    return normalise_sku(text).replace("-", "")
+
+
 class SkuIndex:
-    """Known SKUs, indexed by every separator-bounded tail (`24-MB01`: `MB01`, `24-MB01`)."""
+    """Known SKUs, indexed by every separator-bounded tail (`24-MB01`: `MB01`, `24-MB01`),
+    each compared without its separators (a file name may write `UIX0002` for `UIX-0002`)."""
 
     def __init__(self, skus: Iterable[str]) -> None:
         self.exact: dict[str, list[str]] = {}
         self.tails: dict[str, list[str]] = {}
         for sku in dict.fromkeys(skus):
             norm = normalise_sku(sku)
-            self.exact.setdefault(norm, []).append(sku)
+            self.exact.setdefault(norm.replace("-", ""), []).append(sku)
             parts = norm.split("-")
             for i in range(len(parts)):
-                self.tails.setdefault("-".join(parts[i:]), []).append(sku)
+                tail = self.tails.setdefault("".join(parts[i:]), [])
+                if sku not in tail:
+                    tail.append(sku)
 
     def find(self, token: str, how: str) -> list[str]:
         table = self.exact if how == "exact" else self.tails
-        return table.get(normalise_sku(token), [])
+        return table.get(compact_sku(token), [])
 
 
 def match_filename(
@@ -243,9 +279,14 @@ def match_filename(
     return None
 
 
+def link_tag(sku: str) -> str:
+    """The review tag of a suggested link to `sku`."""
+    return f"{LINK_TAG}{sku}"
+
+
 def merge_links(existing: Iterable[JSONObject], new: Iterable[LinkMatch]) -> list[JSONObject]:
     """The asset's links with the new ones added: one link per SKU, the most trusted
-    way kept (manifest, then image_ref, then filename_rule)."""
+    way kept (manual, manifest, image_ref, then filename_rule)."""
     by_sku: dict[str, JSONObject] = {}
     for link in [*existing, *(n.to_json() for n in new)]:
         sku = str(link.get("sku"))

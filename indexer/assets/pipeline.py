@@ -38,7 +38,8 @@ Embed = Callable[[list[Image.Image]], tuple[np.ndarray, str]]
 @dataclass(slots=True)
 class AssetReport:
     """What became of a batch. `rejects` and `warnings` use the job reject shape
-    (line, file, field, reason); `ambiguous` lists links not made, with the candidates."""
+    (line, file, field, reason); `ambiguous` lists links not made, with the candidates;
+    `links` lists what linking did to each file: linked (with how), suggested or ambiguous."""
 
     received: int = 0
     indexed: int = 0
@@ -48,6 +49,7 @@ class AssetReport:
     rejects: list[ProblemRow] = field(default_factory=list)
     warnings: list[ProblemRow] = field(default_factory=list)
     ambiguous: list[JSONObject] = field(default_factory=list)
+    links: list[JSONObject] = field(default_factory=list)
     asset_ids: list[str] = field(default_factory=list)
     # Assets whose bytes were already in the records (not an earlier file of this call): a
     # job checks that each is in the index, since the call that stored it may have died first.
@@ -160,6 +162,7 @@ class _Run:
                 self.flush()
         self.flush()
         self.report.ambiguous.extend(self.linker.ambiguous)
+        self.report.links.extend(self.linker.report)
         self.report.warnings.extend(self.linker.warnings + self.linker.unmatched_rows())
         return self.report
 
@@ -246,15 +249,15 @@ class _Run:
 
     def duplicate(self, c: Candidate, assets: list[Asset]) -> None:
         """Identical bytes already stored: no blob, no version; the upload may still add a
-        collection or links (a manifest naming the file by its new name)."""
+        collection, links (a manifest naming the file by its new name) or a suggested link."""
         self.report.duplicates += 1
         for asset in assets:
             if asset.id not in self.pending and asset.id not in self.report.duplicate_ids:
                 self.report.duplicate_ids.append(asset.id)
-            before = (list(asset.collections), list(asset.product_skus), dict(asset.rights))
+            before = (list(asset.collections), list(asset.product_skus), dict(asset.rights), len(asset.tags))
             self._add_collections(asset, c)
-            self.linker.link(asset, c.name, self.current)
-            changed = before != (asset.collections, asset.product_skus, asset.rights)
+            self.linker.link(asset, c.name, self.current)  # may add a suggested link (a tag)
+            changed = before != (asset.collections, asset.product_skus, asset.rights, len(asset.tags))
             if changed and asset.id not in self.pending:
                 self.pending[asset.id] = _Pending(asset, None, False, c.source)
 

@@ -85,7 +85,8 @@ def _run_claimed(env: JobEnv, kinds: JobKinds, store: JobStore, claim: ChunkClai
         except Exception as exc:
             return _after_failure(store, claim, tuning, exc)
     state = "cancelled" if result.stopped else "done"
-    return _finish(store, claim, ChunkOutcome(state, result.counts, result.rejects, result.dead_letters))
+    outcome = ChunkOutcome(state, result.counts, result.rejects, result.dead_letters, links=result.links)
+    return _finish(store, claim, outcome)
 
 
 def _after_failure(store: JobStore, claim: ChunkClaim, tuning: JobTuning, exc: Exception) -> Ran:

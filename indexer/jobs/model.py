@@ -79,6 +79,8 @@ class ChunkResult:
     counts: dict[str, int] = field(default_factory=empty_counts)
     rejects: list[JSONObject] = field(default_factory=list)
     dead_letters: list[JSONObject] = field(default_factory=list)
+    # What linking did: {"outcome": linked | suggested | ambiguous, "file", "sku" | "candidates", ...}
+    links: list[JSONObject] = field(default_factory=list)
     stopped: bool = False  # the job was cancelled while this chunk ran; it stopped early
 
     def add(self, key: str, n: int = 1) -> None:

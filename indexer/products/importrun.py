@@ -140,11 +140,13 @@ class ImportRun:
         return found
 
     def _settle(self, product: Product, old: Product | None, parent: Product | None) -> None:
-        """Keep what the import does not own (reviewed tags, linked assets, workflow status)
+        """Keep what the import does not own (reviewed tags, linked assets and the primary
+        image, workflow status)
         and inherit from the parent."""
         if old is not None:
             product.tags = old.tags
             product.asset_ids = list(old.asset_ids)
+            product.primary_images = dict(old.primary_images)
         if not product.status and parent is not None and parent.status:
             product.status = parent.status
         if not product.status:

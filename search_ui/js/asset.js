@@ -10,6 +10,7 @@ import { append, clear, formatBytes, formatDate, h, safeUrl, valueText } from ".
 import { definitionList, previewUrl } from "./product.js";
 import { errorBox, loadingBox } from "./status.js";
 import { tagLabels } from "./taxonomy.js";
+import { assetLinksPanel } from "./links.js";
 
 function section(title, ...body) {
   return h("section", { class: "panel" }, h("h2", { text: title }), ...body);
@@ -157,6 +158,7 @@ export class AssetView {
       internal ? section("Collections", assetCollectionsPanel(asset, () => this.reload())) : null,
       section("Rights", rights(asset)),
       section("Linked products", links(asset)),
+      assetLinksPanel(asset, () => this.update({ asset: asset.id })),
       section("Renditions", renditions(asset)),
       section("Near-duplicates", h("div", { class: "duplicates-body" }, loadingBox("Looking for near-duplicates…"))),
       section("Versions", versions(asset)),

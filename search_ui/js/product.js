@@ -3,6 +3,7 @@
 import { api, isAbort } from "./api.js";
 import { assetHref, productHref, thumbnail } from "./cards.js";
 import { formatDate, formatPrice, h, safeUrl, valueText } from "./dom.js";
+import { productLinksPanel } from "./links.js";
 import { errorBox, loadingBox } from "./status.js";
 
 /** The best picture of an asset for a large preview. */
@@ -142,6 +143,7 @@ export class ProductView {
       h("section", { class: "panel" }, h("h2", { text: "Attributes" }), attributesTable(product.attributes)),
       h("section", { class: "panel" }, h("h2", { text: "Completeness per channel" }), completeness(product)),
       h("section", { class: "panel" }, h("h2", { text: `Linked assets (${assets.length})` }), assetStrip(assets)),
+      productLinksPanel(product, () => this.update({ product: product.sku })),
     );
   }
 

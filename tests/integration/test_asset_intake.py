@@ -252,8 +252,12 @@ def test_products_arriving_after_their_assets_link_them_too(env: Env) -> None:
     assert all(env.records.get_asset(i).product_skus == [] for i in report.asset_ids)  # type: ignore[union-attr]
     products = [Product(sku="MH01-XS-Black", image_refs=["/m/h/mh01-black_main.jpg"]), Product(sku="24-MB07")]
     env.records.upsert_products(products)
-    changed, ambiguous = link_products(env.records, products)
-    assert save_assets(env.records, env.backend, changed) == {} and ambiguous == []
+    changed, report = link_products(env.records, products)
+    assert save_assets(env.records, env.backend, changed) == {}
+    assert sorted((e["outcome"], e["sku"], e["how"]) for e in report) == [
+        ("linked", "24-MB07", "filename_rule"),
+        ("linked", "MH01-XS-Black", "image_ref"),
+    ]
     env.backend.refresh()
     links = {a.filename: a.product_skus for a in changed}
     assert links == {
@@ -262,3 +266,68 @@ def test_products_arriving_after_their_assets_link_them_too(env: Env) -> None:
     }
     green = next(a.id for a in changed if a.filename == "mb07-green.jpg")
     assert env.search(filters={"product_skus": ("24-MB07",)}) == [green]
+
+
+def _suggested(env: Env, asset_id: str) -> list[str]:
+    asset = env.records.get_asset(asset_id)
+    assert asset is not None
+    return [t.name for t in asset.tags if t.name.startswith("link:") and t.status == "suggested"]
+
+
+def test_a_product_whose_export_names_its_images_gets_no_filename_rule_link_only_a_suggestion(env: Env) -> None:
+    env.records.upsert_products([
+        Product(sku="WB02", name="Sports bra", image_refs=["/w/b/wb02-blue_main.jpg"]),
+        Product(sku="ASH-000004", name="Hoodie"),
+    ])  # fmt: skip
+    report = env.ingest([
+        ("wb02-blue_main.jpg", _product_jpeg(50, "blue")), ("wb02-green-0.jpg", _product_jpeg(51, "green")),
+        ("ASH-000004-side.png", _product_jpeg(52)),
+    ])  # fmt: skip
+    by_name = {a.filename: a for batch in env.records.iter_assets() for a in batch}
+    assert by_name["wb02-blue_main.jpg"].product_skus == [{"sku": "WB02", "how": "image_ref"}]
+    bag = by_name["wb02-green-0.jpg"]
+    assert bag.product_skus == [] and _suggested(env, bag.id) == ["link:WB02"]
+    assert [x["sku"] for x in by_name["ASH-000004-side.png"].product_skus] == ["ASH-000004"]
+    outcomes = sorted((e["outcome"], e["file"], e["sku"], e["how"]) for e in report.links)
+    assert outcomes == [
+        ("linked", "ASH-000004-side.png", "ASH-000004", "filename_rule"),
+        ("linked", "wb02-blue_main.jpg", "WB02", "image_ref"),
+        ("suggested", "wb02-green-0.jpg", "WB02", "filename_rule"),
+    ]
+    assert "names its images explicitly" in str(next(e for e in report.links if e["outcome"] == "suggested")["reason"])
+
+
+def test_an_earlier_filename_rule_link_becomes_a_suggestion_once_the_product_names_its_images(env: Env) -> None:
+    env.records.upsert_products([Product(sku="WB03", name="Sports bra")])
+    files = [("wb03-purple-0.jpg", _product_jpeg(53, "purple")), ("wb03-green_main.jpg", _product_jpeg(54, "green"))]
+    report = env.ingest(files)
+    assert all(env.records.get_asset(i).product_skus for i in report.asset_ids)  # type: ignore[union-attr]
+    named = Product(sku="WB03", name="Sports bra", image_refs=["wb03-green_main.jpg"])
+    env.records.upsert_products([named])
+    changed, links = link_products(env.records, [named])
+    save_assets(env.records, env.backend, changed)
+    by_name = {a.filename: a for batch in env.records.iter_assets() for a in batch}
+    assert by_name["wb03-green_main.jpg"].product_skus == [{"sku": "WB03", "how": "image_ref"}]
+    bag = by_name["wb03-purple-0.jpg"]
+    assert bag.product_skus == [] and _suggested(env, bag.id) == ["link:WB03"]
+    assert ("suggested", "wb03-purple-0.jpg") in [(e["outcome"], e["file"]) for e in links]
+
+
+def test_an_import_may_turn_the_filename_rule_off_or_give_its_own_pattern(env: Env) -> None:
+    from indexer.assets.links import rules_for
+
+    env.records.upsert_products([Product(sku="UIX-0001"), Product(sku="KES-000012")])
+    off = env.ingest([("uix-0001-red_main.png", _product_jpeg(55))], rules=rules_for("none"))
+    assert env.records.get_asset(off.asset_ids[0]).product_skus == [] and off.links == []  # type: ignore[union-attr]
+    pattern = rules_for("filename", r".*- (?P<sku>\S+)\.jpg$")
+    own = env.ingest([("shoot 12 - KES000012.jpg", _product_jpeg(56))], rules=pattern)
+    assert [x["sku"] for x in env.records.get_asset(own.asset_ids[0]).product_skus] == ["KES-000012"]  # type: ignore[union-attr]
+
+
+def test_a_known_file_uploaded_again_under_a_sku_name_keeps_the_suggested_link(env: Env) -> None:
+    env.records.upsert_products([Product(sku="WB05", image_refs=["wb05-red_main.jpg"])])
+    data = _product_jpeg(57)
+    first = env.ingest([("plain.jpg", data)])
+    again = env.ingest([("WB05-side.jpg", data)])
+    assert again.duplicates == 1 and [e["outcome"] for e in again.links] == ["suggested"]
+    assert _suggested(env, first.asset_ids[0]) == ["link:WB05"]

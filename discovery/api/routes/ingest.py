@@ -15,6 +15,11 @@ from discovery.errors import DiscoveryError, InvalidQuery
 from discovery.services import jobs
 
 router = APIRouter(prefix="/api", tags=["ingest"])
+LINK_RULE_HELP = (
+    "filename (default): files link to products by SKUs in their names (only suggested for "
+    "products whose export names their images); none: no file-name links"
+)
+LINK_PATTERN_HELP = "a regular expression with a (?P<sku>...) group, matched against the lower-cased file name"
 
 
 class TooLarge(DiscoveryError):
@@ -40,14 +45,17 @@ def ingest_products(
     file: Annotated[UploadFile, File(description="CSV, TSV, JSONL, JSON or XLSX export")],
     mapping: Annotated[str | None, Form(description="mapping name, e.g. shopify")] = None,
     mode: Annotated[str, Form(description="partial (default) or full")] = "partial",
+    link_rule: Annotated[str | None, Form(description=LINK_RULE_HELP)] = None,
+    link_pattern: Annotated[str | None, Form(description=LINK_PATTERN_HELP)] = None,
 ) -> JSONResponse:
     """Upload a product export; answers 202 with the job at once."""
     _check_length(request, ctx.settings.max_upload_mb)
     if not file.filename:
         raise InvalidQuery("the upload has no file name", field="file")
     job_id = jobs.start_product_import(
-        ctx, source=file.file, filename=file.filename, mapping=mapping or None, mode=mode, created_by=caller.actor
-    )
+        ctx, source=file.file, filename=file.filename, mapping=mapping or None, mode=mode, created_by=caller.actor,
+        link_rule=link_rule or None, link_pattern=link_pattern or None,
+    )  # fmt: skip
     return _accepted(jobs.get_job(ctx, job_id))
 
 
@@ -59,6 +67,8 @@ def ingest_assets(
     files: Annotated[list[UploadFile], File(description="images, PDFs or zips (repeatable)")],
     manifest: Annotated[UploadFile | None, File(description="CSV of sku,file[,license,...]")] = None,
     collection: Annotated[str | None, Form()] = None,
+    link_rule: Annotated[str | None, Form(description=LINK_RULE_HELP)] = None,
+    link_pattern: Annotated[str | None, Form(description=LINK_PATTERN_HELP)] = None,
 ) -> JSONResponse:
     """Upload files (a zip is expanded); answers 202 with the job at once."""
     _check_length(request, ctx.settings.max_upload_mb)
@@ -71,6 +81,8 @@ def ingest_assets(
         manifest=manifest.file if manifest is not None else None,
         collection=collection,
         created_by=caller.actor,
+        link_rule=link_rule or None,
+        link_pattern=link_pattern or None,
     )
     return _accepted(jobs.get_job(ctx, job_id))
 
@@ -82,7 +94,8 @@ EditorDep = Annotated[Caller, require("editor")]
 
 @router.get("/jobs/{job_id}")
 def get_job(job_id: str, ctx: CtxDep, _caller: EditorDep) -> Mapping[str, object]:
-    """Status, progress, counts and every reject with its line, file, field and reason."""
+    """Status, progress, counts and every reject with its line, file, field and reason; an
+    import's or ingest's `links`: links made (by how), suggested and ambiguous, with file and candidates."""
     return jobs.get_job(ctx, job_id)
 
 

@@ -45,7 +45,8 @@ AfterIngest = Callable[[JobEnv, list[str]], None]  # env, ids of assets stored o
 
 class AssetIngest:
     """Job kind `ingest_assets`. Params: `files` (blob key of a JSON list of {name, blob}),
-    `manifest` (blob key of a CSV, or null), `collection`, `actor`."""
+    `manifest` (blob key of a CSV, or null), `collection`, `actor`, `link_rule` (filename |
+    none) and `link_pattern` (a file-name rule's regular expression, or null)."""
 
     name = "ingest_assets"
     ordered = False
@@ -82,6 +83,7 @@ class AssetIngest:
         result.add("duplicates", repeats)
         crashed = {str(r.get("file")): str(r.get("reason")) for r in report.rejects if _crashed(r)}
         result.rejects = [r for r in report.rejects if not _crashed(r)]
+        result.links = list(report.links)
         result.counts["rejected"] -= len(crashed)
         touched = _Touched(list(report.asset_ids), list(report.duplicate_ids))
         self._retry_crashed(env, chunk, [i for i in items if i["name"] in crashed], crashed, result, touched)
@@ -105,8 +107,13 @@ class AssetIngest:
         return result
 
     def _ingest(self, env: JobEnv, chunk: ChunkContext, items: list[dict[str, Any]]) -> Any:
+        from indexer.assets.links import rules_for
         from indexer.assets.pipeline import ingest_assets
 
+        try:
+            rules = rules_for(_text(chunk.params.get("link_rule")), _text(chunk.params.get("link_pattern")))
+        except ValueError as exc:
+            raise RejectedInput(str(exc), field="link_rule") from exc
         manifest = chunk.params.get("manifest")
         collection = chunk.params.get("collection")
         actor = chunk.params.get("actor")
@@ -121,6 +128,7 @@ class AssetIngest:
             job=chunk.job_id,
             embed=self._embedder(env) if self._embedder is not None else None,
             batch_size=max(1, len(items)),
+            rules=rules,
         )
 
     def _retry_crashed(
@@ -135,6 +143,7 @@ class AssetIngest:
                     for key in ("indexed", "rejected", "duplicates"):
                         result.counts[key] += int(again.counts.get(key, 0))
                     result.rejects.extend(again.rejects)
+                    result.links.extend(again.links)
                     touched.new += again.asset_ids
                     touched.duplicates += again.duplicate_ids
                     break
@@ -144,6 +153,10 @@ class AssetIngest:
                     {"file": item["name"], "chunk": chunk.chunk_no, "attempts": chunk.tuning.max_item_attempts,
                      "reason": reason.removeprefix(CRASHED).strip()[:500]}
                 )
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value else None
 
 
 def _crashed(reject: JSONObject) -> bool:

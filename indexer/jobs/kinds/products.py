@@ -30,7 +30,6 @@ from typing import Any, TypeVar
 from discovery.domain import JSONObject, Product
 from discovery.errors import BackendUnavailable, RejectedInput
 from discovery.foreground import step_aside
-from discovery.store.index.base import BulkReport
 from indexer.jobs.model import ChunkContext, ChunkResult, JobEnv, PlanResult
 
 # The import's counts that depend only on the file, never on what an earlier attempt did.
@@ -39,13 +38,15 @@ COUNTED = ("received", "rejected", "duplicates", "merged", "products", "parents_
 OVERLOADED = ("429", "es_rejected_execution", "too_many_requests", "circuit_breaking")
 
 T = TypeVar("T")
-AfterWrite = Callable[[JobEnv, list[str]], BulkReport]
+# env, the chunk's SKUs, the job's params -> what linking did (`ChunkResult.links` entries)
+AfterWrite = Callable[[JobEnv, list[str], JSONObject], list[JSONObject]]
 
 
 class ProductImport:
     """Job kind `import_products`. Params: `file` {blob, name}, `mapping` (a mapping's name or
     null), `mode` (partial | full). `after_write` runs on each chunk's SKUs once they are
-    stored (the service layer passes text embedding)."""
+    stored (the service layer passes linking and text embedding); `link_rule` and
+    `link_pattern` say how stored files are linked to the products by name."""
 
     name = "import_products"
     ordered = True
@@ -78,6 +79,7 @@ class ProductImport:
     def run(self, env: JobEnv, chunk: ChunkContext) -> ChunkResult:
         payload = chunk.payload
         withdraw = bool(payload.get("withdraw"))
+        links: list[JSONObject] = []
         with _pipeline(env, chunk, survey_file=withdraw) as (run, _):
             if withdraw:  # `full` mode, after every batch: needs the file's SKUs, surveyed again
                 run.fatal = bool(payload.get("fatal"))
@@ -92,10 +94,12 @@ class ProductImport:
                 if chunk.attempt > 1:
                     run.report.indexed = _index_again(env, chunk, batch)
                 if self._after_write is not None:
-                    self._after_write(env, sorted(batch.products))
+                    links = self._after_write(env, sorted(batch.products), chunk.params)
             _raise_if_overloaded(run.report.dead_letters)
             env.backend.refresh()  # durable before the chunk is recorded done
-            return _result(run.report)
+            result = _result(run.report)
+            result.links = links
+            return result
 
 
 def _index_withdrawn_again(env: JobEnv, batch: int) -> None:

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import re
+
+import pytest
+
 from indexer.assets.links import (
     DEFAULT_RULES,
     FilenameRule,
@@ -12,6 +16,7 @@ from indexer.assets.links import (
     merge_links,
     name_key,
     parse_manifest,
+    rules_for,
 )
 
 SKUS = SkuIndex(["24-MB01", "MH01", "MH01-XS-Black", "24-MB02", "25-MB02", "XMB03", "WS05"])
@@ -95,3 +100,31 @@ def test_merging_keeps_one_link_per_sku_the_most_trusted() -> None:
         [LinkMatch("a", "MH01", "manifest"), LinkMatch("a", "WS05", "image_ref")],
     )
     assert merged == [{"sku": "MH01", "how": "manifest"}, {"sku": "WS05", "how": "image_ref"}]
+
+
+def test_filename_rule_accepts_the_sample_catalog_sku_formats_in_any_case_and_separator() -> None:
+    skus = SkuIndex(["ASH-000004", "UIX-0001", "UIX-0002", "24-MB01"])
+    found = {
+        name: m.sku if isinstance(m := match_filename("a", name, DEFAULT_RULES, skus), LinkMatch) else None
+        for name in ("ASH-000004-side.png", "ash_000004.jpg", "ASH000004-back.webp", "uix-0001-red_main.png",
+                     "UIX0002.png", "Uix_0002_front.JPG", "mb01-blue-0.jpg", "ash-000005.png")
+    }  # fmt: skip
+    assert found == {
+        "ASH-000004-side.png": "ASH-000004", "ash_000004.jpg": "ASH-000004", "ASH000004-back.webp": "ASH-000004",
+        "uix-0001-red_main.png": "UIX-0001", "UIX0002.png": "UIX-0002", "Uix_0002_front.JPG": "UIX-0002",
+        "mb01-blue-0.jpg": "24-MB01", "ash-000005.png": None,
+    }  # fmt: skip
+    red = match_filename("a", "uix-0001-red_main.png", DEFAULT_RULES, skus)
+    assert isinstance(red, LinkMatch) and dict(red.extra)["color"] == "red"
+
+
+def test_link_rule_of_an_import_is_filename_none_or_a_pattern_with_a_sku_group() -> None:
+    assert rules_for(None) == DEFAULT_RULES and rules_for("FILENAME") == DEFAULT_RULES and rules_for("none") == ()
+    (rule,) = rules_for("filename", r"^(?P<sku>[a-z]+\d+)__")
+    found = match_filename("a", "mh01__x.jpg", [rule], SKUS)
+    assert found == LinkMatch("a", "MH01", "filename_rule", (("rule", "pattern"),))
+    for bad, says in (("sometimes", "link_rule must be one of"), ("filename:(", "not a regular expression"),
+                      ("filename:^x", "(?P<sku>")):  # fmt: skip
+        rule_name, _, pattern = bad.partition(":")
+        with pytest.raises(ValueError, match=re.escape(says)):
+            rules_for(rule_name, pattern or None)

@@ -1,0 +1,147 @@
+"""Links a person makes or takes back: link and unlink an asset and a product, choose a
+product's primary image (for every channel or for one), and decide a suggested link.
+
+Each change is written to the records (the truth), audited, and shown by the next search:
+the asset's document is rewritten and the touched products are synced (`links.sync_products`
+with `force`: their `asset_ids`, completeness and thumbnail) with an index refresh.
+
+An unlink is remembered as a rejected `link:<SKU>` tag on the asset, so no later import
+or ingest links the two again by a rule or a reference; a manual link clears it.
+"""
+
+from __future__ import annotations
+
+from discovery.domain import Asset, JSONObject, JSONValue, Product, Tag, TagStatus, utcnow
+from discovery.errors import Conflict, InvalidQuery, NotFound
+from discovery.services.context import Context
+from indexer.assets.links import LINK_TAG, link_tag
+
+
+def link(ctx: Context, asset_id: str, sku: str, *, actor: str, via: str = "api") -> JSONObject:
+    """Link `asset_id` to the product `sku` (how `manual`: it outranks every rule). Linking
+    twice changes nothing the second time."""
+    asset, product = _asset(ctx, asset_id), _product(ctx, sku)
+    before = next((dict(x) for x in asset.product_skus if x.get("sku") == product.sku), None)
+    if before is not None and before.get("how") == "manual":
+        return _answer(asset, product, changed=False)
+    asset.product_skus = [x for x in asset.product_skus if x.get("sku") != product.sku]
+    asset.product_skus.append({"sku": product.sku, "how": "manual"})
+    _set_link_tag(asset, product.sku, "accepted" if via == "review" else None, actor)
+    ctx.records.audit(
+        actor=actor, action="link.add", target=f"asset:{asset.id}",
+        detail={"sku": product.sku, "before": before, "after": "manual", "via": via},
+    )  # fmt: skip
+    _after_change(ctx, asset, [product.sku])
+    return _answer(asset, product, changed=True)
+
+
+def unlink(ctx: Context, asset_id: str, sku: str, *, actor: str) -> JSONObject:
+    """Take the link between `asset_id` and `sku` away, however it was made; the product's
+    primary image, when it was this asset, is cleared."""
+    asset = _asset(ctx, asset_id)
+    before = next((dict(x) for x in asset.product_skus if x.get("sku") == sku), None)
+    if before is None:
+        raise NotFound(f"asset {asset_id} is not linked to {sku!r}", field="sku")
+    asset.product_skus = [x for x in asset.product_skus if x.get("sku") != sku]
+    _set_link_tag(asset, sku, "rejected", actor)
+    product = ctx.records.get_product(sku)
+    cleared = [c for c, i in (product.primary_images.items() if product else ()) if i == asset.id]
+    if product is not None and cleared:
+        for channel in cleared:
+            del product.primary_images[channel]
+        ctx.records.upsert_products([product])
+    ctx.records.audit(
+        actor=actor, action="link.remove", target=f"asset:{asset.id}",
+        detail={"sku": sku, "before": before, "primary_cleared": list[JSONValue](cleared)},
+    )  # fmt: skip
+    _after_change(ctx, asset, [sku])
+    skus = list[JSONValue](asset.product_skus)
+    return {"asset_id": asset.id, "sku": sku, "linked": False, "changed": True, "product_skus": skus}
+
+
+def set_primary_image(ctx: Context, sku: str, asset_id: str, *, channel: str | None, actor: str) -> JSONObject:
+    """Make `asset_id` (linked to `sku`) the product's primary image: its thumbnail in search
+    and first in its images, for every channel or, with `channel`, for that channel's view."""
+    from indexer.products.completeness import load_channels
+
+    product = _product(ctx, sku)
+    key = (channel or "").strip()
+    if key and key not in load_channels(data_dir=ctx.settings.data_dir) and key not in product.channels:
+        raise InvalidQuery(f"no channel {key!r}", field="channel")
+    linked = ctx.records.links.assets_for_skus([product.sku]).get(product.sku, [])
+    if asset_id not in linked:
+        raise Conflict(f"asset {asset_id} is not linked to {product.sku!r}: link it first", field="asset_id")
+    before = product.primary_images.get(key)
+    if before != asset_id:
+        product.primary_images[key] = asset_id
+        ctx.records.upsert_products([product])
+        ctx.records.audit(
+            actor=actor, action="product.primary_image", target=f"product:{product.sku}",
+            detail={"channel": key or None, "before": before, "after": asset_id},
+        )  # fmt: skip
+    from discovery.services.links import sync_products
+
+    sync_products(ctx, [product.sku], force=True)
+    return {"sku": product.sku, "channel": key or None, "asset_id": asset_id, "changed": before != asset_id,
+            "primary_images": dict(product.primary_images)}  # fmt: skip
+
+
+def decide_suggested_link(ctx: Context, asset: Asset, tag: str, status: TagStatus, *, actor: str) -> None:
+    """A reviewer's decision on a suggested link (`link:<SKU>` on the asset): accepted makes
+    the link (how `manual`); rejected keeps the rule from suggesting or making it again."""
+    sku = tag[len(LINK_TAG) :]
+    if status == "accepted":
+        link(ctx, asset.id, sku, actor=actor, via="review")
+        return
+    linked = any(x.get("sku") == sku for x in asset.product_skus)
+    if linked:
+        unlink(ctx, asset.id, sku, actor=actor)
+        return
+    before = next((t.to_json() for t in asset.tags if t.name == tag), None)
+    _set_link_tag(asset, sku, "rejected", actor)
+    after = next((t.to_json() for t in asset.tags if t.name == tag), None)
+    # Audited as any tag decision, so the reviewer's undo brings the suggestion back.
+    detail: JSONObject = {"tag": tag, "sku": sku, "before": before, "after": after}
+    ctx.records.audit(actor=actor, action="tag.reject", target=f"asset:{asset.id}", detail=detail)
+    ctx.records.tags.replace_tags(asset, asset.tags)
+
+
+def _set_link_tag(asset: Asset, sku: str, status: TagStatus | None, actor: str) -> None:
+    """Record the person's word on the link as the asset's `link:<SKU>` tag: rejected (an
+    unlink), or none at all (a link: the link itself is the record, and an accepted link
+    tag would be a search facet value)."""
+    name = link_tag(sku)
+    asset.tags = [t for t in asset.tags if t.name != name]
+    if status == "rejected":
+        asset.tags.append(
+            Tag(name=name, source="human", status="rejected", decided_by=actor, decided_at=utcnow().isoformat())
+        )
+
+
+def _after_change(ctx: Context, asset: Asset, skus: list[str]) -> None:
+    from discovery.services.asset_writes import save_and_reindex
+    from discovery.services.links import sync_products
+
+    save_and_reindex(ctx, [asset])
+    sync_products(ctx, skus, force=True)
+
+
+def _asset(ctx: Context, asset_id: str) -> Asset:
+    asset = ctx.records.get_asset(asset_id)
+    if asset is None:
+        raise NotFound(f"no asset {asset_id!r}", field="asset_id")
+    return asset
+
+
+def _product(ctx: Context, sku: str) -> Product:
+    if not sku.strip():
+        raise InvalidQuery("sku is empty", field="sku")
+    product = ctx.records.get_product(sku)
+    if product is None:
+        raise NotFound(f"no product with SKU {sku!r}", field="sku")
+    return product
+
+
+def _answer(asset: Asset, product: Product, *, changed: bool) -> JSONObject:
+    return {"asset_id": asset.id, "sku": product.sku, "linked": True, "changed": changed,
+            "product_skus": list[JSONValue](asset.product_skus)}  # fmt: skip
