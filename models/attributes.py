@@ -44,6 +44,9 @@ class AttributeSuggester:
         self.taxonomy = taxonomy
         self._lock = threading.Lock()
         self._prototypes: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+        # (attribute, option) -> one pattern for all its words: an import asks for every
+        # product, and finding the tag and compiling each word's pattern cost more than matching.
+        self._patterns: dict[tuple[str, str], re.Pattern[str]] = {}
 
     def suggest(
         self,
@@ -69,13 +72,19 @@ class AttributeSuggester:
         words = {option} if tag is None else {option, tag.label, *tag.synonyms}
         return {w.lower() for w in words}
 
+    def _pattern(self, attribute: str, option: str) -> re.Pattern[str]:
+        """Any of the option's words, standing alone (longest first, though any match will do)."""
+        key = (attribute, option)
+        found = self._patterns.get(key)
+        if found is None:
+            words = sorted(self._words(attribute, option), key=lambda w: (-len(w), w))
+            found = re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, words))})(?!\w)")
+            self._patterns[key] = found
+        return found
+
     def _from_text(self, attribute: str, options: Sequence[str], text: str) -> AttributeSuggestion | None:
         lowered = text.lower()
-        hits = [
-            o
-            for o in options
-            if any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", lowered) for w in self._words(attribute, o))
-        ]
+        hits = [o for o in options if self._pattern(attribute, o).search(lowered)]
         if len(hits) != 1:
             return None  # none, or ambiguous ("black and white"): let the images decide
         return AttributeSuggestion(attribute, hits[0], TEXT_MATCH_CONFIDENCE, "text", TEXT_MATCH_MODEL)

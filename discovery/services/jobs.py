@@ -40,17 +40,32 @@ def job_kinds() -> dict[str, JobKind]:
     """The job kinds with this layer's hooks: text embedding of imported products, CLIP for
     ingested images. Workers and in-process runners use the same mapping."""
     return default_kinds(
-        after_product_write=_embed_products, embedder=_clip_embedder, after_asset_ingest=_after_asset_ingest
+        after_product_write=_embed_products,
+        before_product_index=_store_text_vectors,
+        embedder=_clip_embedder,
+        after_asset_ingest=_after_asset_ingest,
     )
 
 
-def _embed_products(env: JobEnv, skus: list[str]) -> BulkReport:
+def _store_text_vectors(env: JobEnv, changed: list[str]) -> list[str]:
+    from discovery.services.embedding import store_text_vectors
+
+    assert isinstance(env, Context)
+    return store_text_vectors(env, changed)
+
+
+def _embed_products(env: JobEnv, skus: list[str], changed: list[str]) -> BulkReport:
+    """Suggestions and asset links for the products this write changed (an unchanged product
+    had both when it was stored), then text vectors for the unchanged ones' families that
+    still lack one of the current model (`_store_text_vectors` embedded the changed ones
+    before they were indexed)."""
     from discovery.services.embedding import embed_products
     from discovery.services.links import after_product_import
 
     assert isinstance(env, Context)
-    after_product_import(env, skus)
-    return embed_products(env, skus)
+    after_product_import(env, changed)
+    done = set(changed)
+    return embed_products(env, [s for s in skus if s not in done], changed=[])
 
 
 def _after_asset_ingest(env: JobEnv, asset_ids: list[str]) -> None:
