@@ -54,6 +54,9 @@ class AttributeSuggester:
         self.taxonomy = taxonomy
         self._lock = threading.Lock()
         self._prototypes: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+        # (attribute, option) -> one pattern for all its words: an import asks for every
+        # product, and finding the tag and compiling each word's pattern cost more than matching.
+        self._patterns: dict[tuple[str, str], re.Pattern[str]] = {}
 
     def suggest(
         self,
@@ -101,11 +104,21 @@ class AttributeSuggester:
         lowered = text.lower()
         hits: dict[str, str] = {}
         for option in options:
-            for word in sorted(self._words(attribute, option), key=len, reverse=True):
-                if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered):
-                    hits[option] = word
-                    break
+            found = self._pattern(attribute, option).search(lowered)
+            if found is not None:
+                hits[option] = found.group(0)
         return hits
+
+    def _pattern(self, attribute: str, option: str) -> re.Pattern[str]:
+        """Any of the option's words, standing alone (longest first, so the evidence quotes
+        "navy blue" rather than "navy")."""
+        key = (attribute, option)
+        found = self._patterns.get(key)
+        if found is None:
+            words = sorted(self._words(attribute, option), key=lambda w: (-len(w), w))
+            found = re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, words))})(?!\w)")
+            self._patterns[key] = found
+        return found
 
     def _from_colours(
         self, attribute: str, options: Sequence[str], colors: Sequence[Mapping[str, Any]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,7 +17,7 @@ import numpy as np
 from discovery.domain import Product
 from discovery.foreground import step_aside
 from discovery.services.context import Context
-from discovery.store.derive import family_roots, product_docs
+from discovery.store.derive import product_docs
 from discovery.store.index.base import BulkReport
 from discovery.store.index.documents import product_doc_id
 
@@ -64,18 +64,52 @@ def _encode_stepping_aside(model: TextModel, texts: list[str]) -> np.ndarray:
 
 
 def embed_products(
-    ctx: Context, skus: Iterable[str], *, batch: int = 256, progress: Callable[[int], None] | None = None
+    ctx: Context,
+    skus: Iterable[str],
+    *,
+    changed: Iterable[str] | None = None,
+    batch: int = 256,
+    progress: Callable[[int], None] | None = None,
 ) -> BulkReport:
-    """Embed the families of these SKUs with the text model and reindex them. Returns the
-    index write report (empty when the text model is switched off)."""
-    model = ctx.text()
+    """Embed the families of these SKUs with the text model and reindex those that got a new
+    vector. Returns the index write report (empty when the text model is switched off).
+    With `changed` (the SKUs among them whose records this write changed), the others'
+    families are only checked for a vector of this model: their text cannot have changed,
+    so an unchanged row of a re-import reads neither its product nor its text."""
     report = BulkReport()
+    for roots in _embedded(ctx, skus, changed=changed, batch=batch, progress=progress):
+        docs, _ = product_docs(ctx.records, roots)
+        report.outcomes.extend(ctx.backend.upsert(docs).outcomes)
+    return report
+
+
+def store_text_vectors(ctx: Context, skus: Iterable[str]) -> list[str]:
+    """Embed the families of these SKUs whose text changed and store the vectors in the
+    records only; returns their roots. An import calls this before it indexes the
+    families, so each document is written once, with its vector."""
+    return [root for roots in _embedded(ctx, skus) for root in roots]
+
+
+def _embedded(
+    ctx: Context,
+    skus: Iterable[str],
+    *,
+    changed: Iterable[str] | None = None,
+    batch: int = 256,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[list[str]]:
+    """Per batch of families, the roots whose new vectors were just stored."""
+    model = ctx.text()
     if model is None:
-        return report
+        return
     model_id = f"{model.name}@{model.version}"
     roots = list(dict.fromkeys(skus))
+    if changed is not None:
+        roots = _needing_vectors(ctx, roots, set(changed), model_id)
     for start in range(0, len(roots), batch):
-        chunk = family_roots(ctx.records.get_products(roots[start : start + batch]).values())
+        part = roots[start : start + batch]
+        found_roots = ctx.records.family_roots_of(part)
+        chunk = list(dict.fromkeys(found_roots[s] for s in part if s in found_roots))
         families = ctx.records.variants_of(chunk)
         found = ctx.records.get_products(chunk)
         existing = ctx.records.get_vectors("text_vector", [product_doc_id(s) for s in chunk])
@@ -91,8 +125,16 @@ def embed_products(
             ctx.records.put_vectors(
                 "text_vector", model_id, [(product_doc_id(s), v, d) for (s, _, d), v in zip(todo, vectors, strict=True)]
             )
-            docs, _ = product_docs(ctx.records, [s for s, _, _ in todo])
-            report.outcomes.extend(ctx.backend.upsert(docs).outcomes)
+            yield [s for s, _, _ in todo]
         if progress:
             progress(min(start + batch, len(roots)))
-    return report
+
+
+def _needing_vectors(ctx: Context, skus: list[str], changed: set[str], model_id: str) -> list[str]:
+    """The changed SKUs, then the families of the unchanged ones that lack a vector of this
+    model (the text model was off, or another one, when they were last embedded)."""
+    clean = [s for s in skus if s not in changed]
+    roots = list(dict.fromkeys(ctx.records.family_roots_of(clean).values()))
+    have = ctx.records.vector_models("text_vector", [product_doc_id(r) for r in roots])
+    lacking = [r for r in roots if have.get(product_doc_id(r)) != model_id]
+    return list(dict.fromkeys([*(s for s in skus if s in changed), *lacking]))

@@ -39,11 +39,25 @@ def job_kinds() -> dict[str, JobKind]:
     """The job kinds with this layer's hooks: text embedding of imported products, CLIP for
     ingested images. Workers and in-process runners use the same mapping."""
     return default_kinds(
-        after_product_write=_embed_products, embedder=_clip_embedder, after_asset_ingest=_after_asset_ingest
+        after_product_write=_embed_products,
+        before_product_index=_store_text_vectors,
+        embedder=_clip_embedder,
+        after_asset_ingest=_after_asset_ingest,
     )
 
 
-def _embed_products(env: JobEnv, skus: list[str], params: JSONObject) -> list[JSONObject]:
+def _store_text_vectors(env: JobEnv, changed: list[str]) -> list[str]:
+    from discovery.services.embedding import store_text_vectors
+
+    assert isinstance(env, Context)
+    return store_text_vectors(env, changed)
+
+
+def _embed_products(env: JobEnv, skus: list[str], changed: list[str], params: JSONObject) -> list[JSONObject]:
+    """Suggestions and asset links for the products this write changed (an unchanged product
+    had both when it was stored), then text vectors for the unchanged ones' families that
+    still lack one of the current model (`_store_text_vectors` embedded the changed ones
+    before they were indexed). Returns what linking did (the job report's links)."""
     from discovery.services.embedding import embed_products
     from discovery.services.links import after_product_import
     from indexer.assets.links import rules_for
@@ -53,8 +67,9 @@ def _embed_products(env: JobEnv, skus: list[str], params: JSONObject) -> list[JS
         rules = rules_for(_text(params.get("link_rule")), _text(params.get("link_pattern")))
     except ValueError as exc:
         raise RejectedInput(str(exc), field="link_rule") from exc
-    links = after_product_import(env, skus, rules=rules)
-    embed_products(env, skus)
+    links = after_product_import(env, changed, rules=rules)
+    done = set(changed)
+    embed_products(env, [s for s in skus if s not in done], changed=[])
     return links
 
 

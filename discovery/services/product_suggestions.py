@@ -144,11 +144,14 @@ def _suggest_categories(  # type: ignore[no-untyped-def]
         text = ctx.text()
         assert text is not None
         stored = ctx.records.get_vectors("text_vector", [product_doc_id(p.sku) for p in products])
-        vectors = []
-        for p in products:
-            found = stored.get(product_doc_id(p.sku))
-            vectors.append(found[1] if found and found[0] == text.model_id
-                           else text.encode([f"{p.name}. {p.description_text}"[:1000]])[0])  # fmt: skip
+        usable = {p.sku: found[1] for p in products
+                  if (found := stored.get(product_doc_id(p.sku))) and found[0] == text.model_id}  # fmt: skip
+        # The others (variants, which have no document of their own) in one call, not one each.
+        unstored = [p for p in products if p.sku not in usable]
+        if unstored:
+            fresh = text.encode([f"{p.name}. {p.description_text}"[:1000] for p in unstored])
+            usable.update(zip([p.sku for p in unstored], fresh, strict=True))
+        vectors = [usable[p.sku] for p in products]
         ranked = catalog.suggest(np.stack(vectors), [p.name for p in products], top_k=CATEGORY_SUGGESTIONS)
         for product, found in zip(products, ranked, strict=True):
             out[product.sku] = [

@@ -223,6 +223,34 @@ class Records:
                     out[sku] = Product.from_json(data)
         return out
 
+    def family_roots_of(self, skus: Iterable[str]) -> dict[str, str]:
+        """Each stored SKU's family root (its parent's SKU, or itself), read without decoding
+        the products (a re-import asks this of every unchanged row)."""
+        wanted = list(dict.fromkeys(skus))
+        out: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                query = select(t.products.c.sku, t.products.c.parent_sku).where(t.products.c.sku.in_(chunk))
+                for sku, parent in conn.execute(query):
+                    out[sku] = parent or sku
+        return out
+
+    def variant_skus(self, parent_skus: Iterable[str]) -> dict[str, list[str]]:
+        """Variant SKUs grouped by their parent SKU, without decoding the variants."""
+        parents = list(dict.fromkeys(parent_skus))
+        out: dict[str, list[str]] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(parents), 500):
+                query = (
+                    select(t.products.c.parent_sku, t.products.c.sku)
+                    .where(t.products.c.parent_sku.in_(parents[i : i + 500]))
+                    .order_by(t.products.c.sku)
+                )
+                for parent, sku in conn.execute(query):
+                    out.setdefault(str(parent), []).append(str(sku))
+        return out
+
     def variants_of(self, parent_skus: Iterable[str]) -> dict[str, list[Product]]:
         """Variants grouped by their parent SKU."""
         parents = list(dict.fromkeys(parent_skus))
@@ -349,6 +377,18 @@ class Records:
         if not rows or len(widths) != 1:
             return np.zeros((0, 0), dtype=np.float32)
         return np.stack(rows).astype(np.float32)
+    def vector_models(self, field: str, targets: Iterable[str]) -> dict[str, str]:
+        """The model of each stored vector, by target, without reading the vectors."""
+        wanted = list(dict.fromkeys(targets))
+        out: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                query = select(t.vectors.c.target, t.vectors.c.model).where(
+                    t.vectors.c.field == field, t.vectors.c.target.in_(chunk)
+                )
+                out.update({str(target): str(model) for target, model in conn.execute(query)})
+        return out
 
     def vector_counts(self) -> list[tuple[str, str, int]]:
         """(field, model, how many vectors) for every model the records hold vectors of."""

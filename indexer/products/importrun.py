@@ -10,7 +10,7 @@ written to the index. `withdraw_absent` ends a `full` import.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from discovery.domain import Product
 from discovery.foreground import step_aside
@@ -66,6 +66,10 @@ class ImportRun:
         self.validator = Validator(spec.rules, {name: ch.rules for name, ch in channels.items()})
         self.lines = lines
         self.assembler = Assembler(report, lines, chunk_size=chunk_size, job_id=report.job_id)
+        self.written: list[str] = []  # the last batch's products whose records it changed
+        # Called with those SKUs once they are stored, before their families are indexed
+        # (a job stores their text vectors here, so each document is written once).
+        self.before_index: Callable[[list[str]], object] | None = None
         self.fatal = False
         self.unknown_skus = False  # some rejected row's SKU could not be read (see `withdraw_absent`)
 
@@ -100,6 +104,7 @@ class ImportRun:
     # -- batches ---------------------------------------------------------------------
 
     def batch(self, batch: Batch) -> None:
+        self.written = []
         self._apply_late(batch)
         existing = self.records.get_products(batch.products)
         parents = self._parents(batch)
@@ -172,23 +177,28 @@ class ImportRun:
             old = existing.get(product.sku)
             product.updated_at = old.updated_at if old is not None else ""
         counts, changed = save_products(self.records, products)
+        self.written = list(changed)
         self.report.changed += counts.changed
         self.report.unchanged += counts.unchanged
         refreshed = self._refresh_variants(changed, batch.products)
+        if self.before_index is not None and changed:
+            self.before_index(list(changed))
         bulk = index_products(self.records, self.backend, [*changed, *refreshed], known={**batch.products, **refreshed})
         self._count_index(bulk, batch, set(changed))
 
     def _refresh_variants(self, changed: list[str], fresh: Mapping[str, Product]) -> dict[str, Product]:
         """Variants stored earlier whose parent changed now: inherit again."""
         updated: dict[str, Product] = {}
-        for parent_sku, variants in self.records.variants_of(changed).items():
-            parent = fresh.get(parent_sku)
-            for variant in variants:
-                if variant.sku in fresh:
-                    continue
-                reinherit(parent, variant)
-                variant.completeness = completeness(variant, self.channels, linked_assets(self.records, [variant]))
-                updated[variant.sku] = variant
+        # Only the stored variants outside this batch are read (a new family's are all in it).
+        stored = {s: p for p, skus in self.records.variant_skus(changed).items() for s in skus if s not in fresh}
+        loaded = self.records.get_products(stored)
+        for sku, parent_sku in stored.items():
+            variant = loaded.get(sku)
+            if variant is None:
+                continue
+            reinherit(fresh.get(parent_sku), variant)
+            variant.completeness = completeness(variant, self.channels, linked_assets(self.records, [variant]))
+            updated[variant.sku] = variant
         if not updated:
             return {}
         _, written = save_products(self.records, list(updated.values()))

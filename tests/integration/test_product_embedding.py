@@ -15,6 +15,7 @@ from discovery.domain import Product
 from discovery.services import jobs
 from discovery.services.context import Context
 from discovery.services.embedding import product_text
+from discovery.store.index.base import IndexDoc, SearchQuery
 
 HEADER = ["sku", "parent_sku", "name", "description", "categories", "price", "currency", "color", "weight"]
 ROWS = [
@@ -84,6 +85,65 @@ def test_reimport_embeds_only_the_families_whose_text_changed(ctx: Context) -> N
     assert again["product:M"][2] != stored["product:M"][2]  # a new content hash with the new vector
     for doc in ("product:H", "product:T"):
         assert again[doc][2] == stored[doc][2] and np.array_equal(again[doc][1], stored[doc][1])
+
+
+def written(ctx: Context) -> list[IndexDoc]:
+    """Every document written to the index (upserts), in order."""
+    docs: list[IndexDoc] = []
+    upsert = ctx.backend.upsert
+
+    def spying(batch, **kwargs):  # type: ignore[no-untyped-def]
+        batch = list(batch)
+        docs.extend(batch)
+        return upsert(batch, **kwargs)
+
+    ctx.backend.upsert = spying  # type: ignore[method-assign]
+    return docs
+
+
+def test_new_family_documents_are_written_once_with_their_vectors(ctx: Context) -> None:
+    docs = written(ctx)
+    run_import(ctx, csv_bytes(ROWS))
+    assert sorted(d.id for d in docs) == ["product:H", "product:M", "product:T"]
+    assert all(d.text_vector is not None and d.vector_model for d in docs)
+
+
+def test_unchanged_reimport_rewrites_nothing_in_the_index_and_a_changed_row_is_updated(ctx: Context) -> None:
+    run_import(ctx, csv_bytes(ROWS))
+    stored = ctx.records.get_products(["H", "H-R", "H-B", "M", "T"])
+    docs, seen = written(ctx), counted(ctx)
+
+    job = run_import(ctx, csv_bytes(ROWS))
+    assert docs == [] and seen == []  # no document rewritten, no text embedded
+    assert job["counts"]["indexed"] == 0  # type: ignore[index]
+    again = ctx.records.get_products(["H", "H-R", "H-B", "M", "T"])
+    assert {s: p.updated_at for s, p in again.items()} == {s: p.updated_at for s, p in stored.items()}
+
+    changed = [list(r) for r in ROWS]
+    changed[3][2] = "Porcelain beaker"  # M's name
+    changed[1][7] = "black"  # H-R's colour: its family document (H) changes
+    job = run_import(ctx, csv_bytes(changed))
+    assert sorted(d.id for d in docs) == ["product:H", "product:M"]
+    assert all(d.text_vector is not None for d in docs)
+    assert len(seen) == 2  # the two changed families, each once
+    ctx.backend.refresh()
+    found = ctx.backend.search(SearchQuery(text="beaker", types=("product",)))
+    assert [h.key for h in found.hits] == ["M"]
+    black = ctx.backend.search(SearchQuery(filters={"color": ("black",)}, types=("product",)))
+    assert [h.key for h in black.hits] == ["H"]
+
+
+def test_unchanged_reimport_embeds_families_left_without_a_vector(ctx: Context) -> None:
+    """A family stored while the text model was off (or another one) gets its vector from the
+    next re-import, although its rows did not change."""
+    run_import(ctx, csv_bytes(ROWS))
+    seen = counted(ctx)
+    model = ctx.text()
+    assert model is not None
+    ctx.records.put_vectors("text_vector", "an-older-model@1", [("product:M", np.ones(4, dtype=np.float32), "x")])
+    run_import(ctx, csv_bytes(ROWS))
+    assert len(seen) == 1 and "Stoneware mug" in seen[0]
+    assert ctx.records.get_vectors("text_vector", ["product:M"])["product:M"][0] == model.model_id
 
 
 def test_measures_and_dates_are_left_to_keyword_search_and_words_kept() -> None:

@@ -38,21 +38,28 @@ COUNTED = ("received", "rejected", "duplicates", "merged", "products", "parents_
 OVERLOADED = ("429", "es_rejected_execution", "too_many_requests", "circuit_breaking")
 
 T = TypeVar("T")
-# env, the chunk's SKUs, the job's params -> what linking did (`ChunkResult.links` entries)
-AfterWrite = Callable[[JobEnv, list[str], JSONObject], list[JSONObject]]
+# (env, the chunk's SKUs, those of them whose records the chunk changed, the job's params)
+# -> what linking did (`ChunkResult.links` entries)
+AfterWrite = Callable[[JobEnv, list[str], list[str], JSONObject], list[JSONObject]]
+# (env, the SKUs whose records a chunk changed), after they are stored, before they are indexed
+BeforeIndex = Callable[[JobEnv, list[str]], object]
 
 
 class ProductImport:
     """Job kind `import_products`. Params: `file` {blob, name}, `mapping` (a mapping's name or
     null), `mode` (partial | full). `after_write` runs on each chunk's SKUs once they are
-    stored (the service layer passes linking and text embedding); `link_rule` and
-    `link_pattern` say how stored files are linked to the products by name."""
+    stored, told which of them changed (the service layer passes suggestions, asset links
+    and text embedding, which an unchanged product does not need again); `before_index`
+    runs on the changed SKUs between the records and the index (the service layer stores
+    their text vectors there, so their documents are written once, vectors included).
+    `link_rule` and `link_pattern` say how stored files are linked to the products by name."""
 
     name = "import_products"
     ordered = True
 
-    def __init__(self, *, after_write: AfterWrite | None = None) -> None:
+    def __init__(self, *, after_write: AfterWrite | None = None, before_index: BeforeIndex | None = None) -> None:
         self._after_write = after_write
+        self._before_index = before_index
 
     def plan(self, env: JobEnv, chunk: ChunkContext) -> PlanResult:
         payloads: list[JSONObject] = []
@@ -90,11 +97,18 @@ class ProductImport:
                     _index_withdrawn_again(env, chunk.tuning.chunk_size)
             else:
                 batch = _load_batch(json.loads(_blob(env, str(payload["blob"])).read_bytes()))
+                if self._before_index is not None:
+                    hook = self._before_index
+                    run.before_index = lambda skus: hook(env, skus)
                 run.batch(batch)
                 if chunk.attempt > 1:
+                    if self._before_index is not None:  # the dead attempt may have stored records, not vectors
+                        self._before_index(env, sorted(batch.products))
                     run.report.indexed = _index_again(env, chunk, batch)
                 if self._after_write is not None:
-                    links = self._after_write(env, sorted(batch.products), chunk.params)
+                    # A re-run cannot tell what its dead predecessor changed: all of them.
+                    changed = run.written if chunk.attempt == 1 else list(batch.products)
+                    links = self._after_write(env, sorted(batch.products), sorted(changed), chunk.params)
             _raise_if_overloaded(run.report.dead_letters)
             env.backend.refresh()  # durable before the chunk is recorded done
             result = _result(run.report)
