@@ -12,6 +12,7 @@ from discovery.services.actors import name_items
 from discovery.services.catalog import asset_allowed, asset_json, product_visible
 from discovery.services.context import Context
 from discovery.services.search import INTERNAL_FIELDS, similar_assets
+from discovery.store.derive import inherited_for_assets
 from discovery.store.index.base import ScoredId
 from discovery.store.index.documents import asset_doc_id
 
@@ -34,6 +35,10 @@ def asset_view(ctx: Context, asset_id: str, *, public: bool, channel: str | None
     products = _shown_products(ctx, skus, public=public)
     body = asset_json(asset, public=public, shown_skus=set(products))
     body["products"] = [{"sku": s, "name": p.name} for s, p in products.items()]
+    # What search finds the asset by besides its own words: from listed products only, so
+    # a public caller sees here only products it may see.
+    inherited = inherited_for_assets(ctx.records, [asset]).get(asset.id, ())
+    body["inherited"] = [item.to_json() for item in inherited]
     if not public and isinstance(tags := body.get("tags"), list):
         name_items(ctx, tags, "decided_by")
     return body

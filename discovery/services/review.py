@@ -15,7 +15,8 @@ from discovery.domain import Asset, JSONObject, Product, Tag, TagStatus, utcnow
 from discovery.errors import Forbidden, InvalidQuery, NotFound
 from discovery.services import webhooks
 from discovery.services.context import Context
-from discovery.store.derive import family_roots, product_docs
+from discovery.services.links import reindex_assets_for_products
+from discovery.store.derive import family_roots, inherited_for_assets, product_docs
 from discovery.store.index.documents import asset_to_doc
 
 Decision = Literal["accept", "reject"]
@@ -63,13 +64,21 @@ def _reindex(ctx: Context, target: Product | Asset) -> None:
     commit each, so a decision answers in the time of its records writes."""
     if isinstance(target, Asset):
         vec = ctx.records.get_vectors("image_vector", [f"asset:{target.id}"]).get(f"asset:{target.id}")
-        doc = asset_to_doc(target, image_vector=vec[1].tolist() if vec else None, vector_model=vec[0] if vec else None)
+        inherited = inherited_for_assets(ctx.records, [target]).get(target.id, ())
+        doc = asset_to_doc(
+            target,
+            image_vector=vec[1].tolist() if vec else None,
+            vector_model=vec[0] if vec else None,
+            inherited=inherited,
+        )
         ctx.backend.upsert([doc])
     else:
         docs, gone = product_docs(ctx.records, family_roots([target]))
         ctx.backend.upsert(docs)
         if gone:
             ctx.backend.delete(gone)
+        # An accepted product tag is inherited by the product's assets.
+        reindex_assets_for_products(ctx, [target.sku], refresh=False)
 
 
 def _key(target: Product | Asset) -> str:
