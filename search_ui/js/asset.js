@@ -3,6 +3,7 @@
 import { api, isAbort } from "./api.js";
 import { assetHref, productHref, similarHref, thumbnail } from "./cards.js";
 import { formatBytes, formatDate, h, safeUrl, valueText } from "./dom.js";
+import { inheritedPanel } from "./inherited.js";
 import { definitionList, previewUrl } from "./product.js";
 import { errorBox, loadingBox } from "./status.js";
 import { tagLabels } from "./taxonomy.js";
@@ -137,6 +138,7 @@ export class AssetView {
       section("Tags", tagList(Array.isArray(asset.tags) ? asset.tags : [], labels)),
       section("Rights", rights(asset)),
       section("Linked products", links(asset)),
+      inheritedPanel(asset),
       section("Renditions", renditions(asset)),
       section("Near-duplicates", h("div", { class: "duplicates-body" }, loadingBox("Looking for near-duplicates…"))),
       section("Versions", versions(asset)),

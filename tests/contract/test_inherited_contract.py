@@ -22,6 +22,7 @@ from discovery.config import Settings, TextSettings
 from discovery.domain import Asset
 from discovery.services import jobs
 from discovery.services.asset_writes import save_and_reindex
+from discovery.services.assets import asset_view
 from discovery.services.context import Context
 from discovery.services.review import DecisionIn, decide
 from discovery.services.search import SearchRequest, search
@@ -129,9 +130,19 @@ def test_a_product_leaving_the_shop_takes_its_words_from_its_assets(ctx: Context
     store_asset(ctx, "a-shoe", "IMG_0001.png", "RUN-1")
     set_status(ctx, "RUN-1", "draft", actor="test")
     assert found(ctx, "sneakers") == []  # a draft product lends nothing a shopper could search by
+    assert asset_view(ctx, "a-shoe", public=False)["inherited"] == []
     set_status(ctx, "RUN-1", "in_review", actor="test")
     set_status(ctx, "RUN-1", "approved", actor="test")
     assert found(ctx, "sneakers") == ["a-shoe"]
+    [inherited] = asset_view(ctx, "a-shoe", public=False)["inherited"]  # type: ignore[misc]
+    assert inherited == {
+        "sku": "RUN-1",
+        "name": "Trail Runner",
+        "categories": ["Shoes/Sneakers"],
+        "colors": ["Red"],
+        "materials": ["Leather"],
+        "tags": [],
+    }
 
 
 def test_an_accepted_product_tag_reaches_its_assets(ctx: Context, tmp_path: Path) -> None:
