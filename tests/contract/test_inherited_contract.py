@@ -61,10 +61,11 @@ def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Context]:
         context.close()
 
 
-def import_products(ctx: Context, tmp_path: Path, *rows: dict[str, Any]) -> None:
+def import_products(ctx: Context, tmp_path: Path, *rows: dict[str, Any], mode: str = "partial") -> None:
     path = tmp_path / f"products-{uuid.uuid4().hex[:6]}.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    job = jobs.wait_for_job(ctx, jobs.start_product_import(ctx, source=path, filename=path.name), timeout=120)
+    started = jobs.start_product_import(ctx, source=path, filename=path.name, mode=mode)
+    job = jobs.wait_for_job(ctx, started, timeout=120)
     assert job["state"] == "succeeded", job
     ctx.backend.refresh()
 
@@ -143,6 +144,13 @@ def test_a_product_leaving_the_shop_takes_its_words_from_its_assets(ctx: Context
         "materials": ["Leather"],
         "tags": [],
     }
+
+
+def test_a_product_withdrawn_by_a_full_import_takes_its_words_from_its_assets(ctx: Context, tmp_path: Path) -> None:
+    import_products(ctx, tmp_path, SNEAKER, SCARF)
+    store_asset(ctx, "a-shoe", "IMG_0001.png", "RUN-1")
+    import_products(ctx, tmp_path, SCARF, mode="full")
+    assert found(ctx, "sneakers") == []
 
 
 def test_an_accepted_product_tag_reaches_its_assets(ctx: Context, tmp_path: Path) -> None:
