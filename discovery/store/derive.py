@@ -80,18 +80,18 @@ def inherited_for_assets(records: Records, assets: Sequence[Asset]) -> dict[str,
     or show a highlight, by the words of a draft product it may not see. The linked
     products and their parents are read in two batched reads for all `assets` together, so
     a bulk import costs no lookup per asset."""
-    wanted = {a.id: linked_skus(a) for a in assets}
+    wanted = {a.id: skus for a in assets if (skus := linked_skus(a))}
+    if not wanted:  # an ingest of files that link to nothing reads nothing
+        return {}
     products = records.get_products(s for skus in wanted.values() for s in skus)
-    parents = records.get_products(
-        {p.parent_sku for p in products.values() if p.parent_sku and p.parent_sku not in products}
-    )
-    parents.update(products)
+    missing = {p.parent_sku for p in products.values() if p.parent_sku and p.parent_sku not in products}
+    known = {**(records.get_products(missing) if missing else {}), **products}
     out: dict[str, tuple[InheritedProduct, ...]] = {}
     for asset_id, skus in wanted.items():
         found: list[InheritedProduct] = []
         for sku in skus:
             product = products.get(sku)
-            parent = parents.get(product.parent_sku) if product is not None and product.parent_sku else None
+            parent = known.get(product.parent_sku) if product is not None and product.parent_sku else None
             if product is None or not product.listed or (parent is not None and not parent.listed):
                 continue
             found.append(inherited_from(product, parent))
