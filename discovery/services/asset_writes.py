@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from discovery.domain import Asset
 from discovery.services.context import Context
+from discovery.store.derive import inherited_for_assets
 from discovery.store.index.base import BulkReport
 from discovery.store.index.documents import asset_doc_id, asset_to_doc
 
@@ -19,11 +20,17 @@ def reindex_assets(ctx: Context, assets: Sequence[Asset], *, refresh: bool = Tru
     if not assets:
         return BulkReport()
     vectors = ctx.records.get_vectors("image_vector", [asset_doc_id(a.id) for a in assets])
+    inherited = inherited_for_assets(ctx.records, assets)
     docs = []
     for asset in assets:
         vec = vectors.get(asset_doc_id(asset.id))
         docs.append(
-            asset_to_doc(asset, image_vector=vec[1].tolist() if vec else None, vector_model=vec[0] if vec else None)
+            asset_to_doc(
+                asset,
+                image_vector=vec[1].tolist() if vec else None,
+                vector_model=vec[0] if vec else None,
+                inherited=inherited.get(asset.id, ()),
+            )
         )
     report = ctx.backend.upsert(docs, refresh=refresh)
     for failed in report.failed:

@@ -11,6 +11,7 @@ from discovery.services.asset_titles import display_title
 from discovery.services.catalog import asset_allowed, asset_json, product_visible
 from discovery.services.context import Context
 from discovery.services.image_results import DUPLICATE_THRESHOLD, ImageQuery, check, image_results
+from discovery.store.derive import inherited_for_assets
 from discovery.store.index.documents import asset_doc_id
 
 # Pixels an image search may decode (after a JPEG's reduced decode): a 4096x4096 PNG. A
@@ -33,6 +34,10 @@ def asset_view(ctx: Context, asset_id: str, *, public: bool, channel: str | None
     body["products"] = [{"sku": s, "name": p.name} for s, p in products.items()]
     named = [(s, p.name) for s, p in products.items()]
     body["display_title"] = display_title(title=asset.title, filename=asset.filename, products=named)
+    # What search finds the asset by besides its own words: from listed products only, so
+    # a public caller sees here only products it may see.
+    inherited = inherited_for_assets(ctx.records, [asset]).get(asset.id, ())
+    body["inherited"] = [item.to_json() for item in inherited]
     if not public and isinstance(tags := body.get("tags"), list):
         name_items(ctx, tags, "decided_by")
     return body

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from discovery.domain import JSONObject, Product
 from discovery.services.context import Context
+from indexer.assets.indexing import reindex_linked_assets
 
 if TYPE_CHECKING:
     from indexer.assets.links import FilenameRule
@@ -51,6 +52,19 @@ def sync_products(ctx: Context, skus: Iterable[str], *, force: bool = False) -> 
     if force:
         ctx.backend.refresh()
     return changed
+
+
+def reindex_assets_for_products(ctx: Context, skus: Iterable[str], *, refresh: bool = True) -> int:
+    """Write again the documents of every asset linked to these SKUs, with what they
+    inherit from them now (name, categories, colours, materials, accepted tags; only from
+    listed products); returns how many. For changes to a few products that do not pass
+    through `index_products` (which compares and rewrites only changed assets itself): a
+    status change (its family), an accepted product tag. `refresh=False` leaves the
+    documents staged for the next near-real-time commit."""
+    count = reindex_linked_assets(ctx.records, ctx.backend, skus, only_changed=False)
+    if count and refresh:
+        ctx.backend.refresh()
+    return count
 
 
 def after_product_import(

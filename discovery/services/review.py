@@ -18,7 +18,8 @@ from discovery.domain import Asset, JSONObject, Product, Tag, TagStatus, utcnow
 from discovery.errors import Forbidden, InvalidQuery, NotFound
 from discovery.services import webhooks
 from discovery.services.context import Context
-from discovery.store.derive import family_roots, product_docs
+from discovery.services.links import reindex_assets_for_products
+from discovery.store.derive import family_roots, inherited_for_assets, product_docs
 from discovery.store.index.base import IndexDoc
 from discovery.store.index.documents import asset_to_doc
 from discovery.store.tag_records import QueueFilter, QueueKey
@@ -66,16 +67,23 @@ def load_target(ctx: Context, target_type: str, target_id: str) -> Product | Ass
 def reindex(ctx: Context, targets: Sequence[Product | Asset]) -> None:
     """Stage the targets' new documents (one upsert for many). No refresh: decisions from
     every reviewer are committed together in the index's next near-real-time batch (within a
-    second), not one commit each, so a decision answers in the time of its records writes."""
+    second), not one commit each, so a decision answers in the time of its records writes.
+    An accepted product tag is inherited by the product's assets, which are staged too."""
     assets = [x for x in targets if isinstance(x, Asset)]
     products = [x for x in targets if isinstance(x, Product)]
     docs: list[IndexDoc] = []
     if assets:
         vectors = ctx.records.get_vectors("image_vector", [f"asset:{a.id}" for a in assets])
+        inherited = inherited_for_assets(ctx.records, assets)
         for asset in assets:
             vec = vectors.get(f"asset:{asset.id}")
             docs.append(
-                asset_to_doc(asset, image_vector=vec[1].tolist() if vec else None, vector_model=vec[0] if vec else None)
+                asset_to_doc(
+                    asset,
+                    image_vector=vec[1].tolist() if vec else None,
+                    vector_model=vec[0] if vec else None,
+                    inherited=inherited.get(asset.id, ()),
+                )
             )
     gone: list[str] = []
     if products:
@@ -85,6 +93,8 @@ def reindex(ctx: Context, targets: Sequence[Product | Asset]) -> None:
         ctx.backend.upsert(docs)
     if gone:
         ctx.backend.delete(gone)
+    if products:
+        reindex_assets_for_products(ctx, [p.sku for p in products], refresh=False)
 
 
 def target_key(target: Product | Asset) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 from discovery.domain import Asset, Tag
 from discovery.services.context import Context
 from discovery.services.review import merge_suggestions
+from discovery.store.derive import inherited_for_assets
 from discovery.store.index.documents import asset_doc_id, asset_to_doc
 
 _lock = threading.Lock()
@@ -75,8 +76,10 @@ def suggest_for_assets(ctx: Context, asset_ids: Iterable[str]) -> int:
     vectors = ctx.records.get_vectors("image_vector", [asset_doc_id(i) for i in ids])
     changed = 0
     docs = []
+    assets = ctx.records.get_assets(ids)
+    inherited = inherited_for_assets(ctx.records, list(assets.values()))
     for asset_id in ids:
-        asset = ctx.records.get_asset(asset_id)
+        asset = assets.get(asset_id)
         if asset is None:
             continue
         vec = vectors.get(asset_doc_id(asset_id))
@@ -86,7 +89,12 @@ def suggest_for_assets(ctx: Context, asset_ids: Iterable[str]) -> int:
             continue
         ctx.records.tags.replace_tags(asset, merged)
         docs.append(
-            asset_to_doc(asset, image_vector=vec[1].tolist() if vec else None, vector_model=vec[0] if vec else None)
+            asset_to_doc(
+                asset,
+                image_vector=vec[1].tolist() if vec else None,
+                vector_model=vec[0] if vec else None,
+                inherited=inherited.get(asset.id, ()),
+            )
         )
         changed += 1
     if docs:

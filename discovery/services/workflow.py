@@ -6,6 +6,7 @@ from discovery.domain import JSONObject
 from discovery.errors import Conflict, InvalidQuery, NotFound
 from discovery.services import webhooks
 from discovery.services.context import Context
+from discovery.services.links import reindex_assets_for_products
 from discovery.store.derive import family_roots, product_docs
 
 STATUSES = ("draft", "in_review", "approved")
@@ -42,4 +43,8 @@ def set_status(ctx: Context, sku: str, status: str, *, actor: str, note: str | N
     ctx.backend.upsert(docs, refresh=True)
     if gone:
         ctx.backend.delete(gone, refresh=True)
+    # Only listed products lend their words to their assets: approving or unlisting a
+    # product (and with it its variants) changes what their assets are found by.
+    family = [sku, *(v.sku for v in ctx.records.variants_of([sku]).get(sku, []))]
+    reindex_assets_for_products(ctx, family)
     return {"sku": sku, "status": status, "changed": True, "from": before}

@@ -6,12 +6,18 @@ variant alone is never a separate hit, its colours and sizes are the parent's fa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
-from discovery.domain import Product
+from discovery.domain import Asset, Product
 from discovery.foreground import step_aside
 from discovery.store.index.base import IndexDoc
-from discovery.store.index.documents import asset_to_doc, product_doc_id, product_to_doc
+from discovery.store.index.documents import (
+    InheritedProduct,
+    asset_to_doc,
+    inherited_from,
+    product_doc_id,
+    product_to_doc,
+)
 from discovery.store.records import Records
 
 
@@ -60,6 +66,40 @@ def _doc(records: Records, product: Product, variants: list[Product], linked: di
     )
 
 
+def linked_skus(asset: Asset) -> list[str]:
+    """The SKUs an asset links to, each once, in link order."""
+    skus = (link.get("sku") for link in asset.product_skus if isinstance(link, dict))
+    return list(dict.fromkeys(str(s) for s in skus if s))
+
+
+def inherited_for_assets(records: Records, assets: Sequence[Asset]) -> dict[str, tuple[InheritedProduct, ...]]:
+    """What each asset inherits from its linked products, by asset id (absent: nothing).
+
+    Only listed products lend values (a variant: only when its stored parent is listed
+    too): the index is shared by every caller, and a public search must not find an asset,
+    or show a highlight, by the words of a draft product it may not see. The linked
+    products and their parents are read in two batched reads for all `assets` together, so
+    a bulk import costs no lookup per asset."""
+    wanted = {a.id: skus for a in assets if (skus := linked_skus(a))}
+    if not wanted:  # an ingest of files that link to nothing reads nothing
+        return {}
+    products = records.get_products(s for skus in wanted.values() for s in skus)
+    missing = {p.parent_sku for p in products.values() if p.parent_sku and p.parent_sku not in products}
+    known = {**(records.get_products(missing) if missing else {}), **products}
+    out: dict[str, tuple[InheritedProduct, ...]] = {}
+    for asset_id, skus in wanted.items():
+        found: list[InheritedProduct] = []
+        for sku in skus:
+            product = products.get(sku)
+            parent = known.get(product.parent_sku) if product is not None and product.parent_sku else None
+            if product is None or not product.listed or (parent is not None and not parent.listed):
+                continue
+            found.append(inherited_from(product, parent))
+        if found:
+            out[asset_id] = tuple(found)
+    return out
+
+
 def all_docs(records: Records, *, batch: int = 500) -> Iterator[IndexDoc]:
     """Every document the index should hold, streamed (for `discovery reindex`)."""
     for products in records.iter_products(batch=batch):
@@ -70,8 +110,12 @@ def all_docs(records: Records, *, batch: int = 500) -> Iterator[IndexDoc]:
         yield from docs
     for assets in records.iter_assets(batch=batch):
         vectors = records.get_vectors("image_vector", [f"asset:{a.id}" for a in assets])
+        inherited = inherited_for_assets(records, assets)
         for asset in assets:
             vec = vectors.get(f"asset:{asset.id}")
             yield asset_to_doc(
-                asset, image_vector=vec[1].tolist() if vec else None, vector_model=vec[0] if vec else None
+                asset,
+                image_vector=vec[1].tolist() if vec else None,
+                vector_model=vec[0] if vec else None,
+                inherited=inherited.get(asset.id, ()),
             )

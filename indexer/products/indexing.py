@@ -14,6 +14,7 @@ from discovery.store.derive import family_roots, product_docs
 from discovery.store.index.base import BulkReport, ItemOutcome, SearchBackend, SearchQuery
 from discovery.store.index.documents import product_doc_id
 from discovery.store.records import Records, UpsertCounts
+from indexer.assets.indexing import reindex_linked_assets
 
 
 def with_parents(skus: Iterable[str], known: Mapping[str, Product]) -> set[str]:
@@ -34,7 +35,9 @@ def index_products(
 
     A family is one document under its parent's SKU (`discovery.store.derive`); a variant
     is never a hit of its own. The report has one outcome per SKU asked for: a variant's
-    is its family document's, so callers count per product as before."""
+    is its family document's, so callers count per product as before. The documents of
+    the assets linked to the family members are rewritten too where what they inherit
+    from these products changed (`reindex_linked_assets`)."""
     wanted = list(dict.fromkeys(skus))
     if not wanted:
         return BulkReport()
@@ -47,12 +50,13 @@ def index_products(
     # Families that vanished, and variants indexed alone before their parent arrived: a
     # family document lists all its SKUs, and a variant left unchanged by its parent's
     # arrival is not among `skus`, yet its lone document must go all the same.
-    members = (s for doc in docs for s in doc.keywords.get("sku", ()))
+    members = [s for doc in docs for s in doc.keywords.get("sku", ())]
     variants = (s for s in wanted if s in products and products[s].parent_sku)
     kept = {doc.id for doc in docs}
     stale = [d for d in dict.fromkeys([*gone, *map(product_doc_id, [*members, *variants])]) if d not in kept]
     if stale:
         backend.delete(stale)
+    reindex_linked_assets(records, backend, dict.fromkeys([*wanted, *members]))
     by_doc = {o.id: o for o in written.outcomes}
     report = BulkReport()
     for sku in wanted:

@@ -7,6 +7,7 @@ import { editPanel, tagDecisionButtons } from "./asset_edit.js";
 import { assetCollectionsPanel } from "./collections.js";
 import { assetHref, productHref, similarHref, thumbnail } from "./cards.js";
 import { append, clear, formatBytes, formatDate, h, safeUrl, valueText } from "./dom.js";
+import { inheritedPanel } from "./inherited.js";
 import { definitionList, previewUrl } from "./product.js";
 import { errorBox, loadingBox } from "./status.js";
 import { tagLabels } from "./taxonomy.js";
@@ -159,6 +160,7 @@ export class AssetView {
       section("Rights", rights(asset)),
       section("Linked products", links(asset)),
       assetLinksPanel(asset, () => this.update({ asset: asset.id })),
+      inheritedPanel(asset),
       section("Renditions", renditions(asset)),
       section("Near-duplicates", h("div", { class: "duplicates-body" }, loadingBox("Looking for near-duplicates…"))),
       section("Versions", versions(asset)),

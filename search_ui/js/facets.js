@@ -6,7 +6,7 @@ import { rangeBounds } from "./state.js";
 
 export const FACETS = {
   product: ["category", "brand", "color", "size", "material", "tags", "channels", "ready_for"],
-  asset: ["tags", "colors", "background", "orientation", "media_type", "rights_status", "collections", "product_skus"],
+  asset: ["tags", "inherited_category", "inherited_color", "colors", "background", "orientation", "media_type", "rights_status", "collections", "product_skus"],
   all: ["type", "tags", "category", "brand", "colors", "background", "media_type"],
 };
 
@@ -21,6 +21,7 @@ const LABELS = {
   channels: "Channel", ready_for: "Ready for", colors: "Colours", background: "Background", orientation: "Orientation",
   media_type: "File type", rights_status: "Rights", collections: "Collection", type: "Type", product_skus: "Product",
   price: "Price", width: "Width", height: "Height", status: "Status", currency: "Currency",
+  inherited_category: "Product category", inherited_color: "Product colour", inherited_material: "Product material",
 };
 
 const COLLAPSED = 6;

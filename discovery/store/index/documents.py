@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from discovery.colors import color_label
@@ -24,6 +25,10 @@ TEXT_WEIGHTS: dict[str, float] = {
     "description": 1.0,
     "metadata": 0.8,
     "sku": 5.0,
+    # An asset's linked products' words (names, categories, colours, materials, tags):
+    # below the asset's own title, tags and file name, so an asset that says "sneaker"
+    # itself ranks above one that only belongs to a sneaker.
+    "products": 1.0,
 }
 
 # Exact-match fields: filters and facets. Anything else in a query is refused.
@@ -53,6 +58,10 @@ KEYWORD_FIELDS: tuple[str, ...] = (
     "rights_channels",
     "product_skus",
     "phash",
+    # What an asset inherits from its linked (listed) products: facets of asset search.
+    "inherited_category",
+    "inherited_color",
+    "inherited_material",
 )
 NUMBER_FIELDS: tuple[str, ...] = ("price", "width", "height", "bytes", "popularity", "completeness")
 DATE_FIELDS: tuple[str, ...] = ("updated_at", "rights_expires_at")
@@ -68,7 +77,8 @@ FACET_ATTRIBUTES: tuple[str, ...] = ("color", "size", "material")
 # Keyword fields whose values are spelled many ways by catalogs (`XL`, `xl`, `Gray`,
 # `grey`): the index holds one canonical form of each, which is also what a filter on the
 # field is turned into and what its facet shows.
-CANONICAL_FIELDS: tuple[str, ...] = ("color", "colors", "size", "material")
+CANONICAL_FIELDS: tuple[str, ...] = ("color", "colors", "size", "material", "inherited_color", "inherited_material")
+_COLOR_FIELDS = frozenset({"color", "colors", "inherited_color"})
 _LETTER_SIZE = re.compile(r"^(?:\d*x{0,4}[sl]|m|\d*xl)$")  # s, m, l, xs, xl, xxl, 3xl, xxxs
 
 
@@ -79,7 +89,7 @@ def keyword_value(name: str, value: str) -> str:
     -> `Organic Cotton`). Fields not in `CANONICAL_FIELDS` keep their value."""
     if name not in CANONICAL_FIELDS:
         return value
-    if name in ("color", "colors"):
+    if name in _COLOR_FIELDS:
         return color_label(value)
     words = value.casefold().split()
     if name == "size" and len(words) == 1 and _LETTER_SIZE.match(words[0]):
@@ -256,6 +266,77 @@ def product_to_doc(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class InheritedProduct:
+    """What an asset inherits from one linked product: the words its document is also found
+    by (`products` text) and the values of its `inherited_*` facets."""
+
+    sku: str
+    name: str
+    categories: tuple[str, ...] = ()
+    colors: tuple[str, ...] = ()
+    materials: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    def to_json(self) -> JSONObject:
+        return {
+            "sku": self.sku,
+            "name": self.name,
+            "categories": list(self.categories),
+            "colors": list(self.colors),
+            "materials": list(self.materials),
+            "tags": list(self.tags),
+        }
+
+
+def inherited_from(product: Product, parent: Product | None = None) -> InheritedProduct:
+    """The values an asset linked to `product` inherits. A variant's own values first; what
+    it leaves empty (categories, colour, material, tags: a variant row often names only its
+    colour and size) comes from its `parent`. Only accepted tags: a suggestion is nobody's
+    word yet."""
+
+    def own_or_parent(values: Sequence[str], of_parent: Sequence[str]) -> tuple[str, ...]:
+        return tuple(_unique(values or (of_parent if parent is not None else ())))
+
+    def attribute(p: Product | None, name: str) -> list[str]:
+        return _attr_values(p.attributes, name) if p is not None else []
+
+    def accepted(p: Product | None) -> list[str]:
+        return [t.name for t in p.tags if t.status == "accepted"] if p is not None else []
+
+    return InheritedProduct(
+        sku=product.sku,
+        name=product.name or (parent.name if parent is not None else ""),
+        categories=own_or_parent(product.categories, parent.categories if parent is not None else []),
+        colors=own_or_parent(attribute(product, "color"), attribute(parent, "color")),
+        materials=own_or_parent(attribute(product, "material"), attribute(parent, "material")),
+        tags=own_or_parent(accepted(product), accepted(parent)),
+    )
+
+
+def inherited_text(inherited: Iterable[InheritedProduct]) -> str:
+    """The `products` text of an asset document: every inherited word, category paths as
+    words (`Shoes/Sneakers` -> `Shoes Sneakers`)."""
+    parts: list[str] = []
+    for item in inherited:
+        parts.append(item.name)
+        parts.extend(c.replace("/", " ") for c in item.categories)
+        parts.extend((*item.colors, *item.materials, *item.tags))
+    return " ".join(p for p in parts if p)
+
+
+INHERITED_KEYWORDS: tuple[str, ...] = ("inherited_category", "inherited_color", "inherited_material")
+
+
+def inherited_part(doc: IndexDoc) -> tuple[str, tuple[tuple[str, ...], ...]]:
+    """What an asset document holds from its products, in a form that compares equal
+    whichever engine gave the document back (keywords as the index holds them)."""
+    keywords = tuple(
+        tuple(sorted({keyword_value(name, v) for v in doc.keywords.get(name, ())})) for name in INHERITED_KEYWORDS
+    )
+    return doc.text.get("products", ""), keywords
+
+
 def resolution_class(width: int | None, height: int | None) -> str | None:
     """By the longest side: `small` (< 800 px), `medium`, `large` (>= 2000 px)."""
     if not width or not height:
@@ -294,8 +375,12 @@ def asset_to_doc(
     image_vector: list[float] | None = None,
     vector_model: str | None = None,
     now: datetime | None = None,
+    inherited: Sequence[InheritedProduct] = (),
 ) -> IndexDoc:
-    """The document for one asset (current version)."""
+    """The document for one asset (current version). `inherited` are its linked products'
+    values (`inherited_from`; the caller chooses which products may lend them): they become
+    the `products` text field and the `inherited_*` keyword fields, apart from the asset's
+    own title, tags and colours."""
     accepted = [t.name for t in asset.tags if t.status == "accepted"]
     suggested = [t.name for t in asset.tags if t.status == "suggested"]
     meta_text = " ".join(s for k, v in asset.metadata.items() if not k.startswith("gps") for s in _flatten_text(v))
@@ -328,6 +413,9 @@ def asset_to_doc(
         "product_skus": _unique(str(link.get("sku")) for link in asset.product_skus if isinstance(link, dict)),
         "phash": [asset.phash] if asset.phash else [],
         "listed": ["true"],
+        "inherited_category": category_prefixes(c for i in inherited for c in i.categories),
+        "inherited_color": _unique(c for i in inherited for c in i.colors),
+        "inherited_material": _unique(m for i in inherited for m in i.materials),
     }
     title = asset.title or asset.filename
     stored: JSONObject = {
@@ -347,6 +435,7 @@ def asset_to_doc(
         "tags": " ".join(accepted),
         "description": "\n".join(t for t in (asset.description, asset.text) if t),
         "metadata": meta_text,
+        "products": inherited_text(inherited),
     }
     return IndexDoc(
         id=asset_doc_id(asset.id),
