@@ -13,7 +13,7 @@ from typing import Literal
 
 from discovery.domain import Asset, JSONObject, Product, Tag, TagStatus, utcnow
 from discovery.errors import Forbidden, InvalidQuery, NotFound
-from discovery.services import webhooks
+from discovery.services import cutouts, webhooks
 from discovery.services.context import Context
 from discovery.store.derive import family_roots, product_docs
 from discovery.store.index.documents import asset_to_doc
@@ -100,6 +100,8 @@ def decide_one(ctx: Context, item: DecisionIn, *, actor: str) -> None:
     ctx.records.tags.replace_tags(target, tags)
     if isinstance(target, Product) and status == "accepted":
         _apply_to_product(ctx, target, item.tag)
+    if isinstance(target, Asset) and cutouts.is_cutout_tag(item.tag):
+        cutouts.decided(ctx, target, item.tag, accepted=status == "accepted")
     ctx.records.audit(
         actor=actor,
         action=f"tag.{item.decision}",
@@ -202,6 +204,8 @@ def queue(
                 "title": titles.get(item.target, target_id),
             }
         )
+        if target_type == "asset" and cutouts.is_cutout_tag(item.tag):
+            out[-1].update(cutouts.review_urls(target_id, item.tag))  # the cut-out, before and after
     body: JSONObject = {"items": out, "total": total}  # type: ignore[dict-item]
     if group:
         body["groups"] = [{"tag": t, "count": n} for t, n in ctx.records.tags.queue_groups()]
