@@ -23,7 +23,7 @@ from PIL import Image, ImageFilter
 from scipy import ndimage
 
 from indexer.assets.lab import FloatArray, srgb_to_lab
-from indexer.assets.subject import NEAR, find_subject
+from indexer.assets.subject import NEAR, find_subject, ring
 
 WORK_SIDE = 320  # masks are found at this size: enough for edges, cheap on 2 cores
 MIN_PART = 0.15  # a separate part is kept when at least this share of the largest
@@ -90,7 +90,12 @@ def _refine(pixels: NDArray[np.uint8], first: NDArray[np.bool_]) -> tuple[NDArra
 
 
 def cut_out(image: Image.Image) -> Cutout:
-    """The product mask of an upright RGB(A) image, with its confidence."""
+    """The product mask of an upright RGB(A) image, with its confidence. A picture that is
+    already cut out (a transparent border) is taken at its word: its opaque pixels."""
+    if image.mode == "RGBA":
+        alpha = np.asarray(image.getchannel("A"))
+        if (alpha[ring(*alpha.shape)] < 32).mean() >= 0.8 and (alpha >= 128).any():
+            return Cutout(mask=alpha >= 128, confidence=1.0)
     rgb = image.convert("RGB")
     work = rgb.copy()
     work.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BILINEAR)

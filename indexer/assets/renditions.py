@@ -113,15 +113,18 @@ def target_longest(source_longest: int, preset: Preset) -> int:
     return max(min(source_longest, preset.longest), min(preset.min_longest, preset.longest))
 
 
-def render_cutout(image: Image.Image, preset: Preset) -> tuple[bytes, float]:
+def render_cutout(image: Image.Image, preset: Preset, *, source_longest: int | None = None) -> tuple[bytes, float]:
     """The product cut out and placed on the preset's background (white by default), and
-    the cut-out's confidence. Nothing found to cut out: the whole picture, confidence 0."""
+    the cut-out's confidence. The square frame's side is the source's longest side
+    clamped to the preset's range, as for any rendition. Nothing found to cut out: the
+    whole picture, confidence 0."""
     cut = cut_out(image)
     colour = ImageColor.getrgb(preset.background or "white")[:3]
+    side = target_longest(source_longest or max(image.size), preset)
     try:
-        placed = on_white(image, cut.mask, fill=preset.fill, min_side=preset.min_longest, max_side=preset.longest)
+        placed = on_white(image, cut.mask, fill=preset.fill, min_side=side, max_side=side)
     except ValueError:
-        return render(image, preset), 0.0
+        return render(image, preset, source_longest=source_longest), 0.0
     if colour != (255, 255, 255):
         placed = _recolour_white(placed, colour)
     return _encode(placed, preset), cut.confidence
@@ -234,7 +237,7 @@ def get_or_make_rendition(
     except (UnreadablePdf, UnsafeImage) as exc:
         raise RejectedInput(f"rendition {name!r} cannot be made: {exc}", file=asset.filename) from exc
     if preset.cutout:
-        data, confidence = render_cutout(image, preset)
+        data, confidence = render_cutout(image, preset, source_longest=source_longest)
         earlier = cutout_state(asset, name)
         accepted = (
             earlier is not None
