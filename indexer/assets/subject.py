@@ -22,8 +22,8 @@ from indexer.assets.lab import FloatArray, chroma_hue, srgb_to_lab
 BORDER_FRACTION = 0.03
 MAX_SAMPLES = 400  # border pixels sampled as candidate background colours
 MIN_SIDE_SHARE = 0.05  # of one side's border pixels, on two sides: a background colour
-NEAR = 8.0  # a pixel within this distance of a background colour may be background
-SHADOW_L = 8.0  # this much darker than the background costs nothing (a soft shadow)
+NEAR = 6.0  # a pixel within this distance of a background colour may be background
+SHADOW_L = 3.0  # this much darker than the background costs nothing (a soft shadow)
 
 
 @dataclass(frozen=True, slots=True)
