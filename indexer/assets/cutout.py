@@ -23,11 +23,12 @@ from PIL import Image, ImageFilter
 from scipy import ndimage
 
 from indexer.assets.lab import FloatArray, srgb_to_lab
-from indexer.assets.subject import NEAR, find_subject, ring
+from indexer.assets.subject import find_subject, ring
 
 WORK_SIDE = 320  # masks are found at this size: enough for edges, cheap on 2 cores
 MIN_PART = 0.15  # a separate part is kept when at least this share of the largest
 MAX_PINHOLE = 0.004  # holes smaller than this share of the image are filled
+NEAR = 8.0  # CIELAB units: a cut-out tolerates more than colour naming (busy scenes are lit unevenly)
 REFINE_SAMPLES = 600  # pixels sampled from each region for its colour model
 PRODUCT_ODDS = 2.0  # a colour this much more common in the product than around it is product
 OPEN_STEPS = 2  # thin lines of scene colour left touching the product are opened away
@@ -100,7 +101,7 @@ def cut_out(image: Image.Image) -> Cutout:
     work = rgb.copy()
     work.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BILINEAR)
     pixels = np.asarray(work)
-    subject = find_subject(pixels)
+    subject = find_subject(pixels, near=NEAR)
     first = _clean(subject.mask)
     refined, unclear = _refine(pixels, first)
     small = _clean(ndimage.binary_opening(refined, iterations=OPEN_STEPS))

@@ -98,7 +98,7 @@ def skin(lab: FloatArray) -> NDArray[np.bool_]:
     return (lab[..., 0] > 45) & (lab[..., 0] < 88) & (chroma > 12) & (chroma < 45) & (hue > 38) & (hue < 75)
 
 
-def _confidence(mask: NDArray[np.bool_], distance: FloatArray, border: NDArray[np.bool_]) -> float:
+def _confidence(mask: NDArray[np.bool_], distance: FloatArray, border: NDArray[np.bool_], near: float) -> float:
     """How much to trust a cut-out: a clear margin between background and product
     pixels, one main part, a sensible size and little of it on the border."""
     share = float(mask.mean())
@@ -107,7 +107,7 @@ def _confidence(mask: NDArray[np.bool_], distance: FloatArray, border: NDArray[n
     labels, count = ndimage.label(mask)
     sizes = np.bincount(labels.reshape(-1))[1:] if count else np.array([0])
     main_part = float(sizes.max() / max(1, sizes.sum()))
-    ambiguous = float(((distance > NEAR * 0.6) & (distance < NEAR * 1.8)).mean() / max(share, 1e-9))
+    ambiguous = float(((distance > near * 0.6) & (distance < near * 1.8)).mean() / max(share, 1e-9))
     on_border = float(mask[border].mean())
     score = main_part * (1 - min(1.0, ambiguous)) * (1 - min(1.0, 3 * on_border))
     return round(max(0.0, min(1.0, score)), 3)
@@ -129,7 +129,7 @@ def find_subject(rgb: NDArray[np.uint8], *, near: float = NEAR) -> Subject:
     # background are noise at this scale: open away crumbs, close small gaps.
     mask = ndimage.binary_opening(mask, iterations=1)
     mask = ndimage.binary_closing(mask, iterations=1) | (mask & border)
-    return Subject(mask=mask, distance=distance, confidence=_confidence(mask, distance, border))
+    return Subject(mask=mask, distance=distance, confidence=_confidence(mask, distance, border, near))
 
 
 def colour_weights(rgb: NDArray[np.uint8]) -> NDArray[np.float64]:
