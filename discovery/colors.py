@@ -5,6 +5,10 @@ any catalog are folded onto the same names where they are spellings of one colou
 (`gray` -> `grey`), so a colour facet lists one value for a product's `Gray` and an
 image's `grey`, shown by its label (`Grey`). It sits on the floor so that the index
 (`discovery.store`) and the indexer both import it.
+
+The palette holds the colours catalogs name products with (a merchandiser's `Navy` or
+`Olive` is its own value, not a shade of blue or green), so a photo's colour and the
+product's colour attribute can agree.
 """
 
 from __future__ import annotations
@@ -22,10 +26,13 @@ PALETTE: tuple[str, ...] = (
     "pink",
     "brown",
     "beige",
+    "navy",
+    "olive",
+    "maroon",
 )
 
 # Other spellings of a colour word, word by word (`dark gray` is `dark grey`). Only
-# spellings: a shade (`navy`, `charcoal`) stays its own value.
+# spellings: a shade (`charcoal`, `teal`) stays its own value.
 SPELLINGS: dict[str, str] = {
     "gray": "grey",
     "grays": "grey",

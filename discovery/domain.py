@@ -16,7 +16,7 @@ JSONValue: TypeAlias = JSONScalar | list["JSONValue"] | dict[str, "JSONValue"]
 JSONObject: TypeAlias = dict[str, JSONValue]
 
 DocType = Literal["product", "asset"]
-TagSource = Literal["clip", "learned", "rule", "product", "text", "catalog", "human"]
+TagSource = Literal["clip", "learned", "rule", "product", "text", "catalog", "human", "cutout"]
 TagStatus = Literal["suggested", "accepted", "rejected"]
 ProductStatus = Literal["draft", "in_review", "approved", "withdrawn"]
 # The workflow half of the shopper (public) view: only these statuses are ever shown to a

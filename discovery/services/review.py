@@ -16,7 +16,7 @@ from typing import Literal
 
 from discovery.domain import Asset, JSONObject, Product, Tag, TagStatus, utcnow
 from discovery.errors import Forbidden, InvalidQuery, NotFound
-from discovery.services import webhooks
+from discovery.services import cutouts, webhooks
 from discovery.services.context import Context
 from discovery.services.links import reindex_assets_for_products
 from discovery.store.derive import family_roots, inherited_for_assets, product_docs
@@ -128,6 +128,8 @@ def decide_one(ctx: Context, item: DecisionIn, *, actor: str) -> None:
     ctx.records.tags.replace_tags(target, tags)
     if isinstance(target, Product) and status == "accepted":
         apply_to_product(ctx, target, item.tag)
+    if isinstance(target, Asset) and cutouts.is_cutout_tag(item.tag):
+        cutouts.decided(ctx, target, item.tag, accepted=status == "accepted")
     ctx.records.audit(
         actor=actor,
         action=f"tag.{item.decision}",
@@ -262,6 +264,8 @@ def queue(
                 **({"kind": "link", "sku": item.tag[len(LINK_TAG) :]} if item.tag.startswith(LINK_TAG) else {}),
             }
         )
+        if target_type == "asset" and cutouts.is_cutout_tag(item.tag):
+            out[-1].update(cutouts.review_urls(target_id, item.tag))  # the cut-out, before and after
     last = items[-1].key if items and more else None
     body: JSONObject = {
         "items": out,  # type: ignore[dict-item]

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from discovery.domain import Asset, JSONObject, Product, Tag, TagStatus, utcnow
 from discovery.errors import InvalidQuery
-from discovery.services import webhooks
+from discovery.services import cutouts, webhooks
 from discovery.services.actors import name_items
 from discovery.services.context import Context
 from discovery.services.link_edits import decide_suggested_link
@@ -125,6 +125,12 @@ def decide_bulk(ctx: Context, picks: Sequence[Pick], decision: str, *, actor: st
             apply_to_product(ctx, target, pick.tag)
         webhooks.emit(ctx, "review.decision", {"target": pick.key, "tag": pick.tag, "decision": decision})
     reindex(ctx, [targets[k] for k in tags_of])
+    for index in audited:  # a decided cut-out stands for its channel (or goes back to waiting)
+        pick = picks[index]
+        if pick.target_type == "asset" and cutouts.is_cutout_tag(pick.tag):
+            asset = ctx.records.get_asset(pick.target_id)  # read again, with the decision on it
+            if asset is not None:
+                cutouts.decided(ctx, asset, pick.tag, accepted=status == "accepted")
     for _, pick in links:
         asset = ctx.records.get_asset(pick.target_id)  # read again: the tags above may have changed it
         if asset is not None:

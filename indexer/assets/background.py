@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from indexer.assets.subject import colour_weights
+
 BORDER_FRACTION = 0.03
 BACKGROUND_SHARE = 0.8  # of border pixels that must agree
 WHITE_MIN = 232
@@ -74,16 +76,14 @@ def centre_weights(height: int, width: int, sigma: float = 0.3) -> NDArray[np.fl
 
 
 def subject_weights(pixels: NDArray[np.uint8], background: str) -> NDArray[np.float64]:
-    """Per-pixel weight of belonging to the subject (0 = background). When the cut-out
-    leaves almost nothing (a white product on white), every pixel counts again."""
+    """Per-pixel weight of belonging to the subject (0 = background) for naming its
+    colours. On transparency, the opaque pixels; otherwise the background is modelled
+    from the border and flooded in from it, skin and shadows set aside
+    (`indexer.assets.subject`). When that leaves almost nothing (a white product on
+    white), every pixel counts again."""
     height, width = pixels.shape[:2]
-    if background == "other":
-        return centre_weights(height, width)
-    if background == "transparent":
-        removed = clear(pixels)
-    else:
-        removed = _flood(border(height, width), near_white(pixels) | clear(pixels))
-    weights = (~removed).astype(np.float64)
-    if weights.mean() < 0.01:
+    transparent = background == "transparent"
+    weights = (~clear(pixels)).astype(np.float64) if transparent else colour_weights(pixels[..., :3])
+    if weights.mean() < 0.005:
         return np.ones((height, width), dtype=np.float64)
     return weights

@@ -1,8 +1,11 @@
-"""Dominant colours named from a fixed palette, with shares. Pure: arrays in, values out.
+"""Dominant colours named from the catalog palette, with shares. Pure: arrays in, values out.
 
-Each pixel is named by simple rules on hue, saturation and value (the way people name
-colours: dark orange is brown, pale warm is beige, light red is pink), precomputed into
-a 32x32x32 lookup table, so naming an image is one table lookup per pixel.
+A pixel gets the name of its nearest reference colour by CIEDE2000 in CIELAB
+(`indexer.assets.lab`): each palette name has a few references spanning how the colour
+shows up in product photos (a light and a dark blue, lavender as purple, hot pink as
+pink), so a pale yellow stays yellow instead of beige, a violet stays purple instead of
+blue and a bright red stays red instead of pink. Naming is precomputed into a 32x32x32
+table over RGB, so naming an image is one table lookup per pixel.
 """
 
 from __future__ import annotations
@@ -13,53 +16,48 @@ import numpy as np
 from numpy.typing import NDArray
 
 from discovery.colors import PALETTE  # one vocabulary with product colours
+from indexer.assets.lab import FloatArray, ciede2000, srgb_to_lab
+
+CLUSTERS = 5  # colour clusters per image; each is named by its mean
+KMEANS_ROUNDS = 8
+
+# Reference colours per name as CIE LCh (lightness 0..100, chroma, hue angle in degrees),
+# read from how catalog photos show each colour: a black garment photographs up to
+# L* 30, catalog brown, olive and navy are dark and only slightly saturated (chroma
+# 10-15) and told apart by hue, beige is a pale yellowish low-chroma colour, yellow is
+# light and strongly saturated, lavender is a purple and hot pink a pink.
+REFERENCES: dict[str, tuple[tuple[float, float, float], ...]] = {
+    "black": ((8, 0, 0), (18, 2, 250), (25, 1, 0)),
+    "white": ((100, 0, 0), (95, 3, 100), (90, 3, 250), (86, 2, 250)),
+    "grey": ((40, 2, 250), (53, 3, 250), (66, 3, 250), (77, 2, 250)),
+    "red": ((54, 75, 35), (45, 62, 32), (58, 72, 36)),
+    "maroon": ((30, 35, 18), (36, 42, 14), (25, 25, 15)),
+    "pink": ((68, 46, 355), (78, 28, 10), (55, 62, 355), (84, 18, 15)),
+    "orange": ((64, 68, 57), (72, 60, 66), (58, 72, 48)),
+    "yellow": ((90, 60, 98), (84, 75, 90), (94, 40, 100)),
+    "beige": ((80, 16, 82), (87, 12, 85), (70, 16, 76)),
+    "brown": ((31, 10, 58), (40, 18, 58), (50, 26, 62), (22, 8, 55)),
+    "olive": ((38, 12, 106), (46, 20, 105), (52, 28, 110), (26, 8, 105)),
+    "green": ((66, 38, 150), (50, 42, 140), (82, 45, 125), (56, 32, 170)),
+    "blue": ((50, 36, 270), (44, 55, 290), (66, 30, 255), (76, 20, 250), (38, 45, 285), (28, 54, 292)),
+    "navy": ((22, 18, 285), (29, 15, 282), (34, 26, 282), (20, 9, 285)),
+    "purple": ((38, 32, 314), (30, 26, 310), (55, 32, 310), (68, 25, 305)),
+}
 
 _I = {name: i for i, name in enumerate(PALETTE)}
-
-
-def _hsv(rgb: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Hue in degrees, saturation and value in [0, 1] of float RGB in [0, 1]."""
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    v = rgb.max(axis=-1)
-    c = v - rgb.min(axis=-1)
-    s = np.where(v > 0, c / np.maximum(v, 1e-9), 0.0)
-    safe = np.maximum(c, 1e-9)
-    h = np.select(
-        [c == 0, v == r, v == g],
-        [0.0, ((g - b) / safe) % 6, (b - r) / safe + 2],
-        (r - g) / safe + 4,
-    )
-    return h * 60.0, s, v
+_REF_NAMES = np.array([_I[name] for name, refs in REFERENCES.items() for _ in refs], dtype=np.intp)
+_REF_LCH = np.array([lch for refs in REFERENCES.values() for lch in refs], dtype=np.float64)
+_HUE = np.radians(_REF_LCH[:, 2])
+_REF_LAB = np.stack([_REF_LCH[:, 0], _REF_LCH[:, 1] * np.cos(_HUE), _REF_LCH[:, 1] * np.sin(_HUE)], axis=-1)
 
 
 def name_pixels_exact(rgb: NDArray[np.uint8]) -> NDArray[np.intp]:
-    """Palette index of every pixel by the naming rules (slow path; builds the table)."""
-    h, s, v = _hsv(rgb.astype(np.float64) / 255.0)
-    out = np.full(h.shape, _I["grey"], dtype=np.intp)
-    chromatic = s >= 0.18
-    # Hue bands, first match wins.
-    bands = [
-        (h < 10, "red"),
-        (h < 42, "orange"),
-        (h < 70, "yellow"),
-        (h < 165, "green"),
-        (h < 255, "blue"),
-        (h < 310, "purple"),
-        (h < 345, "pink"),
-        (h >= 345, "red"),
-    ]
-    hue_name = np.select([m for m, _ in bands], [_I[n] for _, n in bands], _I["grey"])
-    out = np.where(chromatic, hue_name, out)
-    reddish = (h < 10) | (h >= 345)
-    out = np.where(chromatic & reddish & (s < 0.5) & (v > 0.75), _I["pink"], out)
-    out = np.where(chromatic & (h >= 10) & (h < 42) & (v < 0.65), _I["brown"], out)
-    out = np.where(chromatic & (h >= 42) & (h < 70) & (v < 0.45), _I["brown"], out)
-    beige = (h >= 20) & (h <= 70) & (s >= 0.06) & (s < 0.4) & (v > 0.7)
-    out = np.where(beige, _I["beige"], out)
-    achromatic = ~chromatic & ~beige
-    out = np.where(achromatic & (v >= 0.85), _I["white"], out)
-    out = np.where(achromatic & (v < 0.25), _I["black"], out)
-    return np.where(v < 0.18, _I["black"], out)
+    """Palette index of every pixel: the name of the nearest reference by CIEDE2000
+    (slow path; builds the table)."""
+    lab = srgb_to_lab(rgb)
+    flat = lab.reshape(-1, 1, 3)
+    distances = ciede2000(flat, _REF_LAB[None, :, :])
+    return _REF_NAMES[np.argmin(distances, axis=1)].reshape(lab.shape[:-1])
 
 
 @cache
@@ -76,13 +74,40 @@ def name_pixels(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
     return _table()[(q[..., 0] << 10) | (q[..., 1] << 5) | q[..., 2]]
 
 
+def name_lab(lab: FloatArray) -> NDArray[np.intp]:
+    """Palette index of CIELAB colours (...x3): the nearest reference by CIEDE2000."""
+    distances = ciede2000(lab.reshape(-1, 1, 3), _REF_LAB[None, :, :])
+    return _REF_NAMES[np.argmin(distances, axis=1)].reshape(lab.shape[:-1])
+
+
+def _clusters(lab: FloatArray, weights: FloatArray, k: int) -> tuple[FloatArray, FloatArray]:
+    """Weighted k-means in CIELAB: (centres, weight of each). Deterministic: the centres
+    start at lightness quantiles, so the same pixels always give the same palette."""
+    order = np.argsort(lab[:, 0], kind="stable")
+    start = order[np.linspace(0, len(order) - 1, k).round().astype(np.intp)]
+    centres = lab[start].copy()
+    for _ in range(KMEANS_ROUNDS):
+        nearest = np.argmin(((lab[:, None, :] - centres[None, :, :]) ** 2).sum(-1), axis=1)
+        mass = np.bincount(nearest, weights=weights, minlength=k).astype(np.float64)
+        for axis in range(3):
+            sums = np.bincount(nearest, weights=weights * lab[:, axis], minlength=k)
+            centres[:, axis] = np.where(mass > 0, sums / np.maximum(mass, 1e-12), centres[:, axis])
+    return centres, mass
+
+
 def color_shares(rgb: NDArray[np.uint8], weights: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
-    """Share of each palette colour among the pixels, weighted (zero weight = ignored)."""
-    names = name_pixels(rgb).reshape(-1)
-    w = None if weights is None else weights.reshape(-1)
-    counts = np.bincount(names, weights=w, minlength=len(PALETTE)).astype(np.float64)
-    total = counts.sum()
-    return counts / total if total > 0 else counts
+    """Share of each palette colour in the (weighted) pixels. The pixels are grouped into
+    a few colour clusters first and each cluster is named by its mean: a shaded garment
+    is one colour with light and dark parts, not a vote between brown, grey and black."""
+    flat = rgb[..., :3].reshape(-1, 3)
+    w = np.ones(len(flat)) if weights is None else weights.reshape(-1).astype(np.float64)
+    keep = w > 0
+    if not keep.any():
+        return np.zeros(len(PALETTE))
+    lab, w = srgb_to_lab(flat[keep]), w[keep]
+    centres, mass = _clusters(lab, w, min(CLUSTERS, len(lab)))
+    counts = np.bincount(name_lab(centres), weights=mass, minlength=len(PALETTE))
+    return counts / counts.sum()
 
 
 def dominant_colors(

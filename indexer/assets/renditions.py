@@ -9,6 +9,14 @@ version or an edited preset remakes it, and nothing else does.
 `Asset.renditions` holds, per preset name, the blob key of the rendition
 (``renditions["thumbnail"]``) and its stamp (``renditions["thumbnail.stamp"]``).
 Renditions carry no EXIF, XMP or GPS: they are re-encoded from pixels only.
+
+A preset with `cutout: true` (the marketplace's "pure white background") is generated,
+not just resized: the product is cut out of its background (`indexer.assets.cutout`) and
+placed on pure white, filling `fill` of a square frame at least `min_longest` px wide.
+The cut-out's verdict is kept beside the key (``renditions["marketplace.cutout"]``:
+``fit:0.93`` when its confidence reaches `min_confidence`, ``review:0.41`` below it,
+``accepted:0.41`` once a reviewer accepted it); only a `fit` or `accepted` cut-out
+makes the asset fit a channel that asks for a white background.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import yaml
 from PIL import Image, ImageColor
 
@@ -27,6 +36,7 @@ import discovery
 from discovery.domain import Asset
 from discovery.errors import NotFound, RejectedInput
 from discovery.store.blobs import BlobStore
+from indexer.assets.cutout import cut_out, on_white
 from indexer.assets.pdf import UnreadablePdf
 from indexer.assets.pdf_sandbox import render_first_page
 from indexer.assets.safe_image import DEFAULT_MAX_PIXELS, UnsafeImage, decode
@@ -34,7 +44,9 @@ from indexer.assets.sniff import PDF, PIL_FORMATS
 
 DEFAULT_PRESETS = Path(discovery.__file__).with_name("defaults") / "renditions.yaml"
 STAMP = ".stamp"
+CUTOUT = ".cutout"
 RENDER_VERSION = "1"  # bump when the rendering code changes what it outputs
+CUTOUT_VERSION = "1"  # the same for the cut-out (only cut-out presets' digests carry it)
 _NAME = re.compile(r"[a-z0-9_-]{1,40}")
 _FORMATS = {"jpeg": "JPEG", "webp": "WEBP", "png": "PNG"}
 
@@ -49,6 +61,9 @@ class Preset:
     quality: int = 85
     effort: int = 4  # WebP encoder effort 0 (fast) .. 6 (small); ignored for JPEG and PNG
     eager: bool = False
+    cutout: bool = False  # cut the product out and place it on `background` (white)
+    fill: float = 0.85  # with cutout: share of the frame's side the product spans
+    min_confidence: float = 0.6  # with cutout: below this a reviewer decides
 
     @property
     def media_type(self) -> str:
@@ -57,7 +72,10 @@ class Preset:
     @property
     def digest(self) -> str:
         """Hash of everything that decides the output (not the name, not `eager`)."""
-        spec = {k: v for k, v in asdict(self).items() if k not in ("name", "eager")}
+        skip = {"name", "eager"} | (set() if self.cutout else {"cutout", "fill", "min_confidence"})
+        spec = {k: v for k, v in asdict(self).items() if k not in skip}
+        if self.cutout:
+            spec["cutout_version"] = CUTOUT_VERSION
         raw = json.dumps({"v": RENDER_VERSION, **spec}, sort_keys=True)
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
@@ -77,6 +95,8 @@ def _preset(name: str, spec: object) -> Preset:
         raise ValueError(f"rendition preset {name!r}: quality must be 1..100 and effort 0..6")
     if preset.background is not None:
         ImageColor.getrgb(preset.background)  # raises ValueError on a bad colour
+    if not 0.1 <= preset.fill <= 1 or not 0 <= preset.min_confidence <= 1:
+        raise ValueError(f"rendition preset {name!r}: fill must be 0.1..1 and min_confidence 0..1")
     return preset
 
 
@@ -91,6 +111,29 @@ def load_presets(path: Path | None = None) -> dict[str, Preset]:
 def target_longest(source_longest: int, preset: Preset) -> int:
     """The output's longest side: the source's, clamped to the preset's range."""
     return max(min(source_longest, preset.longest), min(preset.min_longest, preset.longest))
+
+
+def render_cutout(image: Image.Image, preset: Preset, *, source_longest: int | None = None) -> tuple[bytes, float]:
+    """The product cut out and placed on the preset's background (white by default), and
+    the cut-out's confidence. The square frame's side is the source's longest side
+    clamped to the preset's range, as for any rendition. Nothing found to cut out: the
+    whole picture, confidence 0."""
+    cut = cut_out(image)
+    colour = ImageColor.getrgb(preset.background or "white")[:3]
+    side = target_longest(source_longest or max(image.size), preset)
+    try:
+        placed = on_white(image, cut.mask, fill=preset.fill, min_side=side, max_side=side)
+    except ValueError:
+        return render(image, preset, source_longest=source_longest), 0.0
+    if colour != (255, 255, 255):
+        placed = _recolour_white(placed, colour)
+    return _encode(placed, preset), cut.confidence
+
+
+def _recolour_white(image: Image.Image, colour: tuple[int, ...]) -> Image.Image:
+    pixels = np.asarray(image).copy()
+    pixels[(pixels == 255).all(axis=-1)] = colour
+    return Image.fromarray(pixels, "RGB")
 
 
 def render(image: Image.Image, preset: Preset, *, source_longest: int | None = None) -> bytes:
@@ -109,6 +152,10 @@ def render(image: Image.Image, preset: Preset, *, source_longest: int | None = N
         image = canvas
     elif preset.format == "jpeg" and image.mode != "RGB":
         image = image.convert("RGB")
+    return _encode(image, preset)
+
+
+def _encode(image: Image.Image, preset: Preset) -> bytes:
     out = io.BytesIO()
     params: dict[str, object] = {"quality": preset.quality}
     if preset.format == "webp":
@@ -135,7 +182,21 @@ def record(asset: Asset, preset: Preset, key: str) -> None:
 
 def rendition_names(asset: Asset) -> list[str]:
     """Names of the renditions recorded on an asset (stamps left out)."""
-    return sorted(k for k in asset.renditions if not k.endswith(STAMP))
+    return sorted(k for k in asset.renditions if not k.endswith((STAMP, CUTOUT)))
+
+
+def cutout_state(asset: Asset, name: str) -> tuple[str, float] | None:
+    """(`fit` | `review` | `accepted`, confidence) of the asset's cut-out for preset
+    `name`, or None when none was made for its current version."""
+    raw = asset.renditions.get(name + CUTOUT)
+    if not raw or ":" not in raw:
+        return None
+    state, _, confidence = raw.partition(":")
+    return state, float(confidence)
+
+
+def record_cutout(asset: Asset, name: str, state: str, confidence: float) -> None:
+    asset.renditions[name + CUTOUT] = f"{state}:{confidence:.3f}"
 
 
 def source_image(data: bytes, media_type: str, longest: int, *, max_pixels: int) -> tuple[Image.Image, int]:
@@ -175,6 +236,18 @@ def get_or_make_rendition(
         image, source_longest = source_image(data, asset.media_type, target, max_pixels=max_pixels)
     except (UnreadablePdf, UnsafeImage) as exc:
         raise RejectedInput(f"rendition {name!r} cannot be made: {exc}", file=asset.filename) from exc
-    key, _ = blobs.put_bytes(render(image, preset, source_longest=source_longest))
+    if preset.cutout:
+        data, confidence = render_cutout(image, preset, source_longest=source_longest)
+        earlier = cutout_state(asset, name)
+        accepted = (
+            earlier is not None
+            and earlier[0] == "accepted"
+            and asset.renditions.get(name + STAMP) == stamp(asset, preset)
+        )
+        state = "accepted" if accepted else ("fit" if confidence >= preset.min_confidence else "review")
+        record_cutout(asset, name, state, confidence)
+    else:
+        data = render(image, preset, source_longest=source_longest)
+    key, _ = blobs.put_bytes(data)
     record(asset, preset, key)
     return key

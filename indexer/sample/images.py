@@ -41,6 +41,12 @@ class ImageSpec:
 
 def draw_product_image(spec: ImageSpec) -> Image.Image:
     """The picture `spec` describes, as an RGB image of spec.size x spec.size."""
+    return draw_product_image_with_mask(spec)[0]
+
+
+def draw_product_image_with_mask(spec: ImageSpec) -> tuple[Image.Image, Image.Image]:
+    """The picture and its truth mask ("L", 255 where the product is: its silhouette and
+    the outline around it), which a cut-out is measured against."""
     rng = random.Random(spec.seed)
     noise = np.random.default_rng(spec.seed)
     if spec.background == "scene":
@@ -54,7 +60,7 @@ def draw_product_image(spec: ImageSpec) -> Image.Image:
     draw = ImageDraw.Draw(canvas)
     for detail in silhouette.details:
         draw.line(pose.place(detail, spec.size), fill=line, width=_seam_width(spec.size), joint="curve")
-    return canvas
+    return canvas, _dilate(mask, _outline_width(spec.size))
 
 
 def _place(silhouette: Silhouette, rng: random.Random, size: int) -> tuple[Pose, Image.Image]:
@@ -91,6 +97,10 @@ def _centre_clear(mask: Image.Image, silhouette: Silhouette, pose: Pose) -> bool
     return bool((centre == 255).all())
 
 
+def _outline_width(size: int) -> int:
+    return max(1, size // 170)
+
+
 def _seam_width(size: int) -> int:
     return max(2, size // 128)
 
@@ -100,7 +110,7 @@ def _paint_object(
 ) -> None:
     """Fill the mask with `colour`, lit by a soft ramp, with a little grain and an outline."""
     size = canvas.size[0]
-    canvas.paste(_line_colour(colour), mask=_dilate(mask, max(1, size // 170)))
+    canvas.paste(_line_colour(colour), mask=_dilate(mask, _outline_width(size)))
     # Light from one side: the whole object stays within a few percent of its colour.
     ramp = np.linspace(rng.uniform(1.0, 1.04), rng.uniform(0.92, 0.96), size)
     lit_line = np.rint(np.asarray(colour, dtype=np.float64)[None, :] * ramp[:, None]).astype(np.int16)

@@ -19,7 +19,7 @@ def test_ingested_images_come_with_suggestions_most_uncertain_first(catalog: Cat
     body = _queue(catalog, limit=50, group="tag")
     items = body["items"]
     assert body["total"] > 0 and items
-    assert {i["source"] for i in items} <= {"clip", "learned", "rule", "product", "text", "catalog"}
+    assert {i["source"] for i in items} <= {"clip", "learned", "rule", "product", "text", "catalog", "cutout"}
     distance = [abs(float(i["confidence"]) - 0.5) for i in items]
     assert distance == sorted(distance)
     assert body["groups"] and all(g["count"] > 0 for g in body["groups"])

@@ -99,9 +99,7 @@ _FILE_RESPONSES: dict[int | str, dict[str, object]] = {
 
 
 @router.get("/assets/{asset_id}/file", response_class=FileResponse, responses=_FILE_RESPONSES)
-def get_file(
-    asset_id: str, request: Request, ctx: CtxDep, caller: CallerDep, channel: str | None = None
-) -> Response:
+def get_file(asset_id: str, request: Request, ctx: CtxDep, caller: CallerDep, channel: str | None = None) -> Response:
     """The original file (current version). Supports Range and If-None-Match. A public
     caller gets it under the same channel rule as the asset's view."""
     asset = service.load_asset(ctx, asset_id, public=caller.public, channel=channel)
@@ -116,14 +114,17 @@ def get_rendition(
 ) -> Response:
     """A rendition from a named preset, made on first request and kept (a public caller:
     under the same channel rule as the asset's view)."""
-    from indexer.assets.renditions import get_or_make_rendition, load_presets
+    from discovery.services import cutouts
+    from indexer.assets.renditions import cutout_state, get_or_make_rendition, load_presets
 
     asset = service.load_asset(ctx, asset_id, public=caller.public, channel=channel)
     presets = load_presets()
     before = dict(asset.renditions)
+    cut_before = cutout_state(asset, name)
     key = get_or_make_rendition(asset, name, ctx.blobs, presets)
     if asset.renditions != before:
         ctx.records.upsert_assets([asset])
+        cutouts.after_rendition(ctx, asset, name, cut_before)
     preset = presets[name]
     stem = asset.filename.rsplit(".", 1)[0] or asset.id
     analytics.record_download(ctx, asset.id, channel=channel, rendition=name, actor=usage_actor(caller, request))

@@ -100,9 +100,7 @@ def keyword_value(name: str, value: str) -> str:
 def canonical_filters(filters: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
     """The filters with every value in the form the index holds (`XL` and `xl` filter
     alike); both engines narrow by these, and the selected facet values are these."""
-    return {
-        name: tuple(dict.fromkeys(keyword_value(name, v) for v in values)) for name, values in filters.items()
-    }
+    return {name: tuple(dict.fromkeys(keyword_value(name, v) for v in values)) for name, values in filters.items()}
 
 
 def check_fields(filters: Mapping[str, Sequence[str]], ranges: Mapping[str, Range], facets: Sequence[str]) -> None:
@@ -381,8 +379,10 @@ def asset_to_doc(
     values (`inherited_from`; the caller chooses which products may lend them): they become
     the `products` text field and the `inherited_*` keyword fields, apart from the asset's
     own title, tags and colours."""
-    accepted = [t.name for t in asset.tags if t.status == "accepted"]
-    suggested = [t.name for t in asset.tags if t.status == "suggested"]
+    # A cut-out's review (`cutout:<preset>`) is about a rendition, not what the asset shows.
+    shown = [t for t in asset.tags if not t.name.startswith("cutout:")]
+    accepted = [t.name for t in shown if t.status == "accepted"]
+    suggested = [t.name for t in shown if t.status == "suggested"]
     meta_text = " ".join(s for k, v in asset.metadata.items() if not k.startswith("gps") for s in _flatten_text(v))
     dates: dict[str, str] = {"rights_expires_at": NEVER_EXPIRES}
     if asset.updated_at:

@@ -19,8 +19,9 @@ from indexer.assets.safe_image import decode
         ((0, 0, 0), "black"), ((255, 255, 255), "white"), ((128, 128, 128), "grey"), ((210, 30, 35), "red"),
         ((245, 130, 20), "orange"), ((245, 215, 30), "yellow"), ((40, 160, 60), "green"), ((30, 80, 200), "blue"),
         ((120, 50, 170), "purple"), ((240, 120, 180), "pink"), ((255, 192, 203), "pink"), ((120, 70, 30), "brown"),
-        ((225, 205, 165), "beige"), ((139, 0, 0), "red"), ((0, 128, 128), "blue"), ((15, 15, 40), "black"),
-        ((20, 20, 90), "blue"),
+        ((225, 205, 165), "beige"), ((139, 0, 0), "maroon"), ((15, 15, 40), "navy"), ((20, 20, 90), "navy"),
+        ((128, 128, 0), "olive"), ((250, 240, 120), "yellow"), ((150, 100, 200), "purple"),
+        ((230, 30, 40), "red"), ((200, 180, 140), "beige"), ((8, 8, 8), "black"),
     ],
 )  # fmt: skip
 def test_pixels_are_named_as_people_name_them(rgb: tuple[int, int, int], name: str) -> None:

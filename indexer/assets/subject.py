@@ -1,0 +1,149 @@
+"""Which pixels are the product: the background modelled from the border and flooded in
+from it, with shadows and skin set aside. Pure numpy (scipy.ndimage for morphology).
+
+The background of a product photo touches the border: the colours covering the border
+(a white or grey studio sweep with its gradient, or every colour of a busy scene) are
+its model, and the pixels near one of those colours *and* connected to the border are
+background. A shadow is the background colour darker, so lightness counts for less when
+a pixel is darker than the model. What is left is the subject; skin (a model wearing the
+garment) is set aside for colour naming, but not for a cut-out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from indexer.assets.lab import FloatArray, chroma_hue, srgb_to_lab
+
+BORDER_FRACTION = 0.03
+MAX_SAMPLES = 400  # border pixels sampled as candidate background colours
+MIN_SIDE_SHARE = 0.05  # of one side's border pixels, on two sides: a background colour
+NEAR = 6.0  # a pixel within this distance of a background colour may be background
+SHADOW_L = 3.0  # this much darker than the background costs nothing (a soft shadow)
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    mask: NDArray[np.bool_]  # True where the product is
+    distance: FloatArray  # each pixel's distance to the nearest background colour
+    confidence: float  # 0..1: how cleanly the product separates from the background
+
+
+def ring(height: int, width: int, fraction: float = BORDER_FRACTION) -> NDArray[np.bool_]:
+    """The outer ring of an image, `fraction` of its shorter side wide (at least 1 px)."""
+    k = max(1, round(min(height, width) * fraction))
+    mask = np.zeros((height, width), dtype=bool)
+    mask[:k, :] = mask[-k:, :] = True
+    mask[:, :k] = mask[:, -k:] = True
+    return mask
+
+
+def _lab_distance(a: FloatArray, b: FloatArray) -> FloatArray:
+    return np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))
+
+
+def background_colours(lab: FloatArray, border_width: int) -> FloatArray:
+    """The background's colours (k x 3 CIELAB), taken from the border: a border colour
+    is the background's when at least MIN_SIDE_SHARE of each of two sides or more lies
+    within NEAR of it. Two sides, because a product cropped by the frame (a model's shirt
+    at the bottom edge) touches one side, while a background surrounds the product.
+    Colours closer than NEAR / 2 to one already kept are merged into it."""
+    height, width = lab.shape[:2]
+    per_side = [lab[rows, cols].reshape(-1, 3) for rows, cols in _sides(height, width, border_width)]
+    samples = np.concatenate(per_side)
+    rng = np.random.default_rng(0)  # a fixed sample: the same image always gives the same model
+    candidates = samples[rng.choice(len(samples), size=min(MAX_SAMPLES, len(samples)), replace=False)]
+    sides_covered = np.zeros(len(candidates), dtype=np.int64)
+    for side in per_side:
+        probe = side[rng.choice(len(side), size=min(MAX_SAMPLES, len(side)), replace=False)]
+        share = (_lab_distance(candidates, probe) < NEAR).mean(axis=1)
+        sides_covered += share >= MIN_SIDE_SHARE
+    kept: list[FloatArray] = []
+    for colour in candidates[sides_covered >= 2]:
+        if not kept or np.min(_lab_distance(colour[None, :], np.array(kept))) >= NEAR / 2:
+            kept.append(colour)
+    return np.array(kept).reshape(-1, 3)
+
+
+def _sides(height: int, width: int, k: int) -> list[tuple[slice, slice]]:
+    return [
+        (slice(0, k), slice(None)),
+        (slice(height - k, height), slice(None)),
+        (slice(None), slice(0, k)),
+        (slice(None), slice(width - k, width)),
+    ]
+
+
+def background_distance(lab: FloatArray, colours: FloatArray) -> FloatArray:
+    """Each pixel's distance (CIELAB) to the nearest background colour; being up to
+    SHADOW_L darker is free (a shadow on the background is still background)."""
+    best = np.full(lab.shape[:-1], np.inf)
+    for colour in colours:  # a handful: one pass each keeps memory at one image
+        d_l = lab[..., 0] - colour[0]
+        d_l = np.where(d_l < 0, np.minimum(0.0, d_l + SHADOW_L), d_l)
+        d = np.sqrt(d_l**2 + (lab[..., 1] - colour[1]) ** 2 + (lab[..., 2] - colour[2]) ** 2)
+        np.minimum(best, d, out=best)
+    return best
+
+
+def skin(lab: FloatArray) -> NDArray[np.bool_]:
+    """Pixels in the range of human skin tones (warm, moderately saturated, L* above 45);
+    beige (hue near 90 degrees), orange (chroma above 45) and dark brown leather (L*
+    below 45) stay outside it."""
+    chroma, hue = chroma_hue(lab)
+    return (lab[..., 0] > 45) & (lab[..., 0] < 88) & (chroma > 12) & (chroma < 45) & (hue > 38) & (hue < 75)
+
+
+def _confidence(mask: NDArray[np.bool_], distance: FloatArray, border: NDArray[np.bool_], near: float) -> float:
+    """How much to trust a cut-out: a clear margin between background and product
+    pixels, one main part, a sensible size and little of it on the border."""
+    share = float(mask.mean())
+    if share < 0.01 or share > 0.95:
+        return 0.0
+    labels, count = ndimage.label(mask)
+    sizes = np.bincount(labels.reshape(-1))[1:] if count else np.array([0])
+    main_part = float(sizes.max() / max(1, sizes.sum()))
+    ambiguous = float(((distance > near * 0.6) & (distance < near * 1.8)).mean() / max(share, 1e-9))
+    on_border = float(mask[border].mean())
+    score = main_part * (1 - min(1.0, ambiguous)) * (1 - min(1.0, 3 * on_border))
+    return round(max(0.0, min(1.0, score)), 3)
+
+
+def find_subject(rgb: NDArray[np.uint8], *, near: float = NEAR) -> Subject:
+    """The product's pixels in an HxWx3 sRGB image, with a confidence."""
+    height, width = rgb.shape[:2]
+    lab = srgb_to_lab(rgb)
+    border_width = max(1, round(min(height, width) * BORDER_FRACTION))
+    border = ring(height, width)
+    distance = background_distance(lab, background_colours(lab, border_width))
+    candidate = distance < near
+    labels, _ = ndimage.label(candidate)
+    touching = np.unique(labels[border & candidate])
+    background = np.isin(labels, touching[touching > 0])
+    mask = ~background
+    # Specks of background colour inside the product and crumbs of product colour in the
+    # background are noise at this scale: open away crumbs, close small gaps.
+    mask = ndimage.binary_opening(mask, iterations=1)
+    mask = ndimage.binary_closing(mask, iterations=1) | (mask & border)
+    return Subject(mask=mask, distance=distance, confidence=_confidence(mask, distance, border, near))
+
+
+def colour_weights(rgb: NDArray[np.uint8]) -> NDArray[np.float64]:
+    """Per-pixel weight for naming a photo's colours: the subject, without skin (unless
+    nearly all of it is skin-toned: then the product is), leaning to the centre where a
+    product shot puts the garment. Everything counts when nothing is found."""
+    height, width = rgb.shape[:2]
+    subject = find_subject(rgb).mask
+    if subject.mean() < 0.01:
+        subject = np.ones((height, width), dtype=bool)
+    skin_mask = skin(srgb_to_lab(rgb)) & subject
+    if skin_mask.sum() < 0.6 * subject.sum():
+        subject = subject & ~skin_mask
+    y = (np.arange(height) + 0.5) / height - 0.5
+    x = (np.arange(width) + 0.5) / width - 0.5
+    centre = np.exp(-(y[:, None] ** 2 + x[None, :] ** 2) / (2 * 0.35**2))
+    return subject * centre

@@ -1,0 +1,125 @@
+"""Colour names for product photos agree with how catalogs name colours: CIELAB and
+CIEDE2000 against the catalog palette, background, shadow and skin set aside."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from indexer.assets.colors import REFERENCES, dominant_colors
+from indexer.assets.facts import image_facts
+from indexer.assets.lab import ciede2000, srgb_to_lab
+from indexer.assets.subject import colour_weights, find_subject
+
+RGB = tuple[int, int, int]
+
+
+def _product_photo(colour: RGB, background: RGB = (255, 255, 255), *, size: int = 160) -> Image.Image:
+    """A garment-like blob lit from one side (darker to the right), with a soft grey
+    shadow under it, on a studio background."""
+    image = Image.new("RGB", (size, size), background)
+    draw = ImageDraw.Draw(image)
+    shadow = tuple(max(0, round(c * 0.85)) for c in background)
+    draw.ellipse((size * 0.22, size * 0.80, size * 0.82, size * 0.92), fill=shadow)
+    mask = Image.new("L", (size, size), 0)
+    box = (size * 0.25, size * 0.18, size * 0.75, size * 0.84)
+    ImageDraw.Draw(mask).rounded_rectangle(box, radius=size // 10, fill=255)
+    ramp = np.linspace(1.05, 0.85, size)
+    lit = np.clip(np.asarray(colour, dtype=np.float64)[None, None, :] * ramp[None, :, None], 0, 255)
+    layer = Image.fromarray(np.repeat(lit, size, axis=0).astype(np.uint8), "RGB")
+    image.paste(layer, mask=mask)
+    return image
+
+
+def _first_colour(image: Image.Image) -> str:
+    return str(image_facts(image, *image.size).colors[0]["name"])
+
+
+def test_ciede2000_matches_the_published_test_pairs() -> None:
+    """Sharma, Wu & Dalal (2005), pairs 1, 7 (hue wrap-around) and 17."""
+    lab1 = np.array([[50, 2.6772, -79.7751], [50, 0, 0], [50, 2.5, 0]])
+    lab2 = np.array([[50, 0, -82.7485], [50, -1, 2], [73, 25, -18]])
+    assert np.allclose(ciede2000(lab1, lab2), [2.0425, 2.3669, 27.1492], atol=1e-4)
+
+
+def test_srgb_white_is_lab_white() -> None:
+    assert np.allclose(srgb_to_lab(np.array([255, 255, 255])), [100, 0, 0], atol=1e-3)
+
+
+def test_the_palette_covers_the_usual_catalog_colours() -> None:
+    for name in ("black", "white", "grey", "red", "pink", "orange", "yellow", "beige", "brown", "green",
+                 "olive", "blue", "navy", "purple", "maroon"):  # fmt: skip
+        assert REFERENCES[name]
+
+
+@pytest.mark.parametrize(
+    ("colour", "name"),
+    [((245, 215, 30), "yellow"), ((250, 232, 90), "yellow"), ((120, 50, 170), "purple"), ((150, 110, 200), "purple"),
+     ((210, 30, 35), "red"), ((230, 45, 50), "red"), ((240, 120, 180), "pink"), ((225, 205, 165), "beige"),
+     ((30, 40, 80), "navy"), ((105, 105, 45), "olive"), ((40, 90, 190), "blue")],
+)  # fmt: skip
+def test_a_product_on_white_is_named_its_catalog_colour(colour: RGB, name: str) -> None:
+    assert _first_colour(_product_photo(colour)) == name
+
+
+def test_yellow_is_yellow_not_beige() -> None:
+    assert _first_colour(_product_photo((240, 220, 80))) == "yellow"
+
+
+def test_purple_is_purple_not_blue() -> None:
+    assert _first_colour(_product_photo((100, 60, 170))) == "purple"
+
+
+def test_red_is_red_not_pink_on_a_white_background() -> None:
+    assert _first_colour(_product_photo((215, 35, 45))) == "red"
+
+
+def test_a_red_product_on_a_grey_background_is_red() -> None:
+    image = _product_photo((205, 30, 40), background=(150, 150, 150))
+    colours = image_facts(image, *image.size).colors
+    assert colours[0]["name"] == "red"
+    assert all(c["name"] != "grey" for c in colours)  # the sweep and its shadow are background
+
+
+def test_a_grey_gradient_background_is_background() -> None:
+    image = _product_photo((40, 150, 60))
+    pixels = np.asarray(image).astype(np.float64)
+    gradient = np.linspace(0.85, 1.0, image.size[1])[:, None, None]
+    background = np.all(pixels == 255, axis=-1)[..., None]
+    graded = np.where(background, 235 * gradient, pixels).astype(np.uint8)
+    assert _first_colour(Image.fromarray(graded)) == "green"
+
+
+def test_skin_is_set_aside_so_a_model_wears_the_colour() -> None:
+    """A face and arms above a blue shirt: the photo is of a blue shirt."""
+    image = _product_photo((40, 90, 190))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((58, 2, 102, 40), fill=(205, 150, 120))  # face
+    draw.rectangle((20, 40, 40, 130), fill=(195, 140, 110))  # arms
+    draw.rectangle((120, 40, 140, 130), fill=(195, 140, 110))
+    weights = colour_weights(np.asarray(image))
+    assert weights[20, 80] == 0 and weights[80, 80] > 0
+    assert _first_colour(image) == "blue"
+
+
+def test_a_skin_coloured_product_keeps_its_colour() -> None:
+    """When nearly all of the product is skin-toned, it is the product, not skin."""
+    assert _first_colour(_product_photo((200, 150, 120))) in ("beige", "brown", "orange", "pink")
+
+
+def test_a_product_cropped_by_the_frame_is_not_background() -> None:
+    """A shirt running off the bottom edge touches one side only: still the product."""
+    image = Image.new("RGB", (120, 120), (240, 240, 240))
+    ImageDraw.Draw(image).rectangle((30, 40, 90, 119), fill=(200, 30, 40))
+    subject = find_subject(np.asarray(image)).mask
+    assert subject[100, 60] and not subject[10, 10]
+    assert _first_colour(image) == "red"
+
+
+def test_a_multicoloured_product_lists_its_colours_with_shares() -> None:
+    pixels = np.full((100, 100, 3), 255, dtype=np.uint8)
+    pixels[20:80, 20:50] = (30, 40, 80)
+    pixels[20:80, 50:80] = (245, 215, 30)
+    names = {str(c["name"]) for c in dominant_colors(pixels, colour_weights(pixels))}
+    assert {"navy", "yellow"} <= names
