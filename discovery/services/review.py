@@ -1,9 +1,11 @@
 """Tag review: the queue, bulk decisions with per-item outcomes, the audit log and undo.
 
 A decision changes the tag in the target's record (the truth), appends to the audit log,
-and stages the target's new index document; the index commits staged documents in
-near-real-time batches, so an accepted tag is a facet value in searches within a second
-(about 0.2-0.4 s on the embedded engine, OpenSearch's refresh interval on the other).
+and stages the target's new index document. A request of decisions (one or many) then makes
+them visible once (`make_visible`): OpenSearch refreshes the index now instead of each
+decision waiting up to its 1 s refresh interval (`refresh=wait_for`); the embedded engine
+waits for its next near-real-time commit, shared by every reviewer. So the reviewer's next
+search shows the decision, and a bulk decision costs one refresh.
 """
 
 from __future__ import annotations
@@ -58,9 +60,7 @@ def _load(ctx: Context, target_type: str, target_id: str) -> Product | Asset:
 
 
 def _reindex(ctx: Context, target: Product | Asset) -> None:
-    """Stage the target's new document. No refresh: decisions from every reviewer are
-    committed together in the index's next near-real-time batch (within a second), not one
-    commit each, so a decision answers in the time of its records writes."""
+    """Stage the target's new document; `decide` makes the request's decisions visible once."""
     if isinstance(target, Asset):
         vec = ctx.records.get_vectors("image_vector", [f"asset:{target.id}"]).get(f"asset:{target.id}")
         doc = asset_to_doc(target, image_vector=vec[1].tolist() if vec else None, vector_model=vec[0] if vec else None)
@@ -122,7 +122,8 @@ def _apply_to_product(ctx: Context, product: Product, tag: str) -> None:
 
 
 def decide(ctx: Context, items: list[DecisionIn], *, actor: str) -> list[JSONObject]:
-    """Apply decisions one by one; a bad item is reported and the others still apply."""
+    """Apply decisions one by one; a bad item is reported and the others still apply. The
+    applied ones are visible to the caller's next search when this returns."""
     results: list[JSONObject] = []
     for index, item in enumerate(items):
         try:
@@ -130,6 +131,8 @@ def decide(ctx: Context, items: list[DecisionIn], *, actor: str) -> list[JSONObj
             results.append({"index": index, "ok": True, "error": None})
         except (InvalidQuery, NotFound) as exc:
             results.append({"index": index, "ok": False, "error": exc.detail})
+    if any(r["ok"] for r in results):
+        ctx.backend.make_visible()
     return results
 
 
@@ -163,6 +166,7 @@ def undo(ctx: Context, *, actor: str, entry_id: int | None = None, admin: bool =
         detail={"tag": tag_name, "undoes": entry["id"], "restored": detail.get("before")},
     )
     _reindex(ctx, target)
+    ctx.backend.make_visible()
     return {"undone": entry["id"], "target": entry["target"], "tag": tag_name, "restored": detail.get("before")}
 
 

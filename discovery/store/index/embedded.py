@@ -101,6 +101,10 @@ class EmbeddedBackend:
         self._vectors = VectorStore()
         self._staged: list[_Staged] = []
         self._staged_at = 0.0
+        # Stage calls counted, and how many of them a finished commit holds (`make_visible`).
+        self._staged_seq = 0
+        self._committed_seq = 0
+        self._committed = threading.Condition()
         self._seen: _DiskKey | None = None  # the files the snapshot was read from
         self._stop = threading.Event()
         self._sync: threading.Thread | None = None
@@ -237,12 +241,24 @@ class EmbeddedBackend:
             if not self._staged:
                 self._staged_at = time.monotonic()
             self._staged.extend(items)
+            self._staged_seq += 1
 
     def refresh(self) -> None:
         """Commit what this process staged and catch up with other processes' commits."""
         self._current()
         if not self._flush():
             self._follow()
+
+    def make_visible(self) -> None:
+        """Wait for the near-real-time commit that holds this process's writes so far (at
+        most about `COMMIT_AFTER_S` + `FOLLOW_EVERY_S`), shared with every other caller,
+        instead of a commit of one's own; flush now if the sync thread does not get there."""
+        with self._lock:
+            wanted = self._staged_seq
+        with self._committed:
+            done = self._committed.wait_for(lambda: self._committed_seq >= wanted, timeout=2.0)
+        if not done:
+            self.refresh()
 
     def _flush(self) -> bool:
         """Write and commit the staged documents under the writer lease; False when
@@ -251,6 +267,7 @@ class EmbeddedBackend:
         with self._flush_lock:
             with self._lock:
                 staged, self._staged = self._staged, []
+                seq = self._staged_seq
             if not staged:
                 return False
             with self._lease.exclusive():
@@ -271,6 +288,9 @@ class EmbeddedBackend:
                     self._vectors.save(self._versions.folder(version) / "vectors")
                 self._seen = _disk_key(self._versions)
             self._publish(version)
+            with self._committed:
+                self._committed_seq = max(self._committed_seq, seq)
+                self._committed.notify_all()
             return True
 
     def _follow(self) -> bool:

@@ -161,6 +161,12 @@ class OpenSearchBackend:
     def refresh(self) -> None:
         call(lambda: self._client.indices.refresh(index=self.alias))
 
+    def make_visible(self) -> None:
+        """One explicit refresh of this index, now: unlike `refresh=wait_for` it does not wait
+        for the next scheduled refresh (up to `refresh_interval`, 1 s), and other writers'
+        requests are not held behind it."""
+        self.refresh()
+
     def _write(
         self,
         index: str,
