@@ -30,7 +30,6 @@ import io
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -86,23 +85,20 @@ def timed_import(stack: Stack, post: Callable[[], str], rows: int, label: str) -
     return rate
 
 
-def wait_worker(env: dict[str, str]) -> None:
-    """Until a worker answers (it loads its code before taking chunks)."""
-    for _ in range(60):
-        ping = subprocess.run([sys.executable, "-m", "discovery.cli", "worker-ping", "--timeout", "5"],
-                              cwd=ROOT, env={**os.environ, **env}, capture_output=True)  # fmt: skip
-        if ping.returncode == 0:
-            return
-    raise SystemExit("no worker answered in 5 minutes")
-
-
 def restart_worker(stack: Stack, concurrency: int) -> None:
-    stack_workers, stack.workers = stack.workers, []
-    for proc in stack_workers:
+    """Replace the worker by one with `concurrency` processes; back once it says it is ready
+    (its log line), so that its start-up is not counted in the import's docs/s."""
+    old, stack.workers = stack.workers, []
+    for proc in old:
         proc.terminate()
         proc.wait(timeout=60)
+    seen = stack.log.read_text(errors="replace").count(" ready.")
     stack.start_worker(concurrency)
-    wait_worker(stack.env)
+    deadline = time.monotonic() + 600
+    while stack.log.read_text(errors="replace").count(" ready.") <= seen:
+        if time.monotonic() > deadline:
+            raise SystemExit("the worker did not start in 10 minutes")
+        time.sleep(0.5)
 
 
 def bulk_load(stack: Stack, args: argparse.Namespace) -> None:
