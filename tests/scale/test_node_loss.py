@@ -46,7 +46,6 @@ KILL_AT = 0.25  # job progress at which the node dies: writes are in flight
 def prefix(opensearch_cluster: list[str]) -> Iterator[str]:
     name = f"scale{uuid.uuid4().hex[:10]}"
     yield name
-    restart_cluster(NODES)  # a failed test may have left a node down
     httpx.delete(f"{opensearch_cluster[0]}/{name}-v*", timeout=60)
 
 
@@ -104,6 +103,7 @@ def test_a_data_node_killed_mid_import_loses_no_acknowledged_write(
         assert len(loop.errors) <= max(5, len(loop.ok) // 20), loop.errors[:10]
     finally:
         stack.stop()
+        restart_cluster(NODES)  # a failure may have left the node down
 
 
 @pytest.fixture
