@@ -255,7 +255,7 @@ def main() -> int:
     parser.add_argument("--opensearch-url", default="", help="node URLs, comma-separated (default: the local cluster)")
     parser.add_argument("--replicas", type=int, default=None, help="default: 1 on a cluster, 0 on one node")
     parser.add_argument("--postgres-url", default=PG, help="a database is created there and dropped after")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12", help="not the scale tests' db 13")
     parser.add_argument("--probes", type=int, default=20)
     parser.add_argument("--step", type=float, default=8.0, help="seconds per ramp level")
     parser.add_argument("--load", type=float, default=0.7)
