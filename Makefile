@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo serve test test-fast test-hostile services services-stop lint bench clean
+.PHONY: install demo serve test test-fast test-hostile test-scale services services-stop lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -37,6 +37,13 @@ test: install services
 test-hostile: install services
 	DISCOVERY_TEST_REQUIRE_SERVICES=1 $(BIN)/python -m pytest tests/security \
 		tests/integration/test_crash_recovery.py tests/integration/test_jobs_cancel.py tests/integration/test_retention.py
+
+# Node loss on the scale-out stack (tests/scale): a 3-node OpenSearch cluster beside the single
+# node (scripts/services cluster), real server and Celery worker processes, a data node and then
+# a throwaway PostgreSQL killed with -9 mid-import. About 10 minutes on 2 cores; not in `make test`.
+test-scale: install services
+	scripts/services cluster start 3
+	DISCOVERY_TEST_REQUIRE_SERVICES=1 $(BIN)/python -m pytest -m scale -v -s -p no:cacheprovider tests/scale
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not opensearch and not redis and not postgres and not browser"

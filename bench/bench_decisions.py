@@ -5,6 +5,11 @@ Prints search and decision latency percentiles, and how long an accepted tag too
 searchable (visibility).
 
     .venv/bin/python bench/bench_decisions.py --products 20000 --clients 20 --duration 30
+    .venv/bin/python bench/bench_decisions.py --engine opensearch --opensearch-url http://127.0.0.1:9200
+
+On OpenSearch it first times one product document written alone, with `refresh=wait_for`
+(what a decision cost before it was made visible by one explicit refresh) against written and
+then refreshed (`make_visible`), on the same index.
 
 Run it from another checkout to compare (`cd /work/main && .venv/bin/python
 /path/to/bench_decisions.py`): the server is started from the current directory's code.
@@ -66,6 +71,27 @@ def load(settings: Settings, products: int) -> None:
     records.close()
 
 
+def write_modes(settings: Settings, rounds: int = 30) -> None:
+    """One document written with refresh=wait_for, then written + make_visible: p50 of each."""
+    records = Records.open(settings.records_url)
+    backend = make_backend(settings)
+    docs = list(all_docs(records))[:rounds]
+    waited: list[float] = []
+    refreshed: list[float] = []
+    for doc in docs:
+        t0 = time.perf_counter()
+        backend.upsert([doc], refresh=True)
+        waited.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        backend.upsert([doc])
+        backend.make_visible()
+        refreshed.append(time.perf_counter() - t0)
+    backend.close()
+    records.close()
+    print(f"one write + wait_for      p50 {pct(waited, .5)} ms  (n={len(waited)})")
+    print(f"one write + make_visible  p50 {pct(refreshed, .5)} ms")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -85,14 +111,24 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--every", type=int, default=3, help="one request in EVERY is a decision")
+    parser.add_argument("--engine", choices=["embedded", "opensearch"], default="embedded")
+    parser.add_argument("--opensearch-url", default="http://127.0.0.1:9200")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="bench-decisions-"))
-    settings = Settings(data_dir=data_dir, text=TextSettings(enabled=False))
+    prefix = f"bench-decisions-{os.getpid()}"
+    settings = Settings(
+        data_dir=data_dir, text=TextSettings(enabled=False), backend=args.engine,
+        opensearch_url=args.opensearch_url, index_prefix=prefix,
+    )
     env = {**os.environ, "DISCOVERY_DATA_DIR": str(data_dir), "DISCOVERY_TEXT_ENABLED": "false",
-           "DISCOVERY_ADMIN_KEY": ADMIN}
+           "DISCOVERY_ADMIN_KEY": ADMIN, "DISCOVERY_BACKEND": args.engine,
+           "DISCOVERY_OPENSEARCH_URL": args.opensearch_url, "DISCOVERY_INDEX_PREFIX": prefix}
     started = time.monotonic()
     load(settings, args.products)
-    print(f"loaded {args.products} products in {time.monotonic() - started:.0f}s; code from {os.getcwd()}")
+    print(f"loaded {args.products} products in {time.monotonic() - started:.0f}s on {args.engine}; "
+          f"code from {os.getcwd()}")
+    if args.engine == "opensearch" and hasattr(make_backend(settings), "make_visible"):
+        write_modes(settings)
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "discovery.cli", "serve", "--port", str(port)],
@@ -104,7 +140,7 @@ def main() -> int:
     visible: list[float] = []
     errors: list[str] = []
     try:
-        with httpx.Client(base_url=url, timeout=5) as probe:
+        with httpx.Client(base_url=url, timeout=60) as probe:  # a first search on a busy machine
             for _ in range(600):
                 try:
                     if probe.get("/healthz").status_code == 200:
@@ -155,6 +191,10 @@ def main() -> int:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
         shutil.rmtree(data_dir, ignore_errors=True)
+        if args.engine == "opensearch":
+            backend = make_backend(settings)
+            backend.drop()  # type: ignore[attr-defined]
+            backend.close()
     load1, load5, _ = os.getloadavg()
     print(f"{args.clients} clients, {args.duration:.0f}s, {args.products} products; load {load1:.2f} / {load5:.2f}")
     print(f"searches   n={len(searches):5d}  p50 {pct(searches, .5)} ms  p99 {pct(searches, .99)} ms")

@@ -117,7 +117,18 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "", description="SQLAlchemy URL of the records database; empty means SQLite under data_dir"
     )
-    opensearch_url: str = Field("http://127.0.0.1:9200", description="OpenSearch endpoint when backend=opensearch")
+    opensearch_url: str = Field(
+        "http://127.0.0.1:9200",
+        description="OpenSearch endpoint when backend=opensearch; a cluster's nodes separated by commas "
+        "(requests go round-robin and move on from a node that stops answering)",
+    )
+    opensearch_shards: int = Field(
+        1, ge=1, description="primary shards of a new index version: 1 (facet counts and totals exact) on one node; "
+        "a cluster may spread writes over its nodes with more (approximate counts past each shard's top terms)",
+    )
+    opensearch_replicas: int = Field(
+        0, ge=0, description="copies of each shard on other nodes: 0 on one node, 1 on a cluster (a node may be lost)"
+    )
     index_prefix: str = Field(
         "discovery", description="prefix of every index name (OpenSearch) or directory (embedded)"
     )

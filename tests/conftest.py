@@ -39,6 +39,8 @@ class TestServices(BaseSettings):
     postgres_url: str = Field(
         "postgresql://discovery:discovery@127.0.0.1:5432/discovery_test", description="PostgreSQL under test"
     )
+    scale_rows: int = Field(5_000, ge=100, description="rows of the node-loss imports in tests/scale (make test-scale)")
+    scale_redis_db: int = Field(13, ge=0, le=15, description="Redis database of the scale tests' job queue")
 
 
 TEST_SERVICES = TestServices()

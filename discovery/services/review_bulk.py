@@ -136,6 +136,8 @@ def decide_bulk(ctx: Context, picks: Sequence[Pick], decision: str, *, actor: st
         if asset is not None:
             decide_suggested_link(ctx, asset, pick.tag, status, actor=actor)
             webhooks.emit(ctx, "review.decision", {"target": pick.key, "tag": pick.tag, "decision": decision})
+    if audited or links:
+        ctx.backend.make_visible()  # one refresh for the whole batch
     name_items(ctx, results, "decided_by")
     return {"batch": batch, "decision": decision, "results": results, "counts": _counts(results, DECIDE_OUTCOMES)}  # type: ignore[dict-item]
 
@@ -185,4 +187,6 @@ def undo_bulk(ctx: Context, entry_ids: Sequence[int], *, actor: str, admin: bool
             result.update(outcome="undone", restored=before)
     ctx.records.tags.apply([(targets[k], tags) for k, tags in tags_of.items()], audits)
     reindex(ctx, [targets[k] for k in tags_of])
+    if tags_of:
+        ctx.backend.make_visible()
     return {"batch": batch, "results": results, "counts": _counts(results, UNDO_OUTCOMES)}  # type: ignore[dict-item]

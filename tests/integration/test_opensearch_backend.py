@@ -11,9 +11,10 @@ from collections.abc import Iterator
 import pytest
 from opensearchpy import OpenSearch
 
-from discovery.config import SearchSettings
+from discovery.config import SearchSettings, Settings
 from discovery.domain import Product
 from discovery.errors import BackendUnavailable, InvalidQuery
+from discovery.store.index import make_backend
 from discovery.store.index.base import IndexDoc, SearchQuery
 from discovery.store.index.documents import product_to_doc
 from discovery.store.index.opensearch import OpenSearchBackend
@@ -229,6 +230,39 @@ def test_a_read_before_ensure_ready_makes_it_ready(opensearch_url: str, unique_p
     try:
         assert engine.search(SearchQuery()).total == 0
         assert indices_of(client, unique_prefix) == {f"{unique_prefix}-v1": [unique_prefix]}
+    finally:
+        engine.drop()
+        engine.close()
+
+
+def test_index_versions_take_their_shards_and_replicas_from_settings(
+    opensearch_url: str, unique_prefix: str, client: OpenSearch
+) -> None:
+    settings = Settings(
+        backend="opensearch", opensearch_url=opensearch_url, index_prefix=unique_prefix,
+        opensearch_shards=2, opensearch_replicas=1,
+    )
+    engine = make_backend(settings)
+    try:
+        engine.ensure_ready()
+        engine.rebuild([doc("SHAPE-1"), doc("SHAPE-2")])  # a rebuilt version keeps the shape
+        (index,) = indices_of(client, unique_prefix)
+        shape = client.indices.get_settings(index=index)[index]["settings"]["index"]
+        assert (shape["number_of_shards"], shape["number_of_replicas"]) == ("2", "1")
+        assert engine.count() == 2
+    finally:
+        engine.drop()  # type: ignore[attr-defined]
+        engine.close()
+
+
+def test_a_cluster_url_lists_every_node_and_a_dead_one_is_skipped(opensearch_url: str, unique_prefix: str) -> None:
+    dead = "http://127.0.0.1:9"  # the discard port: nothing listens there
+    engine = OpenSearchBackend(url=f"{dead},{opensearch_url}", prefix=unique_prefix, search=SearchSettings())
+    try:
+        engine.ensure_ready()
+        for n in range(4):  # round-robin reaches the dead node at least once
+            engine.upsert([doc(f"NODE-{n}")], refresh=True)
+        assert engine.count() == 4
     finally:
         engine.drop()
         engine.close()

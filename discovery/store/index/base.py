@@ -202,6 +202,11 @@ class SearchBackend(Protocol):
     def refresh(self) -> None:
         """Make every write so far visible to searches."""
 
+    def make_visible(self) -> None:
+        """Make this process's writes so far visible soon at the engine's cheapest, without
+        holding other callers (a reviewer's decision): OpenSearch refreshes the index now; the
+        embedded engine returns at once, its near-real-time commit shows them within ~0.4 s."""
+
     def search(self, query: SearchQuery) -> SearchResult:
         """Answer a query (see `SearchQuery` for its semantics)."""
 

@@ -47,13 +47,26 @@ class OpenSearchBackend:
 
     name = "opensearch"
 
-    def __init__(self, url: str, prefix: str, search: SearchSettings, *, limits: bulk.BulkLimits | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        prefix: str,
+        search: SearchSettings,
+        *,
+        limits: bulk.BulkLimits | None = None,
+        shape: om.IndexShape = om.IndexShape(),
+    ) -> None:
         if not _PREFIX.match(prefix):
             raise ValueError(f"index prefix {prefix!r} must be lowercase letters, digits, '_', '-' or '.'")
         self.alias = prefix
         self._search_settings = search
         self._limits = limits or bulk.BulkLimits()
-        self._client = OpenSearch(hosts=[url], timeout=30, max_retries=0)
+        self._shape = shape
+        hosts = [u.strip() for u in url.split(",") if u.strip()]
+        # With several nodes, a request that finds a node gone (connection refused or reset) is
+        # sent to the next one: writes carry their ids, so a repeat replaces, never duplicates.
+        # One node: no retry here; `call` reports it unavailable and the job retries later.
+        self._client = OpenSearch(hosts=hosts, timeout=30, max_retries=len(hosts) - 1, retry_on_timeout=False)
         self._ready = False  # the alias is known to exist (writes to a missing one would create an index)
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -77,7 +90,7 @@ class OpenSearchBackend:
             actions = [{"add": {"index": newest, "alias": self.alias}}]
             call(lambda: self._client.indices.update_aliases(body={"actions": actions}))
             return
-        body = {"settings": om.index_settings(), "mappings": om.mappings(), "aliases": {self.alias: {}}}
+        body = {"settings": om.index_settings(self._shape), "mappings": om.mappings(), "aliases": {self.alias: {}}}
         try:
             call(lambda: self._client.indices.create(index=f"{self.alias}-v1", body=body))
         except RequestError as exc:
@@ -147,6 +160,12 @@ class OpenSearchBackend:
 
     def refresh(self) -> None:
         call(lambda: self._client.indices.refresh(index=self.alias))
+
+    def make_visible(self) -> None:
+        """One explicit refresh of this index, now: unlike `refresh=wait_for` it does not wait
+        for the next scheduled refresh (up to `refresh_interval`, 1 s), and other writers'
+        requests are not held behind it."""
+        self.refresh()
 
     def _write(
         self,
@@ -220,7 +239,7 @@ class OpenSearchBackend:
         number = max((_version_of(self.alias, n) or 0 for n in versions), default=0) + 1
         new = f"{self.alias}-v{number}"
         dims = self._vector_dims(old[0]) if old else {}
-        body = {"settings": om.index_settings(refresh_interval="-1"), "mappings": om.mappings(dims)}
+        body = {"settings": om.index_settings(self._shape, refresh_interval="-1"), "mappings": om.mappings(dims)}
         call(lambda: self._client.indices.create(index=new, body=body))
         try:
             report = self._write(new, self._index_actions(new, docs), refresh=False)

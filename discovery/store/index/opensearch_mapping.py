@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from discovery.store.index.base import IndexDoc
@@ -72,10 +72,19 @@ def keyword_path(name: str) -> str:
     return "type" if name == "type" else f"keywords.{name}"
 
 
-def index_settings(*, refresh_interval: str | None = None) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class IndexShape:
+    """Shards and replicas of a new index version. One shard keeps terms aggregations and
+    totals exact; replicas let a cluster lose a node without losing a write or a search."""
+
+    shards: int = 1
+    replicas: int = 0
+
+
+def index_settings(shape: IndexShape = IndexShape(), *, refresh_interval: str | None = None) -> dict[str, Any]:
     settings: dict[str, Any] = {
-        "number_of_shards": 1,  # one shard: exact terms aggregations, exact totals
-        "number_of_replicas": 0,
+        "number_of_shards": shape.shards,
+        "number_of_replicas": shape.replicas,
         "knn": True,
         "analysis": ANALYSIS,
     }

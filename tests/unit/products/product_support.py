@@ -61,6 +61,9 @@ class RecordingBackend:
     def refresh(self) -> None:
         pass
 
+    def make_visible(self) -> None:
+        pass
+
     def ensure_ready(self) -> None:
         pass
 
