@@ -91,7 +91,12 @@ def decide_suggested_link(ctx: Context, asset: Asset, tag: str, status: TagStatu
     the link (how `manual`); rejected keeps the rule from suggesting or making it again."""
     sku = tag[len(LINK_TAG) :]
     if status == "accepted":
+        before = next((t.to_json() for t in asset.tags if t.name == tag), None)
         link(ctx, asset.id, sku, actor=actor, via="review")
+        # Also audited as a tag decision, so the reviewer's undo takes the link back and the
+        # suggestion returns (the `link.add` entry above is the link's own history).
+        detail: JSONObject = {"tag": tag, "sku": sku, "before": before, "after": None, "link": True}
+        ctx.records.audit(actor=actor, action="tag.accept", target=f"asset:{asset.id}", detail=detail)
         return
     linked = any(x.get("sku") == sku for x in asset.product_skus)
     if linked:
@@ -101,7 +106,7 @@ def decide_suggested_link(ctx: Context, asset: Asset, tag: str, status: TagStatu
     _set_link_tag(asset, sku, "rejected", actor)
     after = next((t.to_json() for t in asset.tags if t.name == tag), None)
     # Audited as any tag decision, so the reviewer's undo brings the suggestion back.
-    detail: JSONObject = {"tag": tag, "sku": sku, "before": before, "after": after}
+    detail = {"tag": tag, "sku": sku, "before": before, "after": after}
     ctx.records.audit(actor=actor, action="tag.reject", target=f"asset:{asset.id}", detail=detail)
     ctx.records.tags.replace_tags(asset, asset.tags)
 

@@ -19,6 +19,7 @@ from typing import Literal
 from discovery.domain import Asset, JSONObject, Product, Tag, TagStatus, utcnow
 from discovery.errors import Forbidden, InvalidQuery, NotFound
 from discovery.services import cutouts, webhooks
+from discovery.services.asset_titles import display_title
 from discovery.services.context import Context
 from discovery.services.links import reindex_assets_for_products
 from discovery.store.derive import family_roots, inherited_for_assets, product_docs
@@ -202,6 +203,12 @@ def undo(ctx: Context, *, actor: str, entry_id: int | None = None, admin: bool =
     detail = entry["detail"]
     assert isinstance(detail, dict)
     tag_name = str(detail["tag"])
+    if isinstance(target, Asset) and detail.get("link") and entry["action"] == "tag.accept":
+        from discovery.services.link_edits import unlink
+
+        # An accepted suggested link: the link goes, and the suggestion comes back below.
+        unlink(ctx, target.id, tag_name[len(LINK_TAG) :], actor=actor)
+        target = load_target(ctx, target_type, target_id)
     tags = [t for t in target.tags if t.name != tag_name]
     if detail.get("before"):
         tags.append(Tag.from_json(detail["before"]))  # type: ignore[arg-type]
@@ -286,7 +293,7 @@ def queue(
 
 
 def _titles(ctx: Context, targets: list[str]) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
-    """A readable name per queue target (the asset's title or file name, the product's name),
+    """A readable name per queue target (the asset's display title, the product's name),
     and what each of its suggestions rests on, by (target, tag)."""
     out: dict[str, str] = {}
     evidence: dict[tuple[str, str], str] = {}
@@ -297,7 +304,13 @@ def _titles(ctx: Context, targets: list[str]) -> tuple[dict[str, str], dict[tupl
         asset = ctx.records.get_asset(target.partition(":")[2])
         if asset is not None:
             loaded.append((target, asset))
+    linked = [str(x.get("sku")) for _, r in loaded if isinstance(r, Asset) for x in r.product_skus if x.get("sku")]
+    names = {sku: p.name for sku, p in ctx.records.get_products(linked).items()} if linked else {}
     for target, record in loaded:
-        out[target] = (record.name or record.sku) if isinstance(record, Product) else (record.title or record.filename)
+        if isinstance(record, Product):
+            out[target] = record.name or record.sku
+        else:  # as search shows it: named after its product where the file name says which
+            named = [(s, names[s]) for x in record.product_skus if (s := str(x.get("sku"))) in names]
+            out[target] = display_title(title=record.title, filename=record.filename, products=named)
         evidence.update({(target, t.name): t.evidence for t in record.tags if t.evidence})
     return out, evidence

@@ -204,3 +204,21 @@ def test_a_suggested_link_accepted_in_bulk_is_a_link(catalog: Catalog) -> None:
     assert out["results"][0]["outcome"] == "decided", out
     assert suggested["asset_id"] in _assets_of(catalog, sku)
     assert suggested["asset_id"] in _search_assets_of(catalog, sku)
+
+
+def test_undoing_an_accepted_suggested_link_takes_the_link_back_and_the_suggestion_returns(catalog: Catalog) -> None:
+    sku = "QLN-000009"
+    row = {"sku": sku, "name": "Quillon undo", "image": ["qln-000009-blue_main.png"]}
+    assert _import(catalog, [row])["state"] == "succeeded"
+    job = _upload(catalog, ["qln-000009-blue_main.png", "QLN-000009-side.png"])
+    (suggested,) = job["links"]["suggested"]
+    reviewer = {"X-API-Key": catalog.keys["reviewer"]}
+    (item,) = catalog.client.get("/api/review/queue", params={"tag": f"link:{sku}"}, headers=reviewer).json()["items"]
+    decision = {"target": item["target"], "tag": item["tag"], "decision": "accept"}
+    assert catalog.client.post("/api/review/decisions", json=[decision], headers=reviewer).json()["results"][0]["ok"]
+    assert suggested["asset_id"] in _assets_of(catalog, sku)
+    undone = catalog.client.post("/api/review/undo", json={}, headers=reviewer)
+    assert undone.status_code == 200 and undone.json()["tag"] == f"link:{sku}", undone.text
+    assert suggested["asset_id"] not in _assets_of(catalog, sku)
+    again = catalog.client.get("/api/review/queue", params={"tag": f"link:{sku}"}, headers=reviewer).json()["items"]
+    assert [i["target"]["id"] for i in again] == [suggested["asset_id"]]

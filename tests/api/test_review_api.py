@@ -92,3 +92,12 @@ def test_undo_restores_the_suggestion_and_the_log_shows_both(catalog: Catalog) -
     log = catalog.client.get("/api/review/log", params={"target": target}, headers=_reviewer(catalog)).json()
     actions = [e["action"] for e in log["entries"]]
     assert actions[:2] == ["tag.undo", "tag.reject"]
+
+
+def test_queue_items_name_an_asset_as_search_does(catalog: Catalog) -> None:
+    items = [i for i in _queue(catalog, limit=200)["items"] if i["target"]["type"] == "asset"]
+    assert items
+    for item in items[:5]:
+        view = catalog.client.get(f"/api/assets/{item['target']['id']}", headers=_reviewer(catalog)).json()
+        assert item["title"] == view["display_title"]
+    assert any(i["title"] != catalog.client.get(f"/api/assets/{i['target']['id']}").json()["filename"] for i in items)
