@@ -97,7 +97,7 @@ class BatchLinker:
                 pass  # linked already, by a more trusted way
             elif found.sku not in self.explicit() and not placed:
                 new.append(found)
-            elif suggest_link(asset, found.sku):
+            elif suggest_link(asset, found.sku, names_own_images=found.sku in self.explicit()):
                 self.report.append(suggested_entry(asset, name, found.sku, self.explicit()))
         self.report.extend(linked_entry(asset.id, name, m) for m in new)
         asset.product_skus = lk.merge_links(asset.product_skus, new)
@@ -164,7 +164,7 @@ def explicit_links(asset: Asset) -> set[str]:
     return {str(x.get("sku")) for x in asset.product_skus if x.get("how") in lk.EXPLICIT}
 
 
-def suggest_link(asset: Asset, sku: str) -> bool:
+def suggest_link(asset: Asset, sku: str, *, names_own_images: bool = True) -> bool:
     """Add a suggested link to `sku` (a `link:<SKU>` tag for the review queue) unless the
     asset is linked to it or the suggestion was already made or decided. True when the
     suggestion stands (new or still waiting)."""
@@ -174,7 +174,11 @@ def suggest_link(asset: Asset, sku: str) -> bool:
     for tag in asset.tags:
         if tag.name == name:
             return tag.status == "suggested"
-    asset.tags.append(Tag(name=name, source="rule", status="suggested", confidence=0.6, model="filename_rule"))
+    why = "whose export names its own images" if names_own_images else "but a reference links it to another product"
+    evidence = f"the file name “{asset.filename}” names {sku}, {why}"
+    asset.tags.append(
+        Tag(name=name, source="rule", status="suggested", confidence=0.6, model="filename_rule", evidence=evidence)
+    )
     return True
 
 
@@ -259,7 +263,7 @@ def _apply_product_links(asset: Asset, found: list[lk.LinkMatch], explicit: set[
         if match.how == "filename_rule":
             keep.append(match)
     for sku in dict.fromkeys([*demoted, *(m.sku for m in found if m not in keep)]):
-        if sku not in placed and suggest_link(asset, sku):
+        if sku not in placed and suggest_link(asset, sku, names_own_images=sku in explicit):
             report.append(suggested_entry(asset, asset.filename, sku, explicit))
     report.extend(linked_entry(asset.id, asset.filename, m) for m in keep)
     asset.product_skus = lk.merge_links(asset.product_skus, keep)

@@ -106,6 +106,7 @@ def test_a_product_naming_its_images_gets_a_suggested_link_that_a_reviewer_accep
     queue = catalog.client.get("/api/review/queue", params={"tag": f"link:{sku}"}, headers=reviewer).json()
     (item,) = queue["items"]
     assert item["kind"] == "link" and item["sku"] == sku and item["target"]["id"] == suggested["asset_id"]
+    assert item["evidence"] == f"the file name “QLN-000006-side.png” names {sku}, whose export names its own images"
     decision = {"target": item["target"], "tag": item["tag"], "decision": "accept"}
     out = catalog.client.post("/api/review/decisions", json=[decision], headers=reviewer).json()
     assert out["results"][0]["ok"], out
