@@ -18,7 +18,7 @@ Query mix (M of each, `--queries`; facets brand, category, color, size):
   hybrid+4f     a name word or two, mode=hybrid (MiniLM query embedding + text-vector kNN + RRF), 4 facets
   knn-text      filtered kNN on asset image vectors, as the search service does it: type=asset,
                 mode=semantic, CLIP text tower, filter.background=white + filter.colors=<one>
-  knn-vector    the same filters, query vector given: `services.search.similar_assets` (no HTTP route)
+  knn-vector    the same filters, query vector given: `services.image_results` (as POST /api/search/image)
 Layers: service (`services.search.search` on a `Context` over the data dir), http (`discovery
 serve` in a subprocess, httpx, sequential GETs), raw (the engine calls the service made,
 replayed to the backend adapter), rest (OpenSearch: the adapter's rendered bodies posted as

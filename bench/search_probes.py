@@ -12,7 +12,8 @@ from search_dataset import TINY_CLIP_DIM, Meta
 from search_layers import Call
 
 from discovery.services.context import Context
-from discovery.services.search import SearchRequest, search, similar_assets
+from discovery.services.image_results import ImageQuery, image_results
+from discovery.services.search import SearchRequest, search
 
 FACETS = ("brand", "category", "color", "size")
 LAYERS = ("service", "svc-cached", "raw", "rest", "http", "embed")
@@ -39,9 +40,10 @@ class Probe:
         if self.request is not None:
             return int(search(ctx, self.request)["total"])  # type: ignore[call-overload]
         assert self.vector is not None
-        return len(
-            similar_assets(ctx, np.asarray(self.vector, dtype=np.float32), model=self.model, k=20, filters=self.filters)
-        )
+        query = ImageQuery(k=20, filters=dict(self.filters or {}))
+        vector = np.asarray(self.vector, dtype=np.float32)
+        body = image_results(ctx, vector, model=self.model, query=query, public=False)
+        return int(body["total_assets"])  # type: ignore[arg-type]
 
     def run_embed(self, ctx: Context) -> None:
         if self.request is None or self.embed is None:
