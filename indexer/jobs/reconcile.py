@@ -137,8 +137,11 @@ class ReconcilerLoop:
                 reconcile_once(self._store, self._dispatcher, self._on_ended)
             except Exception as exc:  # a database or broker blip: the next pass tries again
                 log.warning("reconciler pass failed: %r", exc)
-            finally:
-                if self._after_pass is not None:
+            if self._after_pass is not None:
+                try:
                     self._after_pass()
+                except Exception as exc:  # the same blip here must not end the loop: a chunk whose
+                    # worker died while the records database was down is re-sent by a later pass
+                    log.warning("reconciler after-pass failed: %r", exc)
             if self._stop.wait(self._every):
                 return
