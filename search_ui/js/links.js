@@ -66,7 +66,7 @@ export function productLinksPanel(product, onChange) {
       h("option", { value: "", text: "every channel" }), channels.map((c) => h("option", { value: c, text: c })));
     const primary = primaryOf(a.id);
     return h("tr", { dataset: { asset: a.id } },
-      h("td", { dataset: { label: "Image" } }, h("a", { href: assetHref(a.id), class: "link-thumb" }, thumbnail(a.thumbnail, a.media_type, "tile-img"))),
+      h("td", { dataset: { label: "Image" } }, h("a", { href: assetHref(a.id), class: "link-thumb", tabIndex: -1, attrs: { "aria-label": `Open ${a.title || a.filename || a.id}` } }, thumbnail(a.thumbnail, a.media_type, "tile-img"))),
       h("td", { dataset: { label: "File" } }, h("a", { href: assetHref(a.id), text: a.title || a.filename || a.id })),
       h("td", { dataset: { label: "Linked by" } }, howBadge(link.how)),
       h("td", { dataset: { label: "Primary" } }, primary.length ? h("span", { class: "badge badge-product", text: `primary: ${primary.join(", ")}` }) : h("span", { class: "muted", text: "—" })),
@@ -97,6 +97,7 @@ function findAndLink(sku, status, onChange) {
       const hits = Array.isArray(body.hits) ? body.hits : [];
       results.replaceChildren(...(hits.length ? hits.map((hit) => h("li", {},
         h("div", { class: "asset-tile" }, thumbnail(hit.thumbnail, hit.media_type, "tile-img"), h("span", { class: "tile-title", text: hit.title || hit.filename || hit.id }),
+          hit.filename && hit.filename !== hit.title ? h("span", { class: "muted small-text", text: hit.filename }) : null,
           h("button", { type: "button", class: "small", text: "Link", on: { click: () => change(status, `Linking ${hit.filename || hit.id} to ${sku}`, () => api(`/api/assets/${encodeURIComponent(hit.id)}/links`, { method: "POST", json: { sku }, auth: true }), onChange) } }))))
         : [h("li", { class: "muted", text: "No assets found." })]));
     } catch (err) {

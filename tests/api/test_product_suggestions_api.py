@@ -80,7 +80,7 @@ def test_the_review_queue_shows_what_each_product_suggestion_rests_on(catalog: C
 GENDERED = b"".join(
     b'{"sku": "G-%d", "name": "%s", "brand": "Acme", "attributes": {"gender": "%s"}}\n' % (i, name, gender)
     for i, (name, gender) in enumerate(
-        [(b"Trail tee", b"Male"), (b"Trail cap", b"Male"), (b"Trail top", b"Female"), (b"Trail skirt", b"Female"),
+        [(b"Trail vest", b"Male"), (b"Trail cap", b"Male"), (b"Trail top", b"Female"), (b"Trail skirt", b"Female"),
          (b"Trail scarf", b"Unisex"), (b"Trail bag", b"Unisex")]
     )
 ) + b'{"sku": "G-NEW", "name": "Women\'s trail jacket", "brand": "Acme"}\n'

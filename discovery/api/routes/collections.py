@@ -104,7 +104,8 @@ def list_contents(
     collection_id: str,
     ctx: CtxDep,
     _caller: Annotated[Caller, require("viewer")],
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    # The window an engine pages through (OpenSearch's max_result_window is 10,000).
+    offset: Annotated[int, Query(ge=0, le=10_000 - service.MAX_PAGE)] = 0,
     size: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 24,
 ) -> Mapping[str, object]:
     """The assets a collection holds itself, newest first, `size` at a time from `offset`."""
