@@ -1,5 +1,6 @@
 """The data set behind bench_search.py: N products from the sample generator and N
-synthetic assets, written straight into a search engine (no records, no pictures).
+synthetic assets, written straight into a search engine (no pictures; `write_records` adds
+the same catalog as records, for a server started on the data dir).
 
 Product text vectors are 384-d like all-MiniLM-L6-v2's, but not random: each is the sum
 of the real MiniLM embeddings of the product's name words plus Gaussian noise, so the
@@ -29,7 +30,8 @@ import numpy as np
 
 from discovery.domain import Asset, Product, Tag
 from discovery.store.index.base import IndexDoc, SearchBackend
-from discovery.store.index.documents import asset_to_doc, product_to_doc
+from discovery.store.index.documents import asset_doc_id, asset_to_doc, product_to_doc
+from discovery.store.records import Records
 
 TINY_CLIP_DIM = 64
 TEXT_DIM = 384  # all-MiniLM-L6-v2
@@ -198,3 +200,46 @@ def _send(backend: SearchBackend, batch: list[IndexDoc]) -> int:
         first = report.failed[0]
         raise RuntimeError(f"{len(report.failed)} documents failed, first {first.id}: {first.error}")
     return report.indexed
+
+
+def write_records(records: Records, jsonl: Path, meta: Meta, *, chunk: int = 2000) -> None:
+    """The same products and assets (with their image vectors) `product_docs`/`asset_docs`
+    index (same seeds), as records: a server started on the data dir then holds a catalog
+    whose index check finds nothing to remove, and its imports add to it as a real
+    catalog's would."""
+    if records.count_products() == 0:
+        _write_catalog(records, jsonl, meta.assets, meta.colors, chunk)
+    if not any(field == "image_vector" for field, _model, _n in records.vector_counts()):
+        vectors = np.random.default_rng(13)
+        for start in range(0, meta.assets, chunk):
+            items = [
+                (asset_doc_id(f"A{i:07d}"), np.asarray(_unit(vectors, meta.clip_dim), dtype=np.float32), "bench")
+                for i in range(start, min(meta.assets, start + chunk))
+            ]
+            records.put_vectors("image_vector", meta.clip_model, items)
+
+
+def _write_catalog(records: Records, jsonl: Path, count: int, colors: list[str], chunk: int) -> None:
+    rnd = random.Random(11)
+    batch: list[Product] = []
+    with jsonl.open(encoding="utf-8") as lines:
+        for line in lines:
+            batch.append(product_from_row(json.loads(line), rnd))
+            if len(batch) == chunk:
+                records.upsert_products(batch)
+                batch = []
+    if batch:
+        records.upsert_products(batch)
+    arnd, made, assets = random.Random(13), 0, []
+    while made < count:
+        with jsonl.open(encoding="utf-8") as lines:
+            for line in lines:
+                if made >= count:
+                    break
+                assets.append(_asset(made, json.loads(line), arnd, colors))
+                made += 1
+                if len(assets) == chunk:
+                    records.upsert_assets(assets)
+                    assets = []
+    if assets:
+        records.upsert_assets(assets)

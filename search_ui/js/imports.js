@@ -3,6 +3,7 @@
 // the recent jobs. Files dropped on this page go into the form they are dropped on, never
 // into an image search.
 import { ApiError, api, upload } from "./api.js";
+import { assetHref, productHref } from "./cards.js";
 import { h } from "./dom.js";
 import { errorBox } from "./status.js";
 
@@ -21,6 +22,36 @@ function rejectsTable(rejects, final) {
     h("thead", {}, h("tr", {}, ["Line", "File", "Field", "Reason"].map((t) => h("th", { scope: "col", text: t })))),
     h("tbody", {}, rejects.slice(0, 500).map((r) => h("tr", {},
       h("td", { text: r.line ?? "—" }), h("td", { text: r.file ?? "—" }), h("td", { text: r.field ?? "—" }), h("td", { text: r.reason ?? "" }))))));
+}
+
+const HOW_LABELS = { manual: "by hand", manifest: "by the manifest", image_ref: "named by the product's export", filename_rule: "by the file name" };
+
+/** What the job's linking did (`job.links`): links made and how, suggested links with a way
+ * to the review queue, and file names that fit several products. Nothing for jobs without. */
+function linksTable(links) {
+  const counts = links?.counts || {};
+  const rows = [
+    ...(links?.linked || []).map((e) => ["linked", e]),
+    ...(links?.suggested || []).map((e) => ["suggested", e]),
+    ...(links?.ambiguous || []).map((e) => ["ambiguous", e]),
+  ];
+  if (!rows.length) return null;
+  const total = Object.values(counts).reduce((a, b) => a + Number(b || 0), 0);
+  const outcome = (kind, e) => {
+    if (kind === "linked") return h("td", { text: `Linked ${HOW_LABELS[e.how] || e.how || ""}`.trim() });
+    if (kind === "suggested") {
+      return h("td", {}, h("a", { href: `?view=review&tag=${encodeURIComponent(`link:${e.sku}`)}`, text: "Suggested: review it" }),
+        h("span", { class: "muted", text: ` (${e.reason || ""})` }));
+    }
+    return h("td", { text: `Not linked: fits ${(e.candidates || []).join(", ")}` });
+  };
+  const product = (kind, e) => (kind === "ambiguous" ? h("td", { text: "—" })
+    : h("td", {}, h("a", { href: productHref(e.sku), text: e.sku })));
+  return h("div", { class: "table-wrap", tabIndex: 0, attrs: { role: "region", "aria-label": "Links" } }, h("table", { class: "table links" },
+    h("caption", { text: `Links (${total}${rows.length < total ? `, first ${rows.length} listed` : ""})` }),
+    h("thead", {}, h("tr", {}, ["File", "Product", "Outcome"].map((t) => h("th", { scope: "col", text: t })))),
+    h("tbody", {}, rows.map(([kind, e]) => h("tr", { class: `link-${kind}` },
+      h("td", {}, e.asset_id ? h("a", { href: assetHref(e.asset_id), text: e.file ?? e.asset_id }) : (e.file ?? "—")), product(kind, e), outcome(kind, e))))));
 }
 
 function stateBadge(state) {
@@ -47,6 +78,7 @@ function report(job) {
     h("dl", { class: "facts counts" }, ["received", "indexed", "rejected", "duplicates"].map((k) => [h("dt", { text: k }), h("dd", { text: String(counts[k] ?? 0) })])),
     job.error ? h("p", { class: "state-detail", text: String(job.error) }) : null,
     rejectsTable(rejects, final),
+    final ? linksTable(job.links) : null,
     dead.length ? h("p", { class: "muted", text: `${dead.length} item(s) failed to process and were set aside.` }) : null);
 }
 
@@ -114,7 +146,7 @@ export class ImportsView {
         return data;
       }),
       this.form("assets", "Images and documents", "/api/ingest/assets", () => [
-        ...fileField("asset-files", "Images, PDFs or a zip", { multiple: true, accept: "image/*,.pdf,.zip", hint: "File names that contain a SKU are linked to that product." }),
+        ...fileField("asset-files", "Images, PDFs or a zip", { multiple: true, accept: "image/*,.pdf,.zip", hint: "A file whose name contains a SKU is linked to that product; where the product's export names its own images, the link is suggested for review instead." }),
       ], (form) => {
         const data = new FormData();
         for (const file of form.querySelector("#asset-files").files) data.append("files", file);
