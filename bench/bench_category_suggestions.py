@@ -1,11 +1,15 @@
 """Category suggestions measured as a reviewer meets them: hide the categories of 30 % of a
 catalog's products, suggest them from the rest, and count how often the truth is offered.
 
-    python bench/bench_category_suggestions.py [--sample 400] [--shopify GITDIR] [--seed 1]
+    python bench/bench_category_suggestions.py [--sample 400] [--shopify GITDIR] [--flipkart GITDIR] [--seed 1]
 
 `--shopify` takes a git dir of shopifypartners/product-csvs (the search tool's fetch brings one;
 nothing of it is committed): each product's category is its `Type`, or its first tag when it has
-none. The sample catalog comes from the project's generator. For each catalog it prints, before
+none. `--flipkart` takes a git dir of swapnil-pisal/Major_Assessment_1, whose
+`flipkart_com-ecommerce_sample.csv` holds ~1,000 products of Flipkart's public sample (PromptCloud,
+CC BY-SA 4.0) with their category trees ("Clothing >> Women's Clothing >> Western Wear >> ..."):
+each product's category is the first `--flipkart-depth` levels (3), as a PIM's tree would file
+it. The sample catalog comes from the project's generator. For each catalog it prints, before
 (the taxonomy ranked by text alone, at most 2 offered above 0.2, compared by leaf name) and
 after (the catalog's own tree, `models.catalog_categories`): top-1, top-3, coverage (share of
 products offered anything), the mean confidence of right and wrong top-1s, and the most
@@ -64,6 +68,28 @@ def shopify_items(git_dir: Path) -> list[Item]:
             if category:
                 body = row.get("Body (HTML)", "")
                 items.append(Item(row["Title"], body, (f"{name.removesuffix('.csv')}/{category}",)))
+    return items
+
+
+def flipkart_items(git_dir: Path, depth: int) -> list[Item]:
+    import json
+
+    text = subprocess.run(
+        ["git", "--git-dir", str(git_dir), "show", "HEAD:flipkart_com-ecommerce_sample.csv"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    items, seen = [], set()
+    for row in csv.DictReader(io.StringIO(text)):
+        name = (row.get("product_name") or "").strip()
+        if name.casefold() in seen:
+            continue  # the sample lists one product many times (one row per size or seller): once here
+        seen.add(name.casefold())
+        try:
+            tree = json.loads(row.get("product_category_tree") or "")[0].split(" >> ")
+        except (ValueError, IndexError):
+            continue  # rows of the excerpt whose tree was cut off
+        if len(tree) > depth and name:  # deeper levels name the product itself
+            items.append(Item(name, row.get("description", ""), ("/".join(tree[:depth]),)))
     return items
 
 
@@ -128,6 +154,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=400, help="sample catalog product groups (0: none)")
     parser.add_argument("--shopify", type=Path, help="git dir of shopifypartners/product-csvs")
+    parser.add_argument("--flipkart", type=Path, help="git dir of swapnil-pisal/Major_Assessment_1")
+    parser.add_argument("--flipkart-depth", type=int, default=3, help="category tree levels kept")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}")
@@ -135,6 +163,9 @@ def main() -> int:
         measure(f"sample catalog ({args.sample} groups)", sample_items(args.sample, 7), args.seed)
     if args.shopify:
         measure("shopify product-csvs", shopify_items(args.shopify), args.seed)
+    if args.flipkart:
+        items = flipkart_items(args.flipkart, args.flipkart_depth)
+        measure(f"flipkart sample (depth {args.flipkart_depth})", items, args.seed)
     return 0
 
 
