@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from browser_support import DESKTOP, HOSTILE_TITLE, PAGE_PROBES, DemoServer, hostile_png
+from browser_support import DESKTOP, HOSTILE_TITLE, PAGE_PROBES, PHONE, DemoServer, hostile_png
 
 from discovery.config import Settings
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Playwright
+    from playwright.sync_api import Browser, Page, Playwright, ViewportSize
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -115,13 +115,27 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     thread.join(timeout=15)
 
 
+def _tab(chromium: Browser, demo_server: DemoServer, viewport: ViewportSize) -> Page:
+    """A new tab in a context of its own (own storage), the page probes installed."""
+    context = chromium.new_context(viewport=viewport, base_url=demo_server.url, service_workers="block")
+    context.set_default_timeout(15_000)
+    context.add_init_script(PAGE_PROBES)
+    return context.new_page()
+
+
+@pytest.fixture
+def phone(chromium: Browser, demo_server: DemoServer) -> Iterator[Page]:
+    """A fresh phone-sized tab (own storage)."""
+    tab = _tab(chromium, demo_server, PHONE)
+    yield tab
+    tab.context.close()
+
+
 @pytest.fixture
 def page(chromium: Browser, demo_server: DemoServer) -> Iterator[Page]:
     """A fresh desktop-sized tab (own storage) that fails the test on a dialog or a CSP violation."""
-    context = chromium.new_context(viewport=DESKTOP, base_url=demo_server.url, service_workers="block")
-    context.set_default_timeout(15_000)
-    context.add_init_script(PAGE_PROBES)
-    tab = context.new_page()
+    tab = _tab(chromium, demo_server, DESKTOP)
+    context = tab.context
     dialogs: list[str] = []
     errors: list[str] = []
 
