@@ -39,6 +39,26 @@ export async function createCollection(name, parent) {
   return api("/api/collections", { method: "POST", auth: true, json: { name, parent: parent || null } });
 }
 
+/** A "Remove" button that takes asset `assetId` out of the collection, says `done` and calls
+ * `then()`; on a refusal it says why and can be pressed again. */
+function removeButton(collectionId, assetId, { label, done, then, className = "" }) {
+  const button = h("button", {
+    type: "button", class: `small ${className}`.trim(), text: "Remove", attrs: { "aria-label": label },
+    on: { click: async () => {
+      button.disabled = true;
+      try {
+        await changeMembers(collectionId, { remove: [assetId] });
+        toast(done);
+        then();
+      } catch (err) {
+        toast(`Not removed: ${err.detail || err.message}`, { error: true });
+        button.disabled = false;
+      }
+    } },
+  });
+  return button;
+}
+
 /** Add `ids` to the collection picked in `select` (or to a new one named in `nameInput`). */
 export async function addPicked(select, nameInput, ids) {
   let target = select.value;
@@ -66,20 +86,7 @@ export function assetCollectionsPanel(asset, onChange) {
         const c = byPath.get(path);
         return h("li", {},
           c ? h("a", { href: collectionHref(c.id), text: path }) : h("span", { text: path }),
-          c ? h("button", {
-            type: "button", class: "small", text: "Remove", attrs: { "aria-label": `Remove from ${path}` },
-            on: { click: async (e) => {
-              e.currentTarget.disabled = true;
-              try {
-                await changeMembers(c.id, { remove: [asset.id] });
-                toast(`Removed from “${path}”.`);
-                onChange();
-              } catch (err) {
-                toast(`Not removed: ${err.detail || err.message}`, { error: true });
-                e.currentTarget.disabled = false;
-              }
-            } },
-          }) : null);
+          c ? removeButton(c.id, asset.id, { label: `Remove from ${path}`, done: `Removed from “${path}”.`, then: onChange }) : null);
       }))
       : h("p", { class: "muted", text: "In no collection." });
     const others = flat.filter((c) => !mine.includes(c.path));
@@ -235,18 +242,8 @@ export class CollectionsView {
     for (const card of cards.querySelectorAll(".card")) {
       const id = card.dataset.id;
       const title = card.querySelector(".card-title")?.textContent || id;
-      card.querySelector(".card-body").append(h("button", {
-        type: "button", class: "small remove-member", text: "Remove", attrs: { "aria-label": `Remove ${title} from this collection` },
-        on: { click: async (e) => {
-          e.currentTarget.disabled = true;
-          try {
-            await changeMembers(current.id, { remove: [id] });
-            toast(`Removed “${title}”.`);
-            this.refresh();
-          } catch (err) {
-            toast(`Not removed: ${err.detail || err.message}`, { error: true });
-          }
-        } },
+      card.querySelector(".card-body").append(removeButton(current.id, id, {
+        label: `Remove ${title} from this collection`, done: `Removed “${title}”.`, then: () => this.refresh(), className: "remove-member",
       }));
     }
     const go = (p) => () => this.nav({ view: "collections", collection: current.id, page: p });
