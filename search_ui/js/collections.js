@@ -1,9 +1,10 @@
 // Collections: the Collections page (the tree, a collection's contents a page at a time,
 // rename, delete, new collections, download as zip) and the pieces other pages use: the
 // asset page's "Collections" panel and "Add to collection" for a search selection.
-import { api, query } from "./api.js";
+import { api, download, query } from "./api.js";
 import { grid } from "./cards.js";
 import { h } from "./dom.js";
+import { getKey } from "./key.js";
 import { emptyBox, errorBox, loadingBox, toast } from "./status.js";
 
 export const CONTENTS_PAGE = 24;
@@ -162,11 +163,34 @@ export class CollectionsView {
       ? h("section", { class: "collection-main", attrs: { "aria-labelledby": "collection-title" } },
         h("h2", { id: "collection-title", class: "collection-title", text: current.path }),
         h("div", { class: "collection-actions" },
-          h("a", { class: "button", href: `/api/collections/${encodeURIComponent(current.id)}/download`, download: "", text: "Download as zip" }),
+          this.downloadLink(current),
           this.renameForm(current), this.deleteControl(current)),
         this.contents)
       : h("section", { class: "collection-main" }, emptyBox("Pick a collection.", "Its assets appear here; add assets from an asset's page or from a selection of search results."));
     this.root.replaceChildren(h("h1", { text: "Collections" }), h("div", { class: `collections-layout${current ? " has-current" : ""}` }, side, mainPart));
+  }
+
+  /** "Download as zip": a plain link without a key (the browser streams it to disk), else
+   * fetched with the key (`download`), so the zip holds what the caller may see. */
+  downloadLink(current) {
+    const href = `/api/collections/${encodeURIComponent(current.id)}/download`;
+    const link = h("a", { class: "button", href, download: "", text: "Download as zip" });
+    link.addEventListener("click", async (e) => {
+      if (!getKey()) return;
+      e.preventDefault();
+      if (link.getAttribute("aria-busy") === "true") return;
+      link.setAttribute("aria-busy", "true");
+      link.textContent = "Preparing zip…";
+      try {
+        await download(href, `${current.name}.zip`);
+      } catch (err) {
+        toast(`Not downloaded: ${err.detail || err.message}`, { error: true });
+      } finally {
+        link.removeAttribute("aria-busy");
+        link.textContent = "Download as zip";
+      }
+    });
+    return link;
   }
 
   createForm(flat, current) {

@@ -167,6 +167,24 @@ def test_the_download_link_gives_a_zip_of_the_collection(page: Page, demo_server
         assert sorted(archive.namelist()) == sorted([hits[7]["filename"], hits[8]["filename"]])
 
 
+def test_a_signed_in_download_carries_the_key_where_reads_need_one(
+    page: Page, demo_server: DemoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hits = _assets(demo_server)
+    col = _collection_with(demo_server, [hits[10]["id"], hits[11]["id"]])
+    monkeypatch.setattr(demo_server.settings, "read_key_required", True)  # a link alone gets 401 now
+    signed_in(page, demo_server.key).goto(f"/?view=collections&collection={col['id']}")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download as zip").click()
+    download = info.value
+    assert download.suggested_filename == f"{col['name']}.zip"
+    saved = tmp_path / "collection.zip"
+    download.save_as(saved)
+    with zipfile.ZipFile(saved) as archive:
+        assert sorted(archive.namelist()) == sorted([hits[10]["filename"], hits[11]["filename"]])
+    expect(page.get_by_role("link", name="Download as zip")).to_be_visible()  # ready for another
+
+
 def test_a_collection_is_renamed_and_deleted_without_a_browser_dialog(page: Page, demo_server: DemoServer) -> None:
     col = _collection_with(demo_server, [_assets(demo_server)[9]["id"]])
     signed_in(page, demo_server.key).goto(f"/?view=collections&collection={col['id']}")
