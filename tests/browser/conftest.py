@@ -9,7 +9,6 @@ is missing the tests are skipped on a developer's machine and fail under `make t
 from __future__ import annotations
 
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import pytest
 from browser_support import DESKTOP, HOSTILE_TITLE, PAGE_PROBES, PHONE, DemoServer, hostile_png
 
 from discovery.config import Settings
+from tests.support.processes import free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright, ViewportSize
@@ -65,12 +65,6 @@ def chromium(request: pytest.FixtureRequest) -> Iterator[Browser]:
     manager.__exit__(None, None, None)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _ingest_hostile(settings: Settings, folder: Path) -> str:
     from discovery.services.ingest import ingest_asset_paths
 
@@ -95,7 +89,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     settings = Settings(data_dir=root / "var", backend="embedded", admin_key=key)
     info = load_demo(settings, products=60, seed=3)
     hostile_id = _ingest_hostile(settings, root)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
