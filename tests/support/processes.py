@@ -50,8 +50,9 @@ def wait_until_up(
     timeout: float = 60.0,
     every: float = 0.1,
 ) -> None:
-    """Poll `answers()` (an HTTP probe; OSError and httpx's errors count as "not yet") until it
-    is true; raise with the log's tail when the process exits first or `timeout` passes."""
+    """Poll `answers()` (an HTTP probe; any error it raises, a refused or reset connection while
+    the server starts, counts as "not yet") until it is true; raise with the log's tail when
+    the process exits first or `timeout` passes."""
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
