@@ -172,6 +172,24 @@ def _print_links(links: object) -> None:
                 console.print(f"  {outcome} {entry.get('file')} -> {who}: {entry.get('reason', '')}", markup=False)
 
 
+def _run_import(
+    server: str | None,
+    key: str | None,
+    *,
+    via: Callable[..., JSONObject],
+    local: Callable[..., JSONObject],
+    **options: object,
+) -> JSONObject:
+    """One import, handed to a running server (`via(url, key, **options)`) when there is one,
+    else run here (`local(**options)`); either way with a progress bar and the same options,
+    so an option added to a command reaches both paths."""
+    target = _server(server, key)
+    if target is not None:
+        url, api_key = target
+        return _handed(lambda: via(url, api_key, progress=_progress(), **options))
+    return local(progress=_progress(), **options)
+
+
 @ingest_app.command("products")
 def ingest_products(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV, TSV, JSONL, JSON or XLSX export")],
@@ -190,24 +208,12 @@ def ingest_products(
     settings = get_settings()
     with one_line_errors(console):
         check_product_import(file, mapping=mapping, mode=mode, data_dir=settings.data_dir)
-        target = _server(server, key)
-        if target is not None:
-            report = _handed(
-                lambda: import_product_file_via(
-                    *target,
-                    file,
-                    mapping=mapping,
-                    mode=mode,
-                    progress=_progress(),
-                    link_rule=link_rule,
-                    link_pattern=link_pattern,
-                )
-            )
-        else:
-            report = import_product_file(
-                settings, file, mapping=mapping, mode=mode, progress=_progress(),
-                link_rule=link_rule, link_pattern=link_pattern,
-            )  # fmt: skip
+        report = _run_import(
+            server, key,
+            via=lambda url, api_key, **options: import_product_file_via(url, api_key, file, **options),
+            local=lambda **options: import_product_file(settings, file, **options),
+            mapping=mapping, mode=mode, link_rule=link_rule, link_pattern=link_pattern,
+        )  # fmt: skip
     _print_report(report)
     state = report.get("state")
     why = import_outcome(report) or (None if state == "succeeded" else f"the job ended {state}")
@@ -230,24 +236,12 @@ def ingest_assets(
     from discovery.services.ingest import ingest_asset_paths, ingest_asset_paths_via
 
     with one_line_errors(console):
-        target = _server(server, key)
-        if target is not None:
-            report = _handed(
-                lambda: ingest_asset_paths_via(
-                    *target,
-                    paths,
-                    manifest=manifest,
-                    collection=collection,
-                    progress=_progress(),
-                    link_rule=link_rule,
-                    link_pattern=link_pattern,
-                )
-            )
-        else:
-            report = ingest_asset_paths(
-                get_settings(), paths, manifest=manifest, collection=collection, progress=_progress(),
-                link_rule=link_rule, link_pattern=link_pattern,
-            )  # fmt: skip
+        report = _run_import(
+            server, key,
+            via=lambda url, api_key, **options: ingest_asset_paths_via(url, api_key, paths, **options),
+            local=lambda **options: ingest_asset_paths(get_settings(), paths, **options),
+            manifest=manifest, collection=collection, link_rule=link_rule, link_pattern=link_pattern,
+        )  # fmt: skip
     _print_report(report)
     if report.get("state") != "succeeded":
         raise typer.Exit(1)

@@ -86,9 +86,11 @@ def set_primary_image(ctx: Context, sku: str, asset_id: str, *, channel: str | N
             "primary_images": dict(product.primary_images)}  # fmt: skip
 
 
-def decide_suggested_link(ctx: Context, asset: Asset, tag: str, status: TagStatus, *, actor: str) -> None:
+def decide_suggested_link(ctx: Context, asset: Asset, tag: str, status: TagStatus, *, actor: str) -> int | None:
     """A reviewer's decision on a suggested link (`link:<SKU>` on the asset): accepted makes
-    the link (how `manual`); rejected keeps the rule from suggesting or making it again."""
+    the link (how `manual`); rejected keeps the rule from suggesting or making it again.
+    Returns the decision's audit entry (what an undo names), or None for the reject of a
+    link that already stood (an unlink, which is not undone as a tag decision)."""
     sku = tag[len(LINK_TAG) :]
     if status == "accepted":
         before = next((t.to_json() for t in asset.tags if t.name == tag), None)
@@ -96,19 +98,19 @@ def decide_suggested_link(ctx: Context, asset: Asset, tag: str, status: TagStatu
         # Also audited as a tag decision, so the reviewer's undo takes the link back and the
         # suggestion returns (the `link.add` entry above is the link's own history).
         detail: JSONObject = {"tag": tag, "sku": sku, "before": before, "after": None, "link": True}
-        ctx.records.audit(actor=actor, action="tag.accept", target=f"asset:{asset.id}", detail=detail)
-        return
+        return ctx.records.audit(actor=actor, action="tag.accept", target=f"asset:{asset.id}", detail=detail)
     linked = any(x.get("sku") == sku for x in asset.product_skus)
     if linked:
         unlink(ctx, asset.id, sku, actor=actor)
-        return
+        return None
     before = next((t.to_json() for t in asset.tags if t.name == tag), None)
     _set_link_tag(asset, sku, "rejected", actor)
     after = next((t.to_json() for t in asset.tags if t.name == tag), None)
     # Audited as any tag decision, so the reviewer's undo brings the suggestion back.
     detail = {"tag": tag, "sku": sku, "before": before, "after": after}
-    ctx.records.audit(actor=actor, action="tag.reject", target=f"asset:{asset.id}", detail=detail)
+    entry = ctx.records.audit(actor=actor, action="tag.reject", target=f"asset:{asset.id}", detail=detail)
     ctx.records.tags.replace_tags(asset, asset.tags)
+    return entry
 
 
 def _set_link_tag(asset: Asset, sku: str, status: TagStatus | None, actor: str) -> None:

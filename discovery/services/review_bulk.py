@@ -9,7 +9,9 @@ so deciding 22 items costs about what deciding one does.
 
 An undo names the audit entries to take back (a bulk answer carries each item's `entry`):
 each is `undone`, `already_undone`, `changed` (decided again since: left alone),
-`forbidden` (someone else's, for a non-admin) or `not_found`.
+`forbidden` (someone else's, for a non-admin) or `not_found`. A suggested link (`link:<SKU>`
+on an asset) is decided and undone as the single decision and undo do it: accepting links the
+asset, undoing that takes the link back and the suggestion returns.
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from discovery.domain import Asset, JSONObject, Product, Tag, TagStatus, utcnow
+from discovery.domain import Asset, JSONObject, JSONValue, Product, Tag, TagStatus, utcnow
 from discovery.errors import InvalidQuery
 from discovery.services import cutouts, webhooks
 from discovery.services.actors import name_items
 from discovery.services.context import Context
-from discovery.services.link_edits import decide_suggested_link
+from discovery.services.link_edits import decide_suggested_link, unlink
 from discovery.services.review import apply_to_product, reindex
 from discovery.store.tag_records import QueueFilter
 from indexer.assets.links import LINK_TAG
@@ -84,6 +86,7 @@ def decide_bulk(ctx: Context, picks: Sequence[Pick], decision: str, *, actor: st
     audited: list[int] = []  # the result index of each audit row
     results: list[JSONObject] = []
     links: list[tuple[int, Pick]] = []
+    linking: set[Pick] = set()
     for index, pick in enumerate(picks):
         result: JSONObject = {
             "index": index,
@@ -102,6 +105,10 @@ def decide_bulk(ctx: Context, picks: Sequence[Pick], decision: str, *, actor: st
         elif current.status != "suggested":
             result.update(outcome="already_decided", status=current.status, decided_by=current.decided_by)
         elif isinstance(target, Asset) and pick.tag.startswith(LINK_TAG):
+            if pick in linking:  # the same link picked twice: the first pick decides it
+                result.update(outcome="already_decided", status=status, decided_by=actor)
+                continue
+            linking.add(pick)
             links.append((index, pick))  # a suggested link makes (or refuses) a link: decided one by one below
             result.update(outcome="decided", status=status, decided_by=actor)
         else:
@@ -131,10 +138,12 @@ def decide_bulk(ctx: Context, picks: Sequence[Pick], decision: str, *, actor: st
             asset = ctx.records.get_asset(pick.target_id)  # read again, with the decision on it
             if asset is not None:
                 cutouts.decided(ctx, asset, pick.tag, accepted=status == "accepted")
-    for _, pick in links:
+    for index, pick in links:
         asset = ctx.records.get_asset(pick.target_id)  # read again: the tags above may have changed it
         if asset is not None:
-            decide_suggested_link(ctx, asset, pick.tag, status, actor=actor)
+            entry = decide_suggested_link(ctx, asset, pick.tag, status, actor=actor)
+            if entry is not None:  # so the bulk undo takes the link back, as the single undo does
+                results[index]["entry"] = entry
             webhooks.emit(ctx, "review.decision", {"target": pick.key, "tag": pick.tag, "decision": decision})
     if audited or links:
         ctx.backend.make_visible()  # one refresh for the whole batch
@@ -154,6 +163,8 @@ def undo_bulk(ctx: Context, entry_ids: Sequence[int], *, actor: str, admin: bool
     tags_of: dict[str, list[Tag]] = {}
     audits: list[tuple[str, str, str, JSONObject]] = []
     results: list[JSONObject] = []
+    link_undos: list[tuple[int, str, str, JSONValue]] = []  # (entry, target, tag, the tag before)
+    unlinking: set[tuple[str, str]] = set()
     for index, entry_id in enumerate(entry_ids):
         result: JSONObject = {"index": index, "entry": entry_id}
         results.append(result)
@@ -172,10 +183,17 @@ def undo_bulk(ctx: Context, entry_ids: Sequence[int], *, actor: str, admin: bool
             result.update(
                 outcome="forbidden", error=f"decision {entry_id} was made by someone else; only an admin may undo it"
             )
-        elif current == before:
+        elif current == before or (key, tag) in unlinking:
             result.update(outcome="already_undone")
         elif current != after:
             result.update(outcome="changed", error=f"{key} tag {tag!r} was decided again since; left as it is")
+        elif entry["action"] == "tag.accept" and detail.get("link"):
+            if not _linked(targets[key], tag):
+                result.update(outcome="changed", error=f"{key} is no longer linked by {tag!r}; left as it is")
+                continue
+            unlinking.add((key, tag))  # the link goes and the suggestion returns: one by one below
+            link_undos.append((entry_id, key, tag, before))
+            result.update(outcome="undone", restored=before)
         else:
             restored = [t for t in tags if t.name != tag]
             if isinstance(before, dict):
@@ -187,6 +205,27 @@ def undo_bulk(ctx: Context, entry_ids: Sequence[int], *, actor: str, admin: bool
             result.update(outcome="undone", restored=before)
     ctx.records.tags.apply([(targets[k], tags) for k, tags in tags_of.items()], audits)
     reindex(ctx, [targets[k] for k in tags_of])
-    if tags_of:
+    for entry_id, key, tag, before in link_undos:  # after the batch: each reads its asset again
+        _undo_link(ctx, entry_id, key, tag, before, actor=actor, batch=batch)
+    if tags_of or link_undos:
         ctx.backend.make_visible()
     return {"batch": batch, "results": results, "counts": _counts(results, UNDO_OUTCOMES)}  # type: ignore[dict-item]
+
+
+def _linked(target: Target, tag: str) -> bool:
+    sku = tag[len(LINK_TAG) :]
+    return isinstance(target, Asset) and any(x.get("sku") == sku for x in target.product_skus)
+
+
+def _undo_link(ctx: Context, entry_id: int, key: str, tag: str, before: JSONValue, *, actor: str, batch: str) -> None:
+    """Take back an accepted suggested link as the single undo does: the link goes (audited
+    as `link.remove`) and the suggestion returns, with its own `tag.undo` entry."""
+    asset_id = key.partition(":")[2]
+    unlink(ctx, asset_id, tag[len(LINK_TAG) :], actor=actor)
+    asset = ctx.records.get_asset(asset_id)
+    if asset is None:
+        return
+    tags = [t for t in asset.tags if t.name != tag] + ([Tag.from_json(before)] if isinstance(before, dict) else [])
+    detail: JSONObject = {"tag": tag, "undoes": entry_id, "restored": before, "batch": batch}
+    ctx.records.tags.apply([(asset, tags)], [(actor, "tag.undo", key, detail)])
+    reindex(ctx, [asset])

@@ -94,11 +94,17 @@ class UsageBuffer:
                 log.exception("usage flush failed")
 
     def close(self, *, timeout: float = 5.0) -> None:
-        """Stop the thread and write what is left."""
-        self._stop.set()
-        thread, self._thread = self._thread, None
+        """Stop the thread and write what is left. Safe at any time: before `start` (nothing
+        runs; a later `start` does nothing), while another thread is in `start`, or twice."""
+        # Under the lock that `start` holds until its thread runs: a thread seen here has started
+        # (joining one that has not raises), and once `_stop` is set no thread will be started.
+        with self._lock:
+            self._stop.set()
+            thread, self._thread = self._thread, None
         if thread is not None:
             thread.join(timeout)
+        if self._flush is None and self.pending():
+            log.warning("usage buffer closed before it started: %d rows not written", self.pending())
         try:
             self.run_flush()
         except Exception:  # noqa: BLE001 - shutdown goes on; the rows are lost and said so

@@ -456,11 +456,13 @@ class Records:
 
     # --- audit ----------------------------------------------------------------------
 
-    def audit(self, *, actor: str | None, action: str, target: str, detail: JSONObject) -> None:
+    def audit(self, *, actor: str | None, action: str, target: str, detail: JSONObject) -> int:
+        """Append an audit entry; its id (what an undo names)."""
         with self.engine.begin() as conn:
-            conn.execute(
+            inserted = conn.execute(
                 insert(t.audit_log).values(at=_now(), actor=actor, action=action, target=target, detail=detail)
-            )
+            ).inserted_primary_key
+        return int(inserted[0]) if inserted else 0
 
     def audit_entries(self, *, target: str | None = None, limit: int = 100) -> list[JSONObject]:
         stmt = select(t.audit_log).order_by(t.audit_log.c.id.desc()).limit(limit)

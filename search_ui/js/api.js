@@ -130,3 +130,46 @@ function send(path, form, onProgress, key) {
     xhr.send(form);
   });
 }
+
+/** The file name a response's Content-Disposition gives (RFC 6266 `filename*` first). */
+function attachmentName(response, fallback) {
+  const header = response.headers.get("Content-Disposition") || "";
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(header);
+  if (star) {
+    try { return decodeURIComponent(star[1]); } catch { /* malformed: try the plain name */ }
+  }
+  const plain = /filename="?([^";]+)"?/i.exec(header);
+  return plain ? plain[1] : fallback;
+}
+
+/**
+ * Download `path` as the caller: a link cannot carry the X-API-Key header, so with a key
+ * stored the file is fetched with it and saved from memory under the server's file name
+ * (a link would download the anonymous view, or be refused where reads need a key). A
+ * stored key the server refuses is removed and another asked for, as `api` does.
+ */
+export async function download(path, fallbackName) {
+  let key = getKey();
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    const headers = key ? { "X-API-Key": key } : {};
+    let response;
+    try {
+      response = await fetch(path, { headers });
+    } catch {
+      throw new ApiError(0, "The server could not be reached. Check your connection and try again.");
+    }
+    if (response.ok) {
+      const url = URL.createObjectURL(await response.blob());
+      const link = Object.assign(document.createElement("a"), { href: url, download: attachmentName(response, fallbackName) });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000); // the download has its copy by then
+      return;
+    }
+    const error = await errorFrom(response);
+    if (attempt > 0 || response.status !== 401) throw error;
+    if (key) clearKey();
+    key = await askKey(key ? `Your stored key was refused (${error.detail}) and has been removed. Enter another key.` : "Downloading needs an API key.");
+  }
+}

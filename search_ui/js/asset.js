@@ -5,7 +5,7 @@
 import { api, isAbort } from "./api.js";
 import { editPanel, tagDecisionButtons } from "./asset_edit.js";
 import { assetCollectionsPanel } from "./collections.js";
-import { assetHref, productHref, similarHref, thumbnail } from "./cards.js";
+import { assetStrip, productHref, similarHref } from "./cards.js";
 import { append, clear, formatBytes, formatDate, h, safeUrl, valueText } from "./dom.js";
 import { inheritedPanel } from "./inherited.js";
 import { definitionList, previewUrl } from "./product.js";
@@ -85,7 +85,10 @@ function colours(asset) {
 
 function duplicatesOf(body) {
   const list = Array.isArray(body) ? body : body && (body.duplicates || body.items || body.hits);
-  return (Array.isArray(list) ? list : []).map((d) => ({ ...d, id: String(d.id ?? d.asset_id ?? "") })).filter((d) => d.id);
+  return (Array.isArray(list) ? list : [])
+    .map((d) => ({ ...d, id: String(d.id ?? d.asset_id ?? "") }))
+    .filter((d) => d.id)
+    .map((d) => ({ ...d, thumbnail: d.thumbnail || `/api/assets/${encodeURIComponent(d.id)}/renditions/thumbnail` }));
 }
 
 export class AssetView {
@@ -115,12 +118,10 @@ export class AssetView {
     try {
       const body = await api(`/api/assets/${encodeURIComponent(asset.id)}/duplicates`, { signal });
       const list = duplicatesOf(body);
-      target.replaceChildren(list.length
-        ? h("ul", { class: "asset-strip" }, list.map((d) => h("li", {}, h("a", { href: assetHref(d.id), class: "asset-tile" },
-          thumbnail(d.thumbnail || `/api/assets/${encodeURIComponent(d.id)}/renditions/thumbnail`, "", "tile-img"),
-          h("span", { class: "tile-title", text: d.title || d.filename || d.id }),
-          typeof d.distance === "number" ? h("span", { class: "muted", text: `distance ${d.distance}` }) : null))))
-        : h("p", { class: "muted", text: "No near-duplicates." }));
+      target.replaceChildren(assetStrip(list, {
+        empty: "No near-duplicates.",
+        extra: (d) => (typeof d.distance === "number" ? h("span", { class: "muted", text: `distance ${d.distance}` }) : null),
+      }));
     } catch (err) {
       if (!isAbort(err)) target.replaceChildren(errorBox(err));
     }

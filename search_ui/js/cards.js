@@ -81,6 +81,17 @@ export function card(hit, { showScore = false } = {}) {
   );
 }
 
+/** A row of small asset tiles, each its thumbnail and title linking to the asset; `empty` is
+ * said when there are none; `extra(item)` adds what a tile shows under its title. */
+export function assetStrip(items, { empty, extra = () => null } = {}) {
+  if (!items.length) return h("p", { class: "muted", text: empty });
+  return h("ul", { class: "asset-strip" }, items.map((item) => h("li", {},
+    h("a", { href: assetHref(item.id), class: "asset-tile" },
+      thumbnail(item.thumbnail, item.media_type, "tile-img"),
+      h("span", { class: "tile-title", text: item.title || item.filename || item.id }),
+      extra(item)))));
+}
+
 export function grid(hits, options) {
   return h("div", { class: "grid", attrs: { role: "list" } }, hits.map((hit) => {
     const item = card(hit, options);

@@ -1,9 +1,10 @@
 // Collections: the Collections page (the tree, a collection's contents a page at a time,
 // rename, delete, new collections, download as zip) and the pieces other pages use: the
 // asset page's "Collections" panel and "Add to collection" for a search selection.
-import { api, query } from "./api.js";
+import { api, download, query } from "./api.js";
 import { grid } from "./cards.js";
 import { h } from "./dom.js";
+import { getKey } from "./key.js";
 import { emptyBox, errorBox, loadingBox, toast } from "./status.js";
 
 export const CONTENTS_PAGE = 24;
@@ -39,6 +40,26 @@ export async function createCollection(name, parent) {
   return api("/api/collections", { method: "POST", auth: true, json: { name, parent: parent || null } });
 }
 
+/** A "Remove" button that takes asset `assetId` out of the collection, says `done` and calls
+ * `then()`; on a refusal it says why and can be pressed again. */
+function removeButton(collectionId, assetId, { label, done, then, className = "" }) {
+  const button = h("button", {
+    type: "button", class: `small ${className}`.trim(), text: "Remove", attrs: { "aria-label": label },
+    on: { click: async () => {
+      button.disabled = true;
+      try {
+        await changeMembers(collectionId, { remove: [assetId] });
+        toast(done);
+        then();
+      } catch (err) {
+        toast(`Not removed: ${err.detail || err.message}`, { error: true });
+        button.disabled = false;
+      }
+    } },
+  });
+  return button;
+}
+
 /** Add `ids` to the collection picked in `select` (or to a new one named in `nameInput`). */
 export async function addPicked(select, nameInput, ids) {
   let target = select.value;
@@ -66,20 +87,7 @@ export function assetCollectionsPanel(asset, onChange) {
         const c = byPath.get(path);
         return h("li", {},
           c ? h("a", { href: collectionHref(c.id), text: path }) : h("span", { text: path }),
-          c ? h("button", {
-            type: "button", class: "small", text: "Remove", attrs: { "aria-label": `Remove from ${path}` },
-            on: { click: async (e) => {
-              e.currentTarget.disabled = true;
-              try {
-                await changeMembers(c.id, { remove: [asset.id] });
-                toast(`Removed from “${path}”.`);
-                onChange();
-              } catch (err) {
-                toast(`Not removed: ${err.detail || err.message}`, { error: true });
-                e.currentTarget.disabled = false;
-              }
-            } },
-          }) : null);
+          c ? removeButton(c.id, asset.id, { label: `Remove from ${path}`, done: `Removed from “${path}”.`, then: onChange }) : null);
       }))
       : h("p", { class: "muted", text: "In no collection." });
     const others = flat.filter((c) => !mine.includes(c.path));
@@ -155,11 +163,34 @@ export class CollectionsView {
       ? h("section", { class: "collection-main", attrs: { "aria-labelledby": "collection-title" } },
         h("h2", { id: "collection-title", class: "collection-title", text: current.path }),
         h("div", { class: "collection-actions" },
-          h("a", { class: "button", href: `/api/collections/${encodeURIComponent(current.id)}/download`, download: "", text: "Download as zip" }),
+          this.downloadLink(current),
           this.renameForm(current), this.deleteControl(current)),
         this.contents)
       : h("section", { class: "collection-main" }, emptyBox("Pick a collection.", "Its assets appear here; add assets from an asset's page or from a selection of search results."));
     this.root.replaceChildren(h("h1", { text: "Collections" }), h("div", { class: `collections-layout${current ? " has-current" : ""}` }, side, mainPart));
+  }
+
+  /** "Download as zip": a plain link without a key (the browser streams it to disk), else
+   * fetched with the key (`download`), so the zip holds what the caller may see. */
+  downloadLink(current) {
+    const href = `/api/collections/${encodeURIComponent(current.id)}/download`;
+    const link = h("a", { class: "button", href, download: "", text: "Download as zip" });
+    link.addEventListener("click", async (e) => {
+      if (!getKey()) return;
+      e.preventDefault();
+      if (link.getAttribute("aria-busy") === "true") return;
+      link.setAttribute("aria-busy", "true");
+      link.textContent = "Preparing zip…";
+      try {
+        await download(href, `${current.name}.zip`);
+      } catch (err) {
+        toast(`Not downloaded: ${err.detail || err.message}`, { error: true });
+      } finally {
+        link.removeAttribute("aria-busy");
+        link.textContent = "Download as zip";
+      }
+    });
+    return link;
   }
 
   createForm(flat, current) {
@@ -235,18 +266,8 @@ export class CollectionsView {
     for (const card of cards.querySelectorAll(".card")) {
       const id = card.dataset.id;
       const title = card.querySelector(".card-title")?.textContent || id;
-      card.querySelector(".card-body").append(h("button", {
-        type: "button", class: "small remove-member", text: "Remove", attrs: { "aria-label": `Remove ${title} from this collection` },
-        on: { click: async (e) => {
-          e.currentTarget.disabled = true;
-          try {
-            await changeMembers(current.id, { remove: [id] });
-            toast(`Removed “${title}”.`);
-            this.refresh();
-          } catch (err) {
-            toast(`Not removed: ${err.detail || err.message}`, { error: true });
-          }
-        } },
+      card.querySelector(".card-body").append(removeButton(current.id, id, {
+        label: `Remove ${title} from this collection`, done: `Removed “${title}”.`, then: () => this.refresh(), className: "remove-member",
       }));
     }
     const go = (p) => () => this.nav({ view: "collections", collection: current.id, page: p });

@@ -4,8 +4,8 @@
 // search page (filter.<field>, range.<field>); the views decide how to fetch again.
 import { assetHref, grid, thumbnail } from "./cards.js";
 import { h } from "./dom.js";
-import { FACETS, renderFacets } from "./facets.js";
-import { setRange, toggleFilter } from "./state.js";
+import { FACETS } from "./facets.js";
+import { FilterSidebar } from "./filter_sidebar.js";
 import { emptyBox } from "./status.js";
 import { tagLabels } from "./taxonomy.js";
 
@@ -55,34 +55,20 @@ export class ImageResults {
   /** `go(state)` moves to a state with other filters (the view fetches it). */
   constructor(go) {
     this.go = go;
-    this.expanded = new Set();
-    this.sidebar = h("aside", { class: "sidebar", id: "filters", attrs: { "aria-label": "Filters" } });
+    this.filters = new FilterSidebar();
     this.status = h("p", { class: "result-status", attrs: { role: "status", "aria-live": "polite" } });
     this.body = h("div", { class: "results-body" });
-    this.showResults = h("button", { type: "button", class: "primary", text: "Show results", on: { click: () => this.toggleSidebar(false) } });
-    this.drawerFoot = h("div", { class: "drawer-foot" }, this.showResults);
-    this.filterToggle = h("button", {
-      type: "button", class: "filter-toggle", text: "Filters",
-      attrs: { "aria-controls": "filters", "aria-expanded": "false" },
-      on: { click: () => this.toggleSidebar() },
-    });
     this.element = h("div", { class: "layout image-layout" },
-      h("a", {
-        class: "skip-link", href: "#results", text: "Skip the filters to the results",
-        on: { click: (e) => { e.preventDefault(); document.getElementById("results")?.focus(); } },
-      }),
-      this.sidebar,
+      this.filters.skipLink,
+      this.filters.element,
       h("section", { class: "results", id: "results", attrs: { "aria-label": "Results", tabindex: "-1" } },
-        h("div", { class: "results-bar" }, this.status, this.filterToggle),
+        h("div", { class: "results-bar" }, this.status, this.filters.button),
         this.body));
   }
 
+  /** Open or close the filters' drawer (see FilterSidebar.toggle). */
   toggleSidebar(force) {
-    const open = typeof force === "boolean" ? force : !this.sidebar.classList.contains("open");
-    this.sidebar.classList.toggle("open", open);
-    document.body.classList.toggle("drawer-open", open);
-    this.filterToggle.setAttribute("aria-expanded", String(open));
-    if (!open && force === false) this.filterToggle.focus();
+    this.filters.toggle(force);
   }
 
   async render(state, body, extra = null) {
@@ -96,17 +82,7 @@ export class ImageResults {
     this.status.dataset.total = String(total);
     this.status.dataset.state = "done";
     const view = { ...state, type: "asset" };
-    renderFacets(this.sidebar, view, (body && body.facets) || {}, {
-      toggle: (field, value) => this.go(toggleFilter(state, field, value)),
-      range: (field, lo, hi) => this.go(setRange(state, field, lo, hi)),
-      clearAll: () => this.go({ ...state, filters: {}, ranges: {}, page: 1 }),
-      expand: (field) => {
-        if (this.expanded.has(field)) this.expanded.delete(field); else this.expanded.add(field);
-        this.render(state, body, extra);
-      },
-    }, this.expanded, labels);
-    this.showResults.textContent = `Show ${count}`;
-    this.sidebar.append(this.drawerFoot);
+    this.filters.render(state, body, { go: (change) => this.go(change(state)), count, labels, view });
     if (!hits.length) {
       const filtered = Object.keys(state.filters || {}).length || Object.keys(state.ranges || {}).length;
       this.body.replaceChildren(filtered

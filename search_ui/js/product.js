@@ -1,7 +1,7 @@
 // The product page: image, facts, attributes, variants (choosing one swaps the image),
 // linked assets and completeness per channel with what is missing.
 import { api, isAbort } from "./api.js";
-import { assetHref, productHref, thumbnail } from "./cards.js";
+import { assetStrip, productHref } from "./cards.js";
 import { formatDate, formatPrice, h, safeUrl, valueText } from "./dom.js";
 import { productLinksPanel } from "./links.js";
 import { errorBox, loadingBox } from "./status.js";
@@ -73,14 +73,6 @@ function completeness(product) {
   }));
 }
 
-function assetStrip(assets) {
-  if (!assets.length) return h("p", { class: "muted", text: "No linked assets." });
-  return h("ul", { class: "asset-strip" }, assets.map((a) => h("li", {},
-    h("a", { href: assetHref(a.id), class: "asset-tile" },
-      thumbnail(a.thumbnail, a.media_type, "tile-img"),
-      h("span", { class: "tile-title", text: a.title || a.filename || a.id })))));
-}
-
 export class ProductView {
   constructor(root) {
     this.root = root;
@@ -142,7 +134,7 @@ export class ProductView {
           description(product) ? h("p", { class: "description", text: description(product) }) : null)),
       h("section", { class: "panel" }, h("h2", { text: "Attributes" }), attributesTable(product.attributes)),
       h("section", { class: "panel" }, h("h2", { text: "Completeness per channel" }), completeness(product)),
-      h("section", { class: "panel" }, h("h2", { text: `Linked assets (${assets.length})` }), assetStrip(assets)),
+      h("section", { class: "panel" }, h("h2", { text: `Linked assets (${assets.length})` }), assetStrip(assets, { empty: "No linked assets." })),
       productLinksPanel(product, () => this.update({ product: product.sku })),
     );
   }

@@ -5,8 +5,9 @@ import { api, isAbort, query } from "./api.js";
 import { grid } from "./cards.js";
 import { selectAssets } from "./selection.js";
 import { clear, h } from "./dom.js";
-import { FACETS, renderFacets } from "./facets.js";
-import { MAX_OFFSET, PAGE_SIZE, setRange, toggleFilter } from "./state.js";
+import { FACETS } from "./facets.js";
+import { FilterSidebar } from "./filter_sidebar.js";
+import { MAX_OFFSET, PAGE_SIZE } from "./state.js";
 import { errorBox, emptyBox } from "./status.js";
 import { tagLabels } from "./taxonomy.js";
 
@@ -36,7 +37,6 @@ export class SearchView {
     this.state = null;
     this.controller = null;
     this.timer = null;
-    this.expanded = new Set();
     this.typing = false;
     this.build(root);
   }
@@ -68,15 +68,8 @@ export class SearchView {
     this.status = h("p", { class: "result-status", attrs: { role: "status", "aria-live": "polite" } });
     this.results = h("div", { class: "results-body" });
     this.pager = h("nav", { class: "pager", attrs: { "aria-label": "Pages" } });
-    this.sidebar = h("aside", { class: "sidebar", id: "filters", attrs: { "aria-label": "Filters" } });
     // On a phone the filters open as a drawer over the results; its footer closes it.
-    this.showResults = h("button", { type: "button", class: "primary", text: "Show results", on: { click: () => this.toggleSidebar(false) } });
-    this.drawerFoot = h("div", { class: "drawer-foot" }, this.showResults);
-    this.filterToggle = h("button", {
-      type: "button", class: "filter-toggle", text: "Filters",
-      attrs: { "aria-controls": "filters", "aria-expanded": "false" },
-      on: { click: () => this.toggleSidebar() },
-    });
+    this.filters = new FilterSidebar();
     root.replaceChildren(
       h("section", { class: "search-head" },
         h("h1", { class: "visually-hidden", text: "Search" }),
@@ -84,23 +77,12 @@ export class SearchView {
         h("div", { class: "search-controls" }, this.modes, this.tabs),
         h("p", { id: "q-help", class: "help", text: "Results update as you type. Drop or paste an image anywhere to find similar ones." })),
       h("div", { class: "layout" },
-        h("a", {
-          class: "skip-link", href: "#results", text: "Skip the filters to the results",
-          on: { click: (e) => { e.preventDefault(); document.getElementById("results")?.focus(); } },
-        }),
-        this.sidebar,
+        this.filters.skipLink,
+        this.filters.element,
         h("section", { class: "results", id: "results", attrs: { "aria-label": "Results", tabindex: "-1" } },
-          h("div", { class: "results-bar" }, this.status, this.filterToggle,
+          h("div", { class: "results-bar" }, this.status, this.filters.button,
             h("label", { htmlFor: "sort", class: "sort-label" }, "Sort ", this.sort)),
           this.results, this.pager)));
-  }
-
-  toggleSidebar(force) {
-    const open = typeof force === "boolean" ? force : !this.sidebar.classList.contains("open");
-    this.sidebar.classList.toggle("open", open);
-    document.body.classList.toggle("drawer-open", open);
-    this.filterToggle.setAttribute("aria-expanded", String(open));
-    if (!open && force === false) this.filterToggle.focus();
   }
 
   /** Completions under the box (GET /api/suggest): titles, then categories and brands. */
@@ -197,20 +179,7 @@ export class SearchView {
     this.status.textContent = hits.length ? `${count} · showing ${shownFrom}–${shownFrom + hits.length - 1}` : count;
     this.status.dataset.total = String(total);
     this.status.dataset.state = "done";
-    renderFacets(this.sidebar, state, body.facets || {}, {
-      toggle: (field, value) => this.nav(toggleFilter(this.state, field, value)),
-      range: (field, lo, hi) => this.nav(setRange(this.state, field, lo, hi)),
-      clearAll: () => this.nav({ ...this.state, filters: {}, ranges: {}, page: 1 }),
-      expand: (field) => {
-        if (this.expanded.has(field)) this.expanded.delete(field); else this.expanded.add(field);
-        this.render(this.state, body);
-      },
-    }, this.expanded, this.labels);
-    if (body.facet_errors && Object.keys(body.facet_errors).length) {
-      this.sidebar.append(h("p", { class: "muted", text: `Some filters could not be counted: ${Object.keys(body.facet_errors).join(", ")}.` }));
-    }
-    this.showResults.textContent = `Show ${count}`;
-    this.sidebar.append(this.drawerFoot);
+    this.filters.render(state, body, { go: (change) => this.nav(change(this.state)), count, labels: this.labels });
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     if (!hits.length && total > 0 && state.page > pages) {
       this.status.textContent = `${count} · page ${state.page} is past the last page`;

@@ -135,3 +135,29 @@ def test_a_download_over_the_size_cap_is_refused(catalog: Catalog, monkeypatch: 
     monkeypatch.setattr(settings, "collection_download_max_mb", 0)
     response = catalog.client.get(f"/api/collections/{col['id']}/download")
     assert response.status_code == 413 and "DISCOVERY_COLLECTION_DOWNLOAD_MAX_MB" in response.json()["detail"]
+
+
+def test_a_download_needs_a_key_where_reads_do_and_the_key_gets_the_callers_view(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the UI's "Download as zip" relies on: it sends the stored key (a plain link cannot),
+    # so a signed-in caller gets its own view, and where reads need a key it is not refused.
+    col = _create(catalog, f"Keyed {uuid.uuid4().hex[:6]}")
+    shown, expired = _asset_ids(catalog, 2, skip=24)
+    _add(catalog, col, [shown, expired])
+    editor = _key(catalog, "editor")
+    expire = {"rights": {"expires_at": "2020-01-01"}}
+    assert catalog.client.patch(f"/api/assets/{expired}", json=expire, headers=editor).status_code == 200
+    settings = catalog.client.app.state.ctx.settings  # type: ignore[attr-defined]
+    try:
+        monkeypatch.setattr(settings, "anonymous_role", "public")
+        anonymous = catalog.client.get(f"/api/collections/{col['id']}/download")
+        expired_name = catalog.client.get(f"/api/assets/{expired}", headers=editor).json()["filename"]
+        assert expired_name not in zipfile.ZipFile(io.BytesIO(anonymous.content)).namelist()  # a shopper's view
+        assert len(_zip(catalog, col["id"], "viewer").namelist()) == 2  # the key's own view
+        monkeypatch.setattr(settings, "read_key_required", True)
+        refused = catalog.client.get(f"/api/collections/{col['id']}/download")
+        assert refused.status_code == 401 and "API key" in refused.json()["detail"]
+        assert len(_zip(catalog, col["id"], "viewer").namelist()) == 2
+    finally:
+        catalog.client.patch(f"/api/assets/{expired}", json={"rights": {"expires_at": None}}, headers=editor)

@@ -223,3 +223,47 @@ def test_undoing_an_accepted_suggested_link_takes_the_link_back_and_the_suggesti
     assert suggested["asset_id"] not in _assets_of(catalog, sku)
     again = catalog.client.get("/api/review/queue", params={"tag": f"link:{sku}"}, headers=reviewer).json()["items"]
     assert [i["target"]["id"] for i in again] == [suggested["asset_id"]]
+
+
+def _suggested_link(catalog: Catalog, sku: str, name: str) -> tuple[str, dict[str, Any]]:
+    """An asset with a suggested link to a new product `sku`, and its review queue item."""
+    lower = sku.lower()
+    assert _import(catalog, [{"sku": sku, "name": name, "image": [f"{lower}-blue_main.png"]}])["state"] == "succeeded"
+    (suggested,) = _upload(catalog, [f"{lower}-blue_main.png", f"{sku}-side.png"])["links"]["suggested"]
+    reviewer = {"X-API-Key": catalog.keys["reviewer"]}
+    (item,) = catalog.client.get("/api/review/queue", params={"tag": f"link:{sku}"}, headers=reviewer).json()["items"]
+    return str(suggested["asset_id"]), dict(item)
+
+
+def test_a_suggested_link_accepted_in_bulk_is_taken_back_by_the_bulk_undo(catalog: Catalog) -> None:
+    sku = "QLN-000010"
+    asset_id, item = _suggested_link(catalog, sku, "Quillon bulk undo")
+    reviewer = {"X-API-Key": catalog.keys["reviewer"]}
+    body = {"decision": "accept", "items": [{"target": item["target"], "tag": item["tag"]}]}
+    (result,) = catalog.client.post("/api/review/bulk", json=body, headers=reviewer).json()["results"]
+    assert result["outcome"] == "decided" and isinstance(result["entry"], int), result
+    assert asset_id in _assets_of(catalog, sku)
+    twice = {"entry_ids": [result["entry"], result["entry"]]}
+    undo = catalog.client.post("/api/review/undo", json=twice, headers=reviewer)
+    assert undo.status_code == 200, undo.text
+    assert [r["outcome"] for r in undo.json()["results"]] == ["undone", "already_undone"]
+    assert asset_id not in _assets_of(catalog, sku)
+    assert asset_id not in _search_assets_of(catalog, sku)
+    again = catalog.client.get("/api/review/queue", params={"tag": f"link:{sku}"}, headers=reviewer).json()["items"]
+    assert [i["target"]["id"] for i in again] == [asset_id]  # the suggestion is open again
+    log = catalog.client.get("/api/review/log", params={"target": f"asset:{asset_id}"}, headers=reviewer).json()
+    assert [e["action"] for e in log["entries"]][:2] == ["tag.undo", "link.remove"]
+
+
+def test_a_link_picked_twice_in_one_bulk_request_is_decided_once(catalog: Catalog) -> None:
+    sku = "QLN-000011"
+    asset_id, item = _suggested_link(catalog, sku, "Quillon twice")
+    reviewer = {"X-API-Key": catalog.keys["reviewer"]}
+    pick = {"target": item["target"], "tag": item["tag"]}
+    out = catalog.client.post("/api/review/bulk", json={"decision": "accept", "items": [pick, pick]}, headers=reviewer)
+    assert out.status_code == 200, out.text
+    first, second = out.json()["results"]
+    assert (first["outcome"], second["outcome"]) == ("decided", "already_decided"), out.json()
+    assert "entry" in first and "entry" not in second
+    assert out.json()["counts"] == {"decided": 1, "already_decided": 1, "not_found": 0}
+    assert _assets_of(catalog, sku).count(asset_id) == 1

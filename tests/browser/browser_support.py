@@ -46,8 +46,27 @@ class DemoServer:
     thread: threading.Thread = field(repr=False)
 
     def get(self, path: str) -> Any:
+        """GET `path` anonymously (as the public sees it); the JSON answer."""
         with urllib.request.urlopen(self.url + path, timeout=30) as resp:  # noqa: S310 - loopback
             return json.loads(resp.read())
+
+    def call(self, method: str, path: str, body: object | None = None) -> Any:
+        """`method` `path` with the admin key and a JSON body; the JSON answer."""
+        request = urllib.request.Request(  # noqa: S310 - loopback
+            self.url + path,
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"X-API-Key": self.key, "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310 - loopback
+            return json.loads(resp.read())
+
+
+def signed_in(page: Page, key: str) -> Page:
+    """`page` with `key` stored the way the UI keeps a signed-in key, for every document its
+    context opens from now on (so the first request of the next `goto` already carries it)."""
+    page.context.add_init_script(f"localStorage.setItem('discovery.apiKey', {json.dumps(key)})")
+    return page
 
 
 def hostile_png(title: str) -> bytes:

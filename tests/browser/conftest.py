@@ -9,7 +9,6 @@ is missing the tests are skipped on a developer's machine and fail under `make t
 from __future__ import annotations
 
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,12 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from browser_support import DESKTOP, HOSTILE_TITLE, PAGE_PROBES, DemoServer, hostile_png
+from browser_support import DESKTOP, HOSTILE_TITLE, PAGE_PROBES, PHONE, DemoServer, hostile_png
 
 from discovery.config import Settings
+from tests.support.processes import free_port
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Playwright
+    from playwright.sync_api import Browser, Page, Playwright, ViewportSize
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -65,12 +65,6 @@ def chromium(request: pytest.FixtureRequest) -> Iterator[Browser]:
     manager.__exit__(None, None, None)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _ingest_hostile(settings: Settings, folder: Path) -> str:
     from discovery.services.ingest import ingest_asset_paths
 
@@ -95,7 +89,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     settings = Settings(data_dir=root / "var", backend="embedded", admin_key=key)
     info = load_demo(settings, products=60, seed=3)
     hostile_id = _ingest_hostile(settings, root)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
@@ -115,13 +109,27 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     thread.join(timeout=15)
 
 
+def _tab(chromium: Browser, demo_server: DemoServer, viewport: ViewportSize) -> Page:
+    """A new tab in a context of its own (own storage), the page probes installed."""
+    context = chromium.new_context(viewport=viewport, base_url=demo_server.url, service_workers="block")
+    context.set_default_timeout(15_000)
+    context.add_init_script(PAGE_PROBES)
+    return context.new_page()
+
+
+@pytest.fixture
+def phone(chromium: Browser, demo_server: DemoServer) -> Iterator[Page]:
+    """A fresh phone-sized tab (own storage)."""
+    tab = _tab(chromium, demo_server, PHONE)
+    yield tab
+    tab.context.close()
+
+
 @pytest.fixture
 def page(chromium: Browser, demo_server: DemoServer) -> Iterator[Page]:
     """A fresh desktop-sized tab (own storage) that fails the test on a dialog or a CSP violation."""
-    context = chromium.new_context(viewport=DESKTOP, base_url=demo_server.url, service_workers="block")
-    context.set_default_timeout(15_000)
-    context.add_init_script(PAGE_PROBES)
-    tab = context.new_page()
+    tab = _tab(chromium, demo_server, DESKTOP)
+    context = tab.context
     dialogs: list[str] = []
     errors: list[str] = []
 

@@ -5,32 +5,18 @@ a collection's contents and download it as a zip. Screenshots go to /tmp/shots/a
 
 from __future__ import annotations
 
-import json
-import urllib.request
 import uuid
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import PAGE_PROBES, PHONE, DemoServer
-from playwright.sync_api import Browser, Page, expect
+from browser_support import PHONE, DemoServer, signed_in
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/shots")
-
-
-def _call(demo: DemoServer, method: str, path: str, body: object | None = None) -> Any:
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        demo.url + path,
-        method=method,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"X-API-Key": demo.key, "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310 - loopback
-        return json.loads(resp.read())
 
 
 def _assets(demo: DemoServer) -> list[dict[str, Any]]:
@@ -39,25 +25,10 @@ def _assets(demo: DemoServer) -> list[dict[str, Any]]:
 
 
 def _collection_with(demo: DemoServer, ids: list[str], *, name: str | None = None) -> dict[str, Any]:
-    made: dict[str, Any] = _call(demo, "POST", "/api/collections", {"name": name or f"Shoot {uuid.uuid4().hex[:6]}"})
+    made: dict[str, Any] = demo.call("POST", "/api/collections", {"name": name or f"Shoot {uuid.uuid4().hex[:6]}"})
     if ids:
-        _call(demo, "POST", f"/api/collections/{made['id']}/assets", {"add": ids})
+        demo.call("POST", f"/api/collections/{made['id']}/assets", {"add": ids})
     return made
-
-
-def _signed_in(page: Page, demo: DemoServer) -> Page:
-    page.context.add_init_script(f"localStorage.setItem('discovery.apiKey', {json.dumps(demo.key)})")
-    return page
-
-
-@pytest.fixture
-def phone(chromium: Browser, demo_server: DemoServer) -> Iterator[Page]:
-    context = chromium.new_context(viewport=PHONE, base_url=demo_server.url, service_workers="block")
-    context.set_default_timeout(15_000)
-    context.add_init_script(PAGE_PROBES)
-    tab = context.new_page()
-    yield tab
-    context.close()
 
 
 def test_a_suggested_tag_is_accepted_on_the_asset_page(page: Page, demo_server: DemoServer) -> None:
@@ -69,7 +40,7 @@ def test_a_suggested_tag_is_accepted_on_the_asset_page(page: Page, demo_server: 
             break
     assert asset is not None, "the demo catalog has an asset with a suggested tag"
     tag = next(t["name"] for t in asset["tags"] if t["status"] == "suggested")
-    _signed_in(page, demo_server).goto(f"/?asset={asset['id']}")
+    signed_in(page, demo_server.key).goto(f"/?asset={asset['id']}")
     row = page.locator("tr.tag-row").filter(has=page.locator(f"th[title='{tag}']"))
     row.get_by_role("button", name="Accept").click()
     expect(page.locator("#toast")).to_contain_text("Accepted")
@@ -83,7 +54,7 @@ def test_a_suggested_tag_is_accepted_on_the_asset_page(page: Page, demo_server: 
 def test_an_edited_title_is_shown_and_found_by_search_at_once(page: Page, demo_server: DemoServer) -> None:
     asset = _assets(demo_server)[-2]
     word = f"Lagoon{uuid.uuid4().hex[:6]}"
-    _signed_in(page, demo_server).goto(f"/?asset={asset['id']}")
+    signed_in(page, demo_server.key).goto(f"/?asset={asset['id']}")
     page.get_by_role("button", name="Edit details").click()
     form = page.get_by_role("form", name="Edit details")
     form.get_by_label("Title").fill(f"{word} campaign shot")
@@ -101,7 +72,7 @@ def test_an_edited_title_is_shown_and_found_by_search_at_once(page: Page, demo_s
 
 def test_a_bad_expiry_is_refused_next_to_its_field(page: Page, demo_server: DemoServer) -> None:
     asset = _assets(demo_server)[-3]
-    _signed_in(page, demo_server).goto(f"/?asset={asset['id']}")
+    signed_in(page, demo_server.key).goto(f"/?asset={asset['id']}")
     page.get_by_role("button", name="Edit details").click()
     form = page.get_by_role("form", name="Edit details")
     form.get_by_label("Channels").fill("no-such-channel")
@@ -113,7 +84,7 @@ def test_a_bad_expiry_is_refused_next_to_its_field(page: Page, demo_server: Demo
 def test_an_asset_is_added_to_a_collection_from_its_page_and_removed(page: Page, demo_server: DemoServer) -> None:
     asset = _assets(demo_server)[-4]
     existing = _collection_with(demo_server, [])
-    _signed_in(page, demo_server).goto(f"/?asset={asset['id']}")
+    signed_in(page, demo_server.key).goto(f"/?asset={asset['id']}")
     panel = page.locator(".asset-collections")
     expect(panel).to_contain_text("In no collection")
     panel.get_by_label("Add to collection").select_option(label=existing["path"])
@@ -132,7 +103,7 @@ def test_an_asset_is_added_to_a_collection_from_its_page_and_removed(page: Page,
 
 def test_the_asset_page_on_a_phone(phone: Page, demo_server: DemoServer) -> None:
     asset = _assets(demo_server)[-4]
-    _signed_in(phone, demo_server).goto(f"/?asset={asset['id']}")
+    signed_in(phone, demo_server.key).goto(f"/?asset={asset['id']}")
     expect(phone.locator(".asset-collections form")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.screenshot(path=str(SHOTS / "asset-page-phone.png"), full_page=True)
@@ -140,7 +111,7 @@ def test_the_asset_page_on_a_phone(phone: Page, demo_server: DemoServer) -> None
 
 def test_a_search_selection_is_added_to_a_collection_in_one_go(page: Page, demo_server: DemoServer) -> None:
     target = _collection_with(demo_server, [])
-    _signed_in(page, demo_server).goto("/?type=asset&mode=keyword&sort=name")
+    signed_in(page, demo_server.key).goto("/?type=asset&mode=keyword&sort=name")
     expect(page.locator(".result-status")).to_have_attribute("data-state", "done")
     bar = page.get_by_role("form", name="Selected assets")
     expect(bar).to_be_hidden()
@@ -162,8 +133,8 @@ def test_a_search_selection_is_added_to_a_collection_in_one_go(page: Page, demo_
 def test_the_collections_view_lists_the_tree_and_contents(page: Page, phone: Page, demo_server: DemoServer) -> None:
     hits = _assets(demo_server)
     top = _collection_with(demo_server, [hits[5]["id"], hits[6]["id"]], name=f"Autumn {uuid.uuid4().hex[:6]}")
-    _call(demo_server, "POST", "/api/collections", {"name": "Outtakes", "parent": top["id"]})
-    _signed_in(page, demo_server).goto("/?view=collections")
+    demo_server.call("POST", "/api/collections", {"name": "Outtakes", "parent": top["id"]})
+    signed_in(page, demo_server.key).goto("/?view=collections")
     tree = page.get_by_role("navigation", name="Collection tree")
     tree.get_by_role("link", name=top["name"]).click()
     expect(page.get_by_role("heading", name=top["path"])).to_be_visible()
@@ -196,9 +167,27 @@ def test_the_download_link_gives_a_zip_of_the_collection(page: Page, demo_server
         assert sorted(archive.namelist()) == sorted([hits[7]["filename"], hits[8]["filename"]])
 
 
+def test_a_signed_in_download_carries_the_key_where_reads_need_one(
+    page: Page, demo_server: DemoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hits = _assets(demo_server)
+    col = _collection_with(demo_server, [hits[10]["id"], hits[11]["id"]])
+    monkeypatch.setattr(demo_server.settings, "read_key_required", True)  # a link alone gets 401 now
+    signed_in(page, demo_server.key).goto(f"/?view=collections&collection={col['id']}")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download as zip").click()
+    download = info.value
+    assert download.suggested_filename == f"{col['name']}.zip"
+    saved = tmp_path / "collection.zip"
+    download.save_as(saved)
+    with zipfile.ZipFile(saved) as archive:
+        assert sorted(archive.namelist()) == sorted([hits[10]["filename"], hits[11]["filename"]])
+    expect(page.get_by_role("link", name="Download as zip")).to_be_visible()  # ready for another
+
+
 def test_a_collection_is_renamed_and_deleted_without_a_browser_dialog(page: Page, demo_server: DemoServer) -> None:
     col = _collection_with(demo_server, [_assets(demo_server)[9]["id"]])
-    _signed_in(page, demo_server).goto(f"/?view=collections&collection={col['id']}")
+    signed_in(page, demo_server.key).goto(f"/?view=collections&collection={col['id']}")
     renamed = f"Renamed {uuid.uuid4().hex[:6]}"
     page.get_by_label("New name").fill(renamed)
     page.get_by_role("button", name="Rename").click()

@@ -93,3 +93,60 @@ def test_a_reviewer_is_told_an_editor_key_is_needed_and_nothing_changes(page: Pa
     SHOTS.mkdir(parents=True, exist_ok=True)
     panel.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "links-asset-reviewer.png"))
+
+
+def _suggested_link(demo_server: DemoServer, sku: str) -> str:
+    """A new product `sku` whose export names its main image, and a second file named after
+    it: the second is a suggested link (as tests/api/test_links_api.py makes one). Its id."""
+    import io
+    import json
+    import time
+
+    import httpx
+    from PIL import Image
+
+    def png(rgb: tuple[int, int, int]) -> bytes:
+        out = io.BytesIO()
+        Image.new("RGB", (96, 96), rgb).save(out, "PNG")
+        return out.getvalue()
+
+    with httpx.Client(base_url=demo_server.url, headers={"X-API-Key": demo_server.key}, timeout=60) as http:
+
+        def wait(answer: httpx.Response) -> dict[str, Any]:
+            assert answer.status_code == 202, answer.text
+            for _ in range(600):
+                job: dict[str, Any] = http.get(f"/api/jobs/{answer.json()['id']}").json()
+                if job["state"] in ("succeeded", "failed", "cancelled"):
+                    assert job["state"] == "succeeded", job
+                    return job
+                time.sleep(0.1)
+            raise AssertionError("the job did not finish")
+
+        row = {"sku": sku, "name": "Vellichor lamp", "brand": "Vellichor", "image": [f"{sku.lower()}-blue_main.png"]}
+        export = ("p.jsonl", (json.dumps(row) + "\n").encode(), "application/json")
+        wait(http.post("/api/ingest/products", files={"file": export}))
+        files = [
+            ("files", (f"{sku.lower()}-blue_main.png", png((20, 40, 200)), "image/png")),
+            ("files", (f"{sku}-side.png", png((200, 140, 20)), "image/png")),
+        ]
+        (suggested,) = wait(http.post("/api/ingest/assets", files=files))["links"]["suggested"]
+    return str(suggested["asset_id"])
+
+
+def test_a_suggested_link_accepted_in_bulk_is_taken_back_by_the_review_pages_undo(
+    page: Page, demo_server: DemoServer
+) -> None:
+    sku = "VLC-000001"
+    asset_id = _suggested_link(demo_server, sku)
+    _open_as(page, demo_server, demo_server.key, f"/?view=review&tag=link:{sku}")
+    expect(page.locator(".review-item")).to_have_count(1)
+    page.get_by_label("Select all shown").check()
+    page.get_by_role("button", name="Accept 1 selected").click()
+    expect(page.locator('.review-item[data-status="accept"]:not(.is-saving)')).to_have_count(1)
+    assert asset_id in [a["id"] for a in demo_server.get(f"/api/products/{sku}")["assets"]]
+    page.get_by_role("button", name="Undo").click()
+    expect(page.locator("#toast")).to_contain_text("Undone: 1 decision")
+    expect(page.locator('.review-item[data-status="pending"]')).to_have_count(1)
+    assert asset_id not in [a["id"] for a in demo_server.get(f"/api/products/{sku}")["assets"]]
+    page.reload()
+    expect(page.locator(".review-item")).to_have_count(1)  # the suggestion is open again

@@ -5,26 +5,15 @@ without a word."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_support import PAGE_PROBES, PHONE, DemoServer
-from playwright.sync_api import Browser, Page, expect
+from browser_support import PHONE, DemoServer, signed_in
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
 PRODUCTS_CSV = "sku,name,brand,price,currency\nDROP-0001,Dropped Test Kettle,Zephyrcraft,29.00,EUR\n"
-
-
-@pytest.fixture
-def phone(chromium: Browser, demo_server: DemoServer) -> Iterator[Page]:
-    context = chromium.new_context(viewport=PHONE, base_url=demo_server.url, service_workers="block")
-    context.set_default_timeout(15_000)
-    context.add_init_script(PAGE_PROBES)
-    tab = context.new_page()
-    yield tab
-    context.close()
 
 
 def test_filters_open_as_a_drawer_over_the_results_on_a_phone(phone: Page) -> None:
@@ -120,8 +109,7 @@ def test_a_key_with_too_small_a_role_is_kept_and_the_roles_explained(page: Page,
         reviewer = create_key(records, role="reviewer", name="ui-reviewer")
     finally:
         records.close()
-    page.goto("/?view=imports")
-    page.evaluate("key => localStorage.setItem('discovery.apiKey', key)", reviewer)
+    signed_in(page, reviewer).goto("/?view=imports")
     form = page.locator("#products-form")
     form.get_by_label("Product export").set_input_files(
         files=[{"name": "r.csv", "mimeType": "text/csv", "buffer": PRODUCTS_CSV.encode()}]

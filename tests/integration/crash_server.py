@@ -7,8 +7,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,15 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from indexer.sample.images import ImageSpec, draw_product_image
+from tests.support.processes import free_port, kill_group, log_tail, spawn, stop_group, wait_until_up
 
-ROOT = Path(__file__).resolve().parents[2]
 DISCOVERY = Path(sys.executable).with_name("discovery")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def image_zip(count: int, *, size: int = 48) -> tuple[bytes, list[str]]:
@@ -73,40 +65,26 @@ class Server:
 
     def start(self, *, timeout: float = 120) -> Server:
         self.port = free_port()
-        out = self.log.open("ab")
-        self.proc = subprocess.Popen(
-            [str(DISCOVERY), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        self.proc = spawn(
+            [str(DISCOVERY), "serve", "--host", "127.0.0.1", "--port", str(self.port)], env=self.env, log=self.log
+        )
+        wait_until_up(
+            self.proc, lambda: self.request("GET", "/healthz", timeout=2)[0] == 200, log=self.log, timeout=timeout,
+            every=0.2,
         )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited: {self.tail()}")
-            try:
-                if self.request("GET", "/healthz", timeout=2)[0] == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"the server did not start: {self.tail()}")
+        return self
 
     def kill9(self) -> None:
         """SIGKILL, as an unlucky operator's machine would: nothing gets to clean up."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=15)
+        if self.proc is not None:
+            kill_group(self.proc)
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.kill9()
+        if self.proc is not None:
+            stop_group(self.proc, timeout=20)
 
     def tail(self, chars: int = 4000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+        return log_tail(self.log, chars)
 
     def request(
         self, method: str, path: str, *, body: bytes | None = None, content_type: str | None = None,

@@ -4,9 +4,6 @@ temporary data dir (embedded engine, SQLite records), asked only through its HTT
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -14,14 +11,11 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.processes import ROOT, children, free_port, pid_alive, spawn, stop_group, wait_until_up
+
+__all__ = ["ADMIN_KEY", "ROOT", "Server", "base_env", "eventually", "free_port", "pid_alive", "wait_for"]
+
 ADMIN_KEY = "dk_test_multiprocess-admin-key-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -43,30 +37,12 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = base_env(data_dir, **env)
         self.log = log
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "discovery.cli", "serve", "--port", str(self.port)],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        self.proc = spawn(
+            [sys.executable, "-m", "discovery.cli", "serve", "--port", str(self.port)], env=self.env, log=log
         )
         # The admin key: job endpoints need an editor's.
         self.http = httpx.Client(base_url=self.url, timeout=30.0, headers={"X-API-Key": ADMIN_KEY})
-        self._wait_up()
-
-    def _wait_up(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"the server exited: {self.log.read_text()[-3000:]}")
-            try:
-                if self.http.get("/healthz").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"the server did not come up: {self.log.read_text()[-3000:]}")
+        wait_until_up(self.proc, lambda: self.http.get("/healthz").status_code == 200, log=log)
 
     def total(self, **params: Any) -> int:
         response = self.http.get("/api/search", params={"type": "product", "size": 1, **params})
@@ -88,26 +64,11 @@ class Server:
 
     def children(self) -> list[int]:
         """Pids of processes whose parent is the server."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                if int(stat[1]) == self.proc.pid:
-                    found.append(int(entry.name))
-        return found
+        return children(self.proc.pid)
 
     def stop(self) -> None:
         self.http.close()
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_group(self.proc, timeout=40)
 
 
 def eventually(check: Any, timeout: float, every: float = 0.1) -> Any:
@@ -128,11 +89,3 @@ def wait_for(get: Any, ok: Any, timeout: float, every: float = 0.1) -> Any:
         if ok(value) or time.monotonic() > deadline:
             return value
         time.sleep(every)
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"

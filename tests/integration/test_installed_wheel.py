@@ -8,10 +8,8 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -21,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.processes import ROOT, free_port, spawn, stop_group, wait_until_up
+
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
 SOURCES = ("pyproject.toml", "README.md", "discovery", "indexer", "models", "search_ui")
 
@@ -53,12 +52,6 @@ def _build_wheel(out: Path) -> Path:
     return wheel
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _get(url: str) -> tuple[int, str, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 - loopback
@@ -87,38 +80,20 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
         check=True,
     )
     assert where.stdout.strip() == str(site / "discovery" / "__init__.py"), where.stdout
-    port = _free_port()
-    log = (tmp / "server.log").open("w")
-    server = subprocess.Popen(
+    port = free_port()
+    log = tmp / "server.log"
+    server = spawn(
         [sys.executable, str(site / "bin" / "discovery"), "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=tmp,
         env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        log=log,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                raise AssertionError(f"the installed app exited: {(tmp / 'server.log').read_text()[-3000:]}")
-            try:
-                if _get(url + "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the installed app did not answer: {(tmp / 'server.log').read_text()[-3000:]}")
-            time.sleep(0.2)
+        wait_until_up(server, lambda: _get(url + "/healthz")[0] == 200, log=log, every=0.2)
         yield Installed(wheel=wheel, site=site, url=url)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+        stop_group(server, timeout=15)
 
 
 def test_wheel_holds_the_ui_and_every_default_yaml(installed: Installed) -> None:

@@ -25,7 +25,9 @@ import httpx
 from discovery.config import Settings
 from discovery.errors import BackendUnavailable
 from discovery.store.index import make_backend
-from tests.integration.server_support import ADMIN_KEY, Server, free_port
+from tests.integration.server_support import ADMIN_KEY, Server
+from tests.support import processes
+from tests.support.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ROOT / "scripts" / "services"
@@ -239,37 +241,16 @@ class ThrowawayPostgres:
     def kill_9(self) -> None:
         """The primary's postmaster and every backend, as a crash of the server would."""
         pid = self.postmaster_pid()
-        children = [p for p in _children(pid)]
+        children = processes.children(pid)
         os.kill(pid, signal.SIGKILL)
         for child in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while any(_alive(p) for p in [pid, *children]) and time.monotonic() < deadline:
+        while any(processes.pid_alive(p) for p in [pid, *children]) and time.monotonic() < deadline:
             time.sleep(0.05)
 
     def destroy(self) -> None:
         with contextlib.suppress(Exception):
             self._as_user(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"

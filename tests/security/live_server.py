@@ -4,8 +4,6 @@ what a request costs the server (time, resident memory) rather than what it answ
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,11 +15,7 @@ from typing import Any
 
 import httpx
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.processes import free_port, spawn, stop_group, wait_until_up
 
 
 def rss_mb(pid: int) -> float:
@@ -65,29 +59,17 @@ def live_server(data_dir: Path, **env: str) -> Iterator[LiveServer]:
     environ = {**os.environ, "DISCOVERY_DATA_DIR": str(data_dir), "DISCOVERY_BACKEND": "embedded",
                "DISCOVERY_ADMIN_KEY": admin_key, **env}  # fmt: skip
     command = [str(Path(sys.executable).with_name("discovery")), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    log = (data_dir.parent / "server.log").open("wb")
-    process = subprocess.Popen(command, env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log = data_dir.parent / "server.log"
+    process = spawn(command, env=environ, log=log, append=False)
     server = LiveServer(process, f"http://127.0.0.1:{port}", admin_key)
+
+    def ready() -> bool:
+        # Ready, not just alive: the models load in the background after start-up, and memory
+        # measured while they load would be charged to whatever the test does.
+        return httpx.get(f"{server.url}/readyz", timeout=2).status_code == 200
+
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start: {(data_dir.parent / 'server.log').read_text()[-2000:]}")
-            try:
-                # Ready, not just alive: the models load in the background after start-up, and
-                # memory measured while they load would be charged to whatever the test does.
-                if httpx.get(f"{server.url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+        wait_until_up(process, ready, log=log, timeout=180, every=0.2)
         yield server
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        log.close()
+        stop_group(process, timeout=15)

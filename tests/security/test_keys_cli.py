@@ -5,23 +5,15 @@ very next request (the server looks every key up; it caches none)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.processes import ROOT, free_port, spawn, stop_group, wait_until_up
 
 
 @pytest.fixture
@@ -42,32 +34,15 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "discovery.cli", "serve", "--port", str(port)], env=env, cwd=ROOT, stdout=log, stderr=log
-    )
+    port = free_port()
+    log = tmp_path / "server.log"
+    proc = spawn([sys.executable, "-m", "discovery.cli", "serve", "--port", str(port)], env=env, log=log)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, (tmp_path / "server.log").read_text()
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.3)
+        wait_until_up(proc, lambda: httpx.get(f"{url}/healthz", timeout=2).status_code == 200, log=log, timeout=120)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        stop_group(proc)
 
 
 def test_keys_revoked_from_the_cli_answer_401_at_once_in_a_running_server(env: dict[str, str], server: str) -> None:

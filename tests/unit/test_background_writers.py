@@ -5,6 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
+from discovery.services import usage_buffer
 from discovery.services.outbox import Outbox
 from discovery.services.usage_buffer import UsageBuffer
 
@@ -23,6 +26,55 @@ def test_usage_buffer_flushes_what_is_left_when_it_closes() -> None:
     buffer.close()
     assert written == [2]
     assert buffer.pending() == 0
+
+
+def test_usage_buffer_closes_before_it_ever_started_and_a_later_start_runs_nothing() -> None:
+    buffer = UsageBuffer()
+    buffer.close()
+    buffer.close()
+    flushed: list[str] = []
+    buffer.start(lambda: flushed.append("tick"), interval=0.01)
+    time.sleep(0.1)
+    buffer.close()
+    assert flushed == [] and buffer._thread is None
+
+
+def test_usage_buffer_close_while_another_thread_is_starting_it_waits_for_the_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inside, go_on = threading.Event(), threading.Event()
+    real_thread = threading.Thread
+
+    class SlowToStart(real_thread):
+        def start(self) -> None:  # the window between creating the flush thread and starting it
+            if self.name == "usage-flush":
+                inside.set()
+                go_on.wait(5)
+            super().start()
+
+    monkeypatch.setattr(usage_buffer.threading, "Thread", SlowToStart)  # the module's `threading`
+    buffer = UsageBuffer()
+    flushes: list[int] = []
+    starter = real_thread(target=lambda: buffer.start(lambda: flushes.append(1), interval=3600))
+    starter.start()
+    assert inside.wait(5)
+    errors: list[BaseException] = []
+
+    def close() -> None:
+        try:
+            buffer.close(timeout=5)
+        except BaseException as exc:  # noqa: BLE001 - the test reports it
+            errors.append(exc)
+
+    closer = real_thread(target=close)
+    closer.start()
+    time.sleep(0.1)  # close is now waiting for the start to finish
+    go_on.set()
+    starter.join(5)
+    closer.join(10)
+    assert not closer.is_alive() and errors == []
+    assert flushes == [1]  # the final flush ran once the thread had stopped
+    assert buffer._thread is None
 
 
 def test_usage_buffer_counts_rows_past_its_cap_as_dropped() -> None:
