@@ -40,6 +40,7 @@ from discovery.api.routes import (
 from discovery.api.timing import HeadersAndTiming
 from discovery.api.warm_routes import send_warm_searches
 from discovery.config import Settings, get_settings
+from discovery.services import owed_docs
 from discovery.services.context import Context
 from discovery.services.job_process import JobProcess
 from discovery.services.jobs import close_jobs, hand_jobs_to
@@ -92,6 +93,8 @@ def create_app(
         # The first kNN queries after a restart should not all wait for (or run without)
         # the HNSW graphs: their builds start now, in the background (`/readyz` lists them).
         app.state.ctx.backend.warm_up()
+        # Index documents a crash left owed are written now, and decisions' from here on.
+        owed_docs.start(app.state.ctx)
         # Likewise the models: `/readyz` says ready once they answered a query each.
         loop = asyncio.get_running_loop()
         requests = partial(send_warm_searches, app, loop, settings.api_threads)
