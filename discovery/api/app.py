@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 
+import anyio
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -60,6 +61,8 @@ def ui_dir() -> Path | None:
     return None
 
 
+# Review writes' threads, beside the `api_threads` that searches queue for.
+WRITE_LANE_THREADS = 2
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -103,6 +106,9 @@ def create_app(
         # and the cores. At 70% of saturation during an import, 40 threads (AnyIO's
         # default) fell 39 s behind in 5 minutes, 4 kept the schedule (p99 4 s).
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
+        # Review writes (decisions, bulk, undo) have threads of their own: a few records
+        # writes each, their index documents written later in batches (`owed_docs`).
+        app.state.write_lane = anyio.CapacityLimiter(WRITE_LANE_THREADS)
         try:
             yield
         finally:

@@ -35,6 +35,7 @@ from discovery.store.index_pending import Owed
 
 BATCH = 500  # owed rows a drain takes at once
 GATHER_S = 0.05  # after a wake-up: decisions arriving together share one rebuild and commit
+SPACING_S = 0.4  # drains (index commits) start at least this far apart: visible within ~0.6 s
 DRAIN_EVERY_S = 1.0  # unwoken: rows other processes (or a crash) left
 LEFTOVER_AFTER_S = 10.0  # on OpenSearch the thread takes only rows this old (a crash's)
 DRAIN_LOCK = ".owed-docs.lock"
@@ -50,10 +51,9 @@ def defers(ctx: Context) -> bool:
 def start(ctx: Context) -> None:
     """Start the writer thread (once): it first writes what a crash left owed."""
     if defers(ctx):
-        ctx.docs.start(partial(drain, ctx), every=DRAIN_EVERY_S, gather=GATHER_S)
+        ctx.docs.start(partial(drain, ctx), every=DRAIN_EVERY_S, gather=GATHER_S, spacing=SPACING_S)
     else:
         ctx.docs.start(partial(drain, ctx), every=LEFTOVER_AFTER_S / 2, gather=0.0)
-    ctx.docs.wake()
 
 
 def settle(ctx: Context, keys: Sequence[str]) -> None:
@@ -63,6 +63,7 @@ def settle(ctx: Context, keys: Sequence[str]) -> None:
         return
     start(ctx)
     if defers(ctx):
+        ctx.docs.wake()
         return
     # The rows first, then the records: what the rebuild reads is at least as new as what
     # each taken row stands for, so deleting them after the write loses nothing.
@@ -73,18 +74,20 @@ def settle(ctx: Context, keys: Sequence[str]) -> None:
 
 
 def drain(ctx: Context) -> int:
-    """One batch of owed documents: rebuilt from the records, committed, then marked done.
-    Returns how many rows it took (0: nothing owed)."""
-    held = _drain_lock(ctx) if defers(ctx) else nullcontext()
-    with held:
-        older = 0.0 if defers(ctx) else LEFTOVER_AFTER_S
-        owed = ctx.records.pending.take(older_than=older, limit=BATCH)
-        if not owed:
-            return 0
-        write_owed(ctx, owed)
-        ctx.backend.refresh()  # committed before the rows go
-        ctx.records.pending.done(o.id for o in owed)
-        return len(owed)
+    """The owed documents, a batch at a time: rebuilt from the records, committed, then
+    marked done. Returns how many rows it took (0: nothing owed)."""
+    older = 0.0 if defers(ctx) else LEFTOVER_AFTER_S
+    total = 0
+    while True:
+        with _drain_lock(ctx) if defers(ctx) else nullcontext():
+            owed = ctx.records.pending.take(older_than=older, limit=BATCH)
+            if owed:
+                write_owed(ctx, owed)
+                ctx.backend.refresh()  # committed before the rows go
+                ctx.records.pending.done(o.id for o in owed)
+        total += len(owed)
+        if len(owed) < BATCH:  # what came in meanwhile waits for the next drain
+            return total
 
 
 def write_owed(ctx: Context, owed: Sequence[Owed]) -> None:
