@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from discovery.domain import Asset, Product, Tag
+from discovery.domain import Asset, JSONObject, Product, Tag
 from discovery.store.records import Records
 from discovery.store.tag_records import ChangedMeanwhile
 
@@ -40,12 +40,12 @@ def accepted(name: str) -> Tag:
     return Tag(name=name, status="accepted", decided_by="rev")
 
 
-def audit(key: str, tag: str) -> tuple[str, str, str, dict[str, object]]:
+def audit(key: str, tag: str) -> tuple[str, str, str, JSONObject]:
     return ("rev", "tag.accept", key, {"tag": tag})
 
 
 def tag_audits(records: Records) -> list[str]:
-    return [str(e["detail"]["tag"]) for e in records.audit_entries() if e["action"] == "tag.accept"]  # type: ignore[index]
+    return [str(e["detail"]["tag"]) for e in records.audit_entries() if e["action"] == "tag.accept"]  # type: ignore[index, call-overload]
 
 
 def test_a_decision_on_tags_read_before_another_decision_is_refused_and_writes_nothing(records: Records) -> None:
