@@ -1,8 +1,9 @@
 """Review decisions beside searches: C clients, each sending a decision (accept a tag on a
 random product, POST /api/review/decisions) every --every-th request and a keyword search
 with facets otherwise, against `discovery serve` on a catalog of --products products.
-Prints search and decision latency percentiles, and how long an accepted tag took to be
-searchable (visibility).
+Prints search and decision latency percentiles, how long an accepted tag took to be
+searchable (visibility), the load average, and the server's CPU time per request (steadier
+than latency on a shared machine).
 
     .venv/bin/python bench/bench_decisions.py --products 20000 --clients 20 --duration 30
     .venv/bin/python bench/bench_decisions.py --engine opensearch --opensearch-url http://127.0.0.1:9200
@@ -98,6 +99,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux `/proc`)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> str:
     if not values:
         return "-"
@@ -148,6 +155,7 @@ def main() -> int:
                 except httpx.HTTPError:
                     time.sleep(0.1)
             probe.get("/api/search", params={"q": "shirt", "type": "product"})
+        cpu_before = cpu_seconds(server.pid)
         stop = time.monotonic() + args.duration
 
         def client(n: int) -> None:
@@ -187,6 +195,7 @@ def main() -> int:
             t.start()
         for t in threads:
             t.join()
+        cpu_used = cpu_seconds(server.pid) - cpu_before
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
@@ -200,6 +209,9 @@ def main() -> int:
     print(f"searches   n={len(searches):5d}  p50 {pct(searches, .5)} ms  p99 {pct(searches, .99)} ms")
     print(f"decisions  n={len(decisions):5d}  p50 {pct(decisions, .5)} ms  p99 {pct(decisions, .99)} ms")
     print(f"visible    n={len(visible):5d}  p50 {pct(visible, .5)} ms  max {pct(visible, 1.0)} ms  (sent -> found)")
+    done = len(searches) + len(decisions)
+    print(f"server CPU {cpu_used:.1f} s over the run: {cpu_used / max(done, 1) * 1000:.1f} ms per request "
+          f"({done / args.duration:.0f} requests/s)")
     print(f"errors     {len(errors)} {errors[:3]}")
     return 1 if errors else 0
 

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 
+import anyio
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -40,6 +41,7 @@ from discovery.api.routes import (
 from discovery.api.timing import HeadersAndTiming
 from discovery.api.warm_routes import send_warm_searches
 from discovery.config import Settings, get_settings
+from discovery.services import owed_docs
 from discovery.services.context import Context
 from discovery.services.job_process import JobProcess
 from discovery.services.jobs import close_jobs, hand_jobs_to
@@ -59,6 +61,8 @@ def ui_dir() -> Path | None:
     return None
 
 
+# Review writes' threads, beside the `api_threads` that searches queue for.
+WRITE_LANE_THREADS = 2
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -92,6 +96,8 @@ def create_app(
         # The first kNN queries after a restart should not all wait for (or run without)
         # the HNSW graphs: their builds start now, in the background (`/readyz` lists them).
         app.state.ctx.backend.warm_up()
+        # Index documents a crash left owed are written now, and decisions' from here on.
+        owed_docs.start(app.state.ctx)
         # Likewise the models: `/readyz` says ready once they answered a query each.
         loop = asyncio.get_running_loop()
         requests = partial(send_warm_searches, app, loop, settings.api_threads)
@@ -100,6 +106,9 @@ def create_app(
         # and the cores. At 70% of saturation during an import, 40 threads (AnyIO's
         # default) fell 39 s behind in 5 minutes, 4 kept the schedule (p99 4 s).
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
+        # Review writes (decisions, bulk, undo) have threads of their own: a few records
+        # writes each, their index documents written later in batches (`owed_docs`).
+        app.state.write_lane = anyio.CapacityLimiter(WRITE_LANE_THREADS)
         try:
             yield
         finally:

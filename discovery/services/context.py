@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from discovery.config import Settings
 from discovery.errors import IndexLayoutChanged
 from discovery.foreground import Foreground
+from discovery.services.doc_writer import DocWriter
 from discovery.services.outbox import Outbox
 from discovery.services.usage_buffer import UsageBuffer
 from discovery.services.vector_sample import VectorSamples
@@ -53,6 +54,8 @@ class Context:
     # Background writers, started on first use: usage analytics and webhook deliveries.
     usage: UsageBuffer = field(default_factory=UsageBuffer)
     webhooks: Outbox[object] = field(default_factory=lambda: Outbox("webhooks"))
+    # Index documents owed by review decisions, written in batches (`owed_docs`).
+    docs: DocWriter = field(default_factory=DocWriter)
     # Requests in flight, counted by the HTTP layer: in-process jobs step aside for them.
     foreground: Foreground = field(default_factory=Foreground)
     # Query-time synonyms: the taxonomy's and the user's file, read (and checked) at start.
@@ -98,6 +101,7 @@ class Context:
         # The background writers first: their last writes need the records and the index.
         self.usage.close()
         self.webhooks.close()
+        self.docs.close()
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.backend.close()
         self.records.close()

@@ -1,34 +1,34 @@
 """Tag review: the queue, bulk decisions with per-item outcomes, the audit log and undo.
 
-A decision changes the tag in the target's record (the truth), appends to the audit log,
-and stages the target's new index document. A request of decisions (one or many) then makes
-them visible once (`make_visible`): OpenSearch refreshes the index now instead of each
-decision waiting up to its 1 s refresh interval (`refresh=wait_for`), so the reviewer's next
-search shows them and a bulk decision costs one refresh; the embedded engine's shared
-near-real-time commit shows them within about 0.4 s without the decision waiting for it.
+A decision changes the tag in the target's record (the truth), appends to the audit log and
+owes the target a new index document, all in one records transaction (`owed_docs`). A
+request of decisions (one or many) then settles what it owes once: on OpenSearch it writes
+the documents and refreshes the index now (`make_visible`) instead of each decision waiting
+up to its 1 s refresh interval (`refresh=wait_for`), so the reviewer's next search shows them
+and a bulk decision costs one refresh; on the embedded engine it answers at once and the
+writer thread rebuilds and commits the documents in batches, visible within about 0.3 s.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, TypeVar
 
 from discovery.domain import Asset, JSONObject, Product, Tag, TagStatus, utcnow
 from discovery.errors import Forbidden, InvalidQuery, NotFound
 from discovery.services import cutouts, webhooks
 from discovery.services.asset_titles import display_title
 from discovery.services.context import Context
-from discovery.services.links import reindex_assets_for_products
-from discovery.store.derive import family_roots, inherited_for_assets, product_docs
-from discovery.store.index.base import IndexDoc
-from discovery.store.index.documents import asset_to_doc
-from discovery.store.tag_records import QueueFilter, QueueKey
+from discovery.services.owed_docs import settle
+from discovery.store.tag_records import ChangedMeanwhile, QueueFilter, QueueKey
 from indexer.assets.links import LINK_TAG
 
 Decision = Literal["accept", "reject"]
+T = TypeVar("T")
+ATTEMPTS = 10  # writes of one decision while others keep changing its target
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,45 +67,28 @@ def load_target(ctx: Context, target_type: str, target_id: str) -> Product | Ass
     return target
 
 
-def reindex(ctx: Context, targets: Sequence[Product | Asset]) -> None:
-    """Stage the targets' new documents (one upsert for many). No refresh: decisions from
-    every reviewer are committed together in the index's next near-real-time batch (within a
-    second), not one commit each, so a decision answers in the time of its records writes.
-    An accepted product tag is inherited by the product's assets, which are staged too."""
-    assets = [x for x in targets if isinstance(x, Asset)]
-    products = [x for x in targets if isinstance(x, Product)]
-    docs: list[IndexDoc] = []
-    if assets:
-        vectors = ctx.records.get_vectors("image_vector", [f"asset:{a.id}" for a in assets])
-        inherited = inherited_for_assets(ctx.records, assets)
-        for asset in assets:
-            vec = vectors.get(f"asset:{asset.id}")
-            docs.append(
-                asset_to_doc(
-                    asset,
-                    image_vector=vec[1].tolist() if vec else None,
-                    vector_model=vec[0] if vec else None,
-                    inherited=inherited.get(asset.id, ()),
-                )
-            )
-    gone: list[str] = []
-    if products:
-        product_docs_, gone = product_docs(ctx.records, family_roots(products))
-        docs.extend(product_docs_)
-    if docs:
-        ctx.backend.upsert(docs)
-    if gone:
-        ctx.backend.delete(gone)
-    if products:
-        reindex_assets_for_products(ctx, [p.sku for p in products], refresh=False)
-
-
 def target_key(target: Product | Asset) -> str:
     return f"product:{target.sku}" if isinstance(target, Product) else f"asset:{target.id}"
 
 
-def decide_one(ctx: Context, item: DecisionIn, *, actor: str) -> None:
-    """Apply one decision; idempotent (the same decision twice changes nothing the second time)."""
+def retrying(write: Callable[[], T]) -> T:
+    """`write()`, again (it reads afresh) while another decision changed its target between
+    its read and its write (`ChangedMeanwhile`); the last attempt's conflict is raised."""
+    for _ in range(ATTEMPTS - 1):
+        try:
+            return write()
+        except ChangedMeanwhile:
+            continue
+    return write()
+
+
+def decide_one(ctx: Context, item: DecisionIn, *, actor: str) -> str | None:
+    """Apply one decision; idempotent (the same decision twice changes nothing the second time).
+    Returns the target (`product:SKU`) when its document is owed (see `owed_docs.settle`)."""
+    return retrying(lambda: _decide_once(ctx, item, actor=actor))
+
+
+def _decide_once(ctx: Context, item: DecisionIn, *, actor: str) -> str | None:
     if item.decision not in ("accept", "reject"):
         raise InvalidQuery("decision must be accept or reject", field="decision")
     if not item.tag.strip():
@@ -114,11 +97,11 @@ def decide_one(ctx: Context, item: DecisionIn, *, actor: str) -> None:
     status: TagStatus = "accepted" if item.decision == "accept" else "rejected"
     if isinstance(target, Asset) and item.tag.startswith(LINK_TAG):
         _decide_link(ctx, target, item, status, actor=actor)
-        return
+        return None
     tags = list(target.tags)
     current = next((t for t in tags if t.name == item.tag), None)
     if current is not None and current.status == status:
-        return
+        return None
     before = current.to_json() if current else None
     if current is None:
         if item.decision == "reject":
@@ -128,19 +111,15 @@ def decide_one(ctx: Context, item: DecisionIn, *, actor: str) -> None:
         updated = replace(current, status=status)
     updated.decided_by, updated.decided_at = actor, utcnow().isoformat()
     tags = [t for t in tags if t.name != item.tag] + [updated]
-    ctx.records.tags.replace_tags(target, tags)
+    # The tag, its audit entry and the document it owes the index: one transaction.
+    detail: JSONObject = {"tag": item.tag, "before": before, "after": updated.to_json()}
+    ctx.records.tags.apply([(target, tags)], [(actor, f"tag.{item.decision}", target_key(target), detail)])
     if isinstance(target, Product) and status == "accepted":
         apply_to_product(ctx, target, item.tag)
     if isinstance(target, Asset) and cutouts.is_cutout_tag(item.tag):
         cutouts.decided(ctx, target, item.tag, accepted=status == "accepted")
-    ctx.records.audit(
-        actor=actor,
-        action=f"tag.{item.decision}",
-        target=target_key(target),
-        detail={"tag": item.tag, "before": before, "after": updated.to_json()},
-    )
     webhooks.emit(ctx, "review.decision", {"target": target_key(target), "tag": item.tag, "decision": item.decision})
-    reindex(ctx, [target])
+    return target_key(target)
 
 
 def _decide_link(ctx: Context, asset: Asset, item: DecisionIn, status: TagStatus, *, actor: str) -> None:
@@ -173,12 +152,15 @@ def decide(ctx: Context, items: list[DecisionIn], *, actor: str) -> list[JSONObj
     """Apply decisions one by one; a bad item is reported and the others still apply. The
     applied ones are visible to the caller's next search when this returns."""
     results: list[JSONObject] = []
+    owed: list[str] = []
     for index, item in enumerate(items):
         try:
-            decide_one(ctx, item, actor=actor)
+            if (key := decide_one(ctx, item, actor=actor)) is not None:
+                owed.append(key)
             results.append({"index": index, "ok": True, "error": None})
-        except (InvalidQuery, NotFound) as exc:
+        except (InvalidQuery, NotFound, ChangedMeanwhile) as exc:
             results.append({"index": index, "ok": False, "error": exc.detail})
+    settle(ctx, owed)
     if any(r["ok"] for r in results):
         ctx.backend.make_visible()
     return results
@@ -212,14 +194,9 @@ def undo(ctx: Context, *, actor: str, entry_id: int | None = None, admin: bool =
     tags = [t for t in target.tags if t.name != tag_name]
     if detail.get("before"):
         tags.append(Tag.from_json(detail["before"]))  # type: ignore[arg-type]
-    ctx.records.tags.replace_tags(target, tags)
-    ctx.records.audit(
-        actor=actor,
-        action="tag.undo",
-        target=str(entry["target"]),
-        detail={"tag": tag_name, "undoes": entry["id"], "restored": detail.get("before")},
-    )
-    reindex(ctx, [target])
+    undo_detail: JSONObject = {"tag": tag_name, "undoes": entry["id"], "restored": detail.get("before")}
+    ctx.records.tags.apply([(target, tags)], [(actor, "tag.undo", str(entry["target"]), undo_detail)])
+    settle(ctx, [target_key(target)])
     ctx.backend.make_visible()
     return {"undone": entry["id"], "target": entry["target"], "tag": tag_name, "restored": detail.get("before")}
 

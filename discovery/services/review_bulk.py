@@ -27,7 +27,8 @@ from discovery.services import cutouts, webhooks
 from discovery.services.actors import name_items
 from discovery.services.context import Context
 from discovery.services.link_edits import decide_suggested_link, unlink
-from discovery.services.review import apply_to_product, reindex
+from discovery.services.owed_docs import settle
+from discovery.services.review import apply_to_product, retrying
 from discovery.store.tag_records import QueueFilter
 from indexer.assets.links import LINK_TAG
 
@@ -74,6 +75,10 @@ def _counts(results: list[JSONObject], outcomes: tuple[str, ...]) -> dict[str, i
 
 def decide_bulk(ctx: Context, picks: Sequence[Pick], decision: str, *, actor: str) -> JSONObject:
     """Accept or reject the open suggestions among `picks`; see the module docstring."""
+    return retrying(lambda: _decide_bulk_once(ctx, picks, decision, actor=actor))
+
+
+def _decide_bulk_once(ctx: Context, picks: Sequence[Pick], decision: str, *, actor: str) -> JSONObject:
     if decision not in ("accept", "reject"):
         raise InvalidQuery("decision must be accept or reject", field="decision")
     if len(picks) > MAX_BULK:
@@ -131,7 +136,7 @@ def decide_bulk(ctx: Context, picks: Sequence[Pick], decision: str, *, actor: st
         if isinstance(target, Product) and status == "accepted":
             apply_to_product(ctx, target, pick.tag)
         webhooks.emit(ctx, "review.decision", {"target": pick.key, "tag": pick.tag, "decision": decision})
-    reindex(ctx, [targets[k] for k in tags_of])
+    settle(ctx, list(tags_of))
     for index in audited:  # a decided cut-out stands for its channel (or goes back to waiting)
         pick = picks[index]
         if pick.target_type == "asset" and cutouts.is_cutout_tag(pick.tag):
@@ -154,6 +159,10 @@ def decide_bulk(ctx: Context, picks: Sequence[Pick], decision: str, *, actor: st
 def undo_bulk(ctx: Context, entry_ids: Sequence[int], *, actor: str, admin: bool = False) -> JSONObject:
     """Take back these decisions (audit entry ids) in one transaction; see the module docstring.
     Only an admin may undo another caller's decision."""
+    return retrying(lambda: _undo_bulk_once(ctx, entry_ids, actor=actor, admin=admin))
+
+
+def _undo_bulk_once(ctx: Context, entry_ids: Sequence[int], *, actor: str, admin: bool) -> JSONObject:
     if len(entry_ids) > MAX_BULK:
         raise InvalidQuery(f"at most {MAX_BULK} entries in one undo, not {len(entry_ids)}", field="entry_ids")
     entries = ctx.records.tags.audit_by_ids(entry_ids)
@@ -204,7 +213,7 @@ def undo_bulk(ctx: Context, entry_ids: Sequence[int], *, actor: str, admin: bool
             )
             result.update(outcome="undone", restored=before)
     ctx.records.tags.apply([(targets[k], tags) for k, tags in tags_of.items()], audits)
-    reindex(ctx, [targets[k] for k in tags_of])
+    settle(ctx, list(tags_of))
     for entry_id, key, tag, before in link_undos:  # after the batch: each reads its asset again
         _undo_link(ctx, entry_id, key, tag, before, actor=actor, batch=batch)
     if tags_of or link_undos:
@@ -222,10 +231,15 @@ def _undo_link(ctx: Context, entry_id: int, key: str, tag: str, before: JSONValu
     as `link.remove`) and the suggestion returns, with its own `tag.undo` entry."""
     asset_id = key.partition(":")[2]
     unlink(ctx, asset_id, tag[len(LINK_TAG) :], actor=actor)
-    asset = ctx.records.get_asset(asset_id)
-    if asset is None:
-        return
-    tags = [t for t in asset.tags if t.name != tag] + ([Tag.from_json(before)] if isinstance(before, dict) else [])
     detail: JSONObject = {"tag": tag, "undoes": entry_id, "restored": before, "batch": batch}
-    ctx.records.tags.apply([(asset, tags)], [(actor, "tag.undo", key, detail)])
-    reindex(ctx, [asset])
+
+    def restore() -> bool:  # reads the asset afresh on each attempt
+        asset = ctx.records.get_asset(asset_id)
+        if asset is None:
+            return False
+        tags = [t for t in asset.tags if t.name != tag] + ([Tag.from_json(before)] if isinstance(before, dict) else [])
+        ctx.records.tags.apply([(asset, tags)], [(actor, "tag.undo", key, detail)])
+        return True
+
+    if retrying(restore):
+        settle(ctx, [key])

@@ -6,7 +6,9 @@ variant alone is never a separate hit, its colours and sizes are the parent's fa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
 
 from discovery.domain import Asset, Product
 from discovery.foreground import step_aside
@@ -33,7 +35,12 @@ def product_docs(records: Records, root_skus: Iterable[str]) -> tuple[list[Index
     roots = list(dict.fromkeys(root_skus))
     found = records.get_products(roots)
     families = records.variants_of(roots)
-    linked = records.links.assets_for_skus([*roots, *(v.sku for vs in families.values() for v in vs)])
+    members = [v.sku for vs in families.values() for v in vs]
+    linked = records.links.assets_for_skus([*roots, *members])
+    # Every document's text vector in one read (a root, or an orphaned variant's own).
+    vectors = records.get_vectors("text_vector", [product_doc_id(s) for s in (*roots, *members)])
+    parents = {p.parent_sku for p in found.values() if p.parent_sku}
+    parents_found = set(records.get_products(parents)) if parents else set()
     docs: list[IndexDoc] = []
     gone: list[str] = []
     for sku in roots:
@@ -41,21 +48,26 @@ def product_docs(records: Records, root_skus: Iterable[str]) -> tuple[list[Index
         product = found.get(sku)
         if product is None:
             gone.append(product_doc_id(sku))
-            docs.extend(_doc(records, v, [], linked) for v in families.get(sku, []))
-        elif product.parent_sku and records.get_product(product.parent_sku) is not None:
+            docs.extend(_doc(v, [], linked, vectors) for v in families.get(sku, []))
+        elif product.parent_sku and product.parent_sku in parents_found:
             gone.append(product_doc_id(sku))
         else:
-            docs.append(_doc(records, product, families.get(sku, []), linked))
+            docs.append(_doc(product, families.get(sku, []), linked, vectors))
     return docs, gone
 
 
-def _doc(records: Records, product: Product, variants: list[Product], linked: dict[str, list[str]]) -> IndexDoc:
+def _doc(
+    product: Product,
+    variants: list[Product],
+    linked: dict[str, list[str]],
+    vectors: Mapping[str, tuple[str, np.ndarray, str]],
+) -> IndexDoc:
     # A withdrawn variant's colour or size must not keep a live family findable by it
     # (a withdrawn family keeps all its members).
     if product.status != "withdrawn":
         variants = [v for v in variants if v.status != "withdrawn"]
     doc_id = product_doc_id(product.sku)
-    vec = records.get_vectors("text_vector", [doc_id]).get(doc_id)
+    vec = vectors.get(doc_id)
     images = [a for p in (product, *variants) for a in (*p.asset_ids, *linked.get(p.sku, []))]
     return product_to_doc(
         product,

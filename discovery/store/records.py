@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from discovery.domain import Asset, JSONObject, Product
 from discovery.store import tables as t
 from discovery.store.content_hash import content_hash
+from discovery.store.index_pending import IndexPending
 from discovery.store.link_records import LinkRecords, mirror_links
 from discovery.store.tag_records import TagRecords, mirror
 
@@ -116,6 +117,7 @@ class Records:
         self._dialect = engine.dialect.name
         self.tags = TagRecords(engine)
         self.links = LinkRecords(engine)
+        self.pending = IndexPending(engine)
 
     @classmethod
     def open(cls, url: str, *, run_migrations: bool = True) -> Records:

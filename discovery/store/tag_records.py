@@ -33,8 +33,10 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from discovery.domain import Asset, JSONObject, Product, Tag, utcnow
+from discovery.errors import Conflict
 from discovery.store import tables as t
 from discovery.store.content_hash import content_hash
+from discovery.store.index_pending import mark
 
 tag_index = Table(
     "tag_index",
@@ -51,6 +53,11 @@ tag_index = Table(
     Column("decided_at", DateTime(timezone=True)),
     Index("ix_tag_index_status_tag", "status", "tag"),
 )
+
+
+class ChangedMeanwhile(Conflict):
+    """A target's tags changed between the read a decision was made on and its write (another
+    reviewer, a moment before): nothing was written; read again and decide again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +162,31 @@ def mirror(conn: Connection, targets: Sequence[Product | Asset]) -> None:
         conn.execute(insert(tag_index), rows)
 
 
+def _check_unchanged(conn: Connection, targets: Sequence[Product | Asset]) -> None:
+    """Lock these targets' rows for the transaction and check that their stored tags are the
+    ones the caller read; raise `ChangedMeanwhile` when not."""
+    skus = [x.sku for x in targets if isinstance(x, Product)]
+    ids = [x.id for x in targets if isinstance(x, Asset)]
+    stored: dict[str, list[JSONObject]] = {}
+    for table, key, wanted, prefix in ((t.products, "sku", skus, "product"), (t.assets, "id", ids, "asset")):
+        if not wanted:
+            continue
+        column = table.c[key]
+        if conn.dialect.name == "sqlite":
+            # A write first: SQLite takes its write lock now (waiting out its busy timeout), so
+            # what is read next is the newest and stays so until the commit. (PostgreSQL locks
+            # the rows with the read's FOR UPDATE.)
+            conn.execute(update(table).where(column.in_(wanted)).values({key: column}))
+        rows = conn.execute(select(column, table.c.data).where(column.in_(wanted)).with_for_update())
+        stored.update(
+            {f"{prefix}:{k}": [Tag.from_json(x).to_json() for x in data.get("tags") or []] for k, data in rows}
+        )
+    for target in targets:
+        key = _target_key(target)
+        if stored.get(key, []) != [tag.to_json() for tag in target.tags]:
+            raise ChangedMeanwhile(f"{key} changed while this decision was made; decide again")
+
+
 class TagRecords:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -215,11 +247,18 @@ class TagRecords:
         self, changes: Sequence[tuple[Product | Asset, list[Tag]]], audits: Sequence[tuple[str, str, str, JSONObject]]
     ) -> list[int]:
         """Set the tags of many targets and append their audit rows (actor, action, target,
-        detail) in ONE transaction, so a bulk decision is all written or not at all. Returns
-        the audit entries' ids, in the order given."""
+        detail) in ONE transaction, so a bulk decision is all written or not at all; the same
+        transaction owes each target its index document (`index_pending`), so a crash before
+        the document is written leaves it owed, not lost. Returns the audit entries' ids, in
+        the order given.
+
+        Each target must still hold the tags it was read with (`target.tags`), else nothing
+        is written and `ChangedMeanwhile` says so: two reviewers deciding on one product at
+        once both land, the second after reading the first's decision."""
         at = utcnow()
         ids: list[int] = []
         with self.engine.begin() as conn:
+            _check_unchanged(conn, [target for target, _ in changes])
             for target, tags in changes:
                 target.tags = tags
                 data = target.to_json()
@@ -229,6 +268,7 @@ class TagRecords:
                 else:
                     conn.execute(update(t.assets).where(t.assets.c.id == target.id).values(data=data))
             mirror(conn, [target for target, _ in changes])
+            mark(conn, [_target_key(target) for target, _ in changes])
             for actor, action, target_key, detail in audits:
                 row = {"at": at, "actor": actor, "action": action, "target": target_key, "detail": detail}
                 inserted = conn.execute(insert(t.audit_log).values(**row)).inserted_primary_key

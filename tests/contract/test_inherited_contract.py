@@ -10,6 +10,7 @@ match set is exactly its text matches (the tiny test CLIP has no floor)."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -159,7 +160,10 @@ def test_an_accepted_product_tag_reaches_its_assets(ctx: Context, tmp_path: Path
     assert found(ctx, "waterproof") == []
     [result] = decide(ctx, [DecisionIn("product", "RUN-1", "waterproof", "accept")], actor="test")
     assert result["ok"], result
-    ctx.backend.refresh()  # a decision is staged for the next near-real-time commit
+    # The decision's documents follow it within a second (embedded: the writer thread's commit).
+    deadline = time.monotonic() + 2
+    while found(ctx, "waterproof") != ["a-shoe"] and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert found(ctx, "waterproof") == ["a-shoe"]
 
 

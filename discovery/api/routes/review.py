@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Literal
+from collections.abc import Callable, Mapping
+from typing import Annotated, Literal, TypeVar
 
-from fastapi import APIRouter, Query
+import anyio.to_thread
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from discovery.api.deps import Caller, CtxDep, require
@@ -14,6 +15,14 @@ from discovery.services import actors, review, review_bulk
 from discovery.store.tag_records import QueueFilter
 
 router = APIRouter(prefix="/api/review", tags=["review"])
+T = TypeVar("T")
+
+
+async def in_write_lane(request: Request, work: Callable[[], T]) -> T:
+    """Run a review write on the threads kept for writes (`app.state.write_lane`), not in the
+    queue of searches: a decision is a few records writes (its index document is written
+    later, in a batch), and a reviewer's keypress should not wait behind a dozen searches."""
+    return await anyio.to_thread.run_sync(work, limiter=request.app.state.write_lane)
 
 
 class TargetIn(BaseModel):
@@ -93,30 +102,37 @@ def get_queue(
 
 
 @router.post("/decisions", response_model=DecisionsOut)
-def post_decisions(
+async def post_decisions(
     body: Annotated[list[DecisionBody], Field(max_length=1000)],
     ctx: CtxDep,
     caller: Annotated[Caller, require("reviewer")],
+    request: Request,
 ) -> dict[str, object]:
     """Accept or reject suggested tags in bulk; each item's outcome is reported."""
     items = [review.DecisionIn(d.target.type, d.target.id, d.tag, d.decision) for d in body]
-    return {"results": review.decide(ctx, items, actor=caller.actor)}
+    return {"results": await in_write_lane(request, lambda: review.decide(ctx, items, actor=caller.actor))}
 
 
 @router.post("/bulk")
-def post_bulk(body: BulkBody, ctx: CtxDep, caller: Annotated[Caller, require("reviewer")]) -> Mapping[str, object]:
+async def post_bulk(
+    body: BulkBody, ctx: CtxDep, caller: Annotated[Caller, require("reviewer")], request: Request
+) -> Mapping[str, object]:
     """Accept or reject many suggestions in one request: a selection (`items`) or a queue
     `filter`. Each item answers `decided` (with its audit `entry`, for undo), `already_decided`
     (with who decided it; never overwritten) or `not_found`."""
     if (body.items is None) == (body.filter is None):
         raise InvalidQuery("give either items (a selection) or filter", field="items")
-    if body.items is not None:
-        picks = [review_bulk.Pick(i.target.type, i.target.id, i.tag) for i in body.items]
-    else:
-        assert body.filter is not None
-        where = QueueFilter(**body.filter.model_dump())
-        picks = review_bulk.picks_for(ctx, where, limit=body.limit)
-    return review_bulk.decide_bulk(ctx, picks, body.decision, actor=caller.actor)
+
+    def work() -> Mapping[str, object]:
+        if body.items is not None:
+            picks = [review_bulk.Pick(i.target.type, i.target.id, i.tag) for i in body.items]
+        else:
+            assert body.filter is not None
+            where = QueueFilter(**body.filter.model_dump())
+            picks = review_bulk.picks_for(ctx, where, limit=body.limit)
+        return review_bulk.decide_bulk(ctx, picks, body.decision, actor=caller.actor)
+
+    return await in_write_lane(request, work)
 
 
 @router.get("/log")
@@ -134,10 +150,18 @@ def get_log(
 
 
 @router.post("/undo")
-def post_undo(body: UndoBody, ctx: CtxDep, caller: Annotated[Caller, require("reviewer")]) -> Mapping[str, object]:
+async def post_undo(
+    body: UndoBody, ctx: CtxDep, caller: Annotated[Caller, require("reviewer")], request: Request
+) -> Mapping[str, object]:
     """Undo a decision: the tag returns to its state before it; the undo is audited too.
     A reviewer undoes only their own decisions; an admin anyone's. With `entry_ids`, many in
     one request, each answering `undone`, `already_undone`, `changed`, `forbidden` or `not_found`."""
+    admin = caller.role == "admin"
     if body.entry_ids is not None:
-        return review_bulk.undo_bulk(ctx, body.entry_ids, actor=caller.actor, admin=caller.role == "admin")
-    return review.undo(ctx, actor=caller.actor, entry_id=body.entry_id, admin=caller.role == "admin")
+        entry_ids = body.entry_ids
+        return await in_write_lane(
+            request, lambda: review_bulk.undo_bulk(ctx, entry_ids, actor=caller.actor, admin=admin)
+        )
+    return await in_write_lane(
+        request, lambda: review.undo(ctx, actor=caller.actor, entry_id=body.entry_id, admin=admin)
+    )
