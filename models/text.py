@@ -45,7 +45,9 @@ class TextModel:
 
     @property
     def version(self) -> str:
-        self._load()
+        """The version its vectors record, known without loading the weights."""
+        if not self._version:
+            self._version = _locate(self.name)[1]
         return self._version
 
     @property

@@ -41,6 +41,7 @@ def job_kinds() -> dict[str, JobKind]:
     return default_kinds(
         after_product_write=_embed_products,
         before_product_index=_store_text_vectors,
+        keep_unchanged_products=_lacking_text_vectors,
         embedder=_clip_embedder,
         after_asset_ingest=_after_asset_ingest,
     )
@@ -51,6 +52,13 @@ def _store_text_vectors(env: JobEnv, changed: list[str]) -> list[str]:
 
     assert isinstance(env, Context)
     return store_text_vectors(env, changed)
+
+
+def _lacking_text_vectors(env: JobEnv, skus: list[str]) -> set[str]:
+    from discovery.services.embedding import lacking_text_vectors
+
+    assert isinstance(env, Context)
+    return lacking_text_vectors(env, skus)
 
 
 def _embed_products(env: JobEnv, skus: list[str], changed: list[str], params: JSONObject) -> list[JSONObject]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from discovery.domain import Asset, JSONObject, Product
@@ -164,28 +164,42 @@ class Records:
 
     # --- products -------------------------------------------------------------------
 
-    def upsert_products(self, products: Sequence[Product]) -> tuple[UpsertCounts, list[str]]:
+    def upsert_products(
+        self, products: Sequence[Product], *, import_hashes: Mapping[str, str] | None = None
+    ) -> tuple[UpsertCounts, list[str]]:
         """Insert or replace products by SKU. Returns the counts and the SKUs whose content
-        changed (only those need reindexing). Re-applying the same batch changes nothing."""
+        changed (only those need reindexing). Re-applying the same batch changes nothing.
+
+        `import_hashes` (imports only): each product's mapped-row hash, stored beside the
+        content hash it produced (`import_states`); a product written without one has its
+        import hash cleared, so a re-import processes its row in full again."""
         counts = UpsertCounts()
         if not products:
             return counts, []
+        hashes = import_hashes or {}
         by_sku = {p.sku: p for p in products}
         with self.engine.connect() as conn:
-            existing = dict(
-                conn.execute(
-                    select(t.products.c.sku, t.products.c.content_hash).where(t.products.c.sku.in_(list(by_sku)))
-                ).all()
-            )
+            existing = {
+                sku: (digest, stamp)
+                for sku, digest, stamp in conn.execute(
+                    select(t.products.c.sku, t.products.c.content_hash, t.products.c.import_hash).where(
+                        t.products.c.sku.in_(list(by_sku))
+                    )
+                )
+            }
         now = _now()
         rows: list[dict[str, object]] = []
+        restamped: list[dict[str, object]] = []
         changed: list[str] = []
         for sku, product in by_sku.items():
             data = product.to_json()
             digest = content_hash(data)
-            old = existing.get(sku)
+            stamp = f"{hashes[sku]}:{digest}" if sku in hashes else None
+            old, old_stamp = existing.get(sku, (None, None))
             if old == digest:
                 counts.unchanged += 1
+                if stamp is not None and stamp != old_stamp:
+                    restamped.append({"key": sku, "stamp": stamp})
                 continue
             if old is None:
                 counts.inserted += 1
@@ -199,6 +213,7 @@ class Records:
                     "parent_sku": product.parent_sku,
                     "data": data,
                     "content_hash": digest,
+                    "import_hash": stamp,
                     "withdrawn": product.status == "withdrawn",
                     "updated_at": now,
                 }
@@ -206,7 +221,29 @@ class Records:
             changed.append(sku)
         changed_set = set(changed)
         self._upsert(t.products, rows, "sku", tagged=[p for s, p in by_sku.items() if s in changed_set and p.tags])
+        if restamped:  # an unchanged record, first seen by an import that hashes rows
+            stmt = update(t.products).where(t.products.c.sku == bindparam("key")).values(import_hash=bindparam("stamp"))
+            with self.engine.begin() as conn:
+                conn.execute(stmt, restamped)
         return counts, changed
+
+    def import_states(self, skus: Iterable[str]) -> dict[str, str]:
+        """For the stored, not withdrawn products among `skus` whose record is still what an
+        import made of its row: SKU -> that row's hash. One query per 500 SKUs, nothing
+        decoded: a re-import asks this of every row to skip the unchanged ones."""
+        wanted = list(dict.fromkeys(skus))
+        out: dict[str, str] = {}
+        c = t.products.c
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                query = select(c.sku, c.import_hash, c.content_hash).where(
+                    c.sku.in_(wanted[i : i + 500]), c.import_hash.is_not(None), c.withdrawn.is_(False)
+                )
+                for sku, stamp, digest in conn.execute(query):
+                    row_hash, _, made = str(stamp).rpartition(":")
+                    if made == digest:  # no other write changed the record since
+                        out[sku] = row_hash
+        return out
 
     def get_product(self, sku: str) -> Product | None:
         with self.engine.connect() as conn:

@@ -28,6 +28,9 @@ products = Table(
     Column("data", JSON, nullable=False),
     # sha256 of the canonical JSON: an unchanged row is recognised without a diff.
     Column("content_hash", String(64), nullable=False),
+    # "<hash of the mapped row and the import's settings>:<content_hash it produced>", set by
+    # imports only (any other write clears it): a re-import skips a row whose hash matches.
+    Column("import_hash", String(160), nullable=True),
     Column("withdrawn", Boolean, nullable=False, default=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )

@@ -187,6 +187,20 @@ def _check_unchanged(conn: Connection, targets: Sequence[Product | Asset]) -> No
             raise ChangedMeanwhile(f"{key} changed while this decision was made; decide again")
 
 
+def _write_product(conn: Connection, sku: str, data: JSONObject) -> None:
+    """A product's record with new tags. Tags are not an import's to set (it keeps the stored
+    ones), so the row an import made this record of still makes it: its import hash carries
+    over to the new content hash, and the next re-import still skips the row."""
+    c = t.products.c
+    digest = content_hash(data)
+    old = conn.execute(select(c.import_hash, c.content_hash).where(c.sku == sku)).first()
+    stamp = None
+    if old is not None and old[0]:
+        row_hash, _, made = str(old[0]).rpartition(":")
+        stamp = f"{row_hash}:{digest}" if made == old[1] else None
+    conn.execute(update(t.products).where(c.sku == sku).values(data=data, content_hash=digest, import_hash=stamp))
+
+
 class TagRecords:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -199,8 +213,7 @@ class TagRecords:
             if isinstance(target, Product):
                 # The hash follows the tags: an import keeps a product's stored tags, and
                 # must then find the record unchanged, not rewrite and re-index it.
-                where = t.products.c.sku == target.sku
-                conn.execute(update(t.products).where(where).values(data=data, content_hash=content_hash(data)))
+                _write_product(conn, target.sku, data)
             else:
                 conn.execute(update(t.assets).where(t.assets.c.id == target.id).values(data=data))
             mirror(conn, [target])
@@ -263,8 +276,7 @@ class TagRecords:
                 target.tags = tags
                 data = target.to_json()
                 if isinstance(target, Product):
-                    where = t.products.c.sku == target.sku
-                    conn.execute(update(t.products).where(where).values(data=data, content_hash=content_hash(data)))
+                    _write_product(conn, target.sku, data)
                 else:
                     conn.execute(update(t.assets).where(t.assets.c.id == target.id).values(data=data))
             mirror(conn, [target for target, _ in changes])

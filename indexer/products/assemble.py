@@ -28,9 +28,22 @@ class Batch:
     late_links: list[tuple[str, str]] = field(default_factory=list)  # (child, parent)
     late_texts: list[tuple[str, str, dict[str, str], int]] = field(default_factory=list)  # sku, locale, texts, line
     parents_made: set[str] = field(default_factory=set)  # group parents made from rows (not rows themselves)
+    import_hashes: list[tuple[str, str]] = field(default_factory=list)  # (sku, row hash), see `unchanged`
 
     def __len__(self) -> int:
         return len(self.products)
+
+    def absorb(self, later: Batch) -> None:
+        """Take in the next batch of the same file (its late links and texts then apply to
+        products of this one as they would to the stored records)."""
+        self.products.update(later.products)
+        self.late_links.extend(later.late_links)
+        self.late_texts.extend(later.late_texts)
+        self.parents_made |= later.parents_made
+        self.import_hashes.extend(later.import_hashes)
+
+    def empty(self) -> bool:
+        return not (self.products or self.late_links or self.late_texts)
 
 
 def line_of(product: Product) -> int:

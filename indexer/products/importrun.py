@@ -25,6 +25,7 @@ from indexer.products.mapping_spec import MappingSpec
 from indexer.products.readers import Row
 from indexer.products.report import ImportReport, Reject
 from indexer.products.skulines import SkuLines
+from indexer.products.unchanged import import_salt, row_hash, unchanged_skus
 from indexer.products.validate import Validator
 from indexer.products.variants import reinherit, strip_inherited
 
@@ -57,7 +58,10 @@ class ImportRun:
         report: ImportReport,
         chunk_size: int,
         lines: SkuLines,
+        salt_extra: str = "",
     ) -> None:
+        """`salt_extra`: what else decides the record of a row (the caller's text model),
+        part of the row hash that lets a re-import skip unchanged rows (`skip_unchanged`)."""
         self.records = records
         self.backend = backend
         self.channels = channels
@@ -70,6 +74,11 @@ class ImportRun:
         # Called with those SKUs once they are stored, before their families are indexed
         # (a job stores their text vectors here, so each document is written once).
         self.before_index: Callable[[list[str]], object] | None = None
+        self.salt = import_salt(spec, channels, salt_extra)
+        self.parents_kept: set[str] = set()  # parents not skipped so far (their variants are kept)
+        # Of the rows found unchanged, those to process all the same (a job's hooks still owe
+        # them work, such as a vector of the current text model).
+        self.keep_unchanged: Callable[[list[str]], set[str]] | None = None
         self.fatal = False
         self.unknown_skus = False  # some rejected row's SKU could not be read (see `withdraw_absent`)
 
@@ -102,6 +111,25 @@ class ImportRun:
         self.report.reject(item)
 
     # -- batches ---------------------------------------------------------------------
+
+    def skip_unchanged(self, batch: Batch) -> Batch:
+        """Drop the products whose row hashes as the one their stored record was made of
+        (`indexer.products.unchanged`): counted, never settled, written or indexed again.
+        The others carry their row hash to the records. One query for the whole batch."""
+        hashes = {sku: row_hash(product, self.salt) for sku, product in batch.products.items()}
+        stored = self.records.import_states(hashes)
+        self.parents_kept |= {
+            sku for sku, p in batch.products.items() if not p.parent_sku and stored.get(sku) != hashes[sku]
+        }
+        skipped = unchanged_skus(batch.products, hashes, stored, self.parents_kept)
+        if skipped and self.keep_unchanged is not None:
+            skipped -= self.keep_unchanged(sorted(skipped))
+        for sku in skipped:
+            del batch.products[sku]
+        batch.parents_made -= skipped
+        batch.import_hashes = [(sku, digest) for sku, digest in hashes.items() if sku not in skipped]
+        self.report.unchanged += len(skipped)
+        return batch
 
     def batch(self, batch: Batch) -> None:
         self.written = []
@@ -176,7 +204,7 @@ class ImportRun:
         for product in products:
             old = existing.get(product.sku)
             product.updated_at = old.updated_at if old is not None else ""
-        counts, changed = save_products(self.records, products)
+        counts, changed = save_products(self.records, products, import_hashes=dict(batch.import_hashes))
         self.written = list(changed)
         self.report.changed += counts.changed
         self.report.unchanged += counts.unchanged

@@ -83,13 +83,16 @@ def _families_left(backend: SearchBackend, variant_skus: list[str], roots: list[
     return list(dict.fromkeys(h.key for h in listing.hits if h.key not in current))
 
 
-def save_products(records: Records, products: list[Product]) -> tuple[UpsertCounts, list[str]]:
+def save_products(
+    records: Records, products: list[Product], *, import_hashes: Mapping[str, str] | None = None
+) -> tuple[UpsertCounts, list[str]]:
     """Upsert products, stamping `updated_at` on those that changed (the records keep a
-    product's old stamp when it already has one) and keeping it on the others."""
+    product's old stamp when it already has one) and keeping it on the others.
+    `import_hashes`: an import's row hashes (`indexer.products.unchanged`)."""
     stamps = {p.sku: p.updated_at for p in products}
     for product in products:
         product.updated_at = ""
-    counts, changed = records.upsert_products(products)
+    counts, changed = records.upsert_products(products, import_hashes=import_hashes)
     written = set(changed)
     for product in products:
         if product.sku not in written:

@@ -100,11 +100,11 @@ def _import_rows(run: ImportRun, rows: RowSource, progress: Progress | None) -> 
         step_aside()
         batch = run.row(item)
         if batch is not None:
-            run.batch(batch)
+            run.batch(run.skip_unchanged(batch))
             _tell(progress, run.report, rows.fraction())
     batch = run.assembler.finish()
     if batch is not None:
-        run.batch(batch)
+        run.batch(run.skip_unchanged(batch))
 
 
 def survey(rows: Iterable[Row | Reject], mapper: Mapper, lines: SkuLines) -> bool:

@@ -151,3 +151,47 @@ def test_measures_and_dates_are_left_to_keyword_search_and_words_kept() -> None:
     variant = Product(sku="H-B", parent_sku="H", attributes={"color": "blue", "size": 42, "material": "100% cotton"})
     text = product_text(hoodie, [variant])
     assert text == "Hoodie . red blue 100% cotton"
+
+
+def test_unchanged_reimport_as_a_job_writes_no_record_and_embeds_nothing(ctx: Context) -> None:
+    run_import(ctx, csv_bytes(ROWS))
+    docs, seen, stored = written(ctx), counted(ctx), []
+    upsert = ctx.records.upsert_products
+
+    def spying(products, **kwargs):  # type: ignore[no-untyped-def]
+        stored.extend(p.sku for p in products)
+        return upsert(products, **kwargs)
+
+    ctx.records.upsert_products = spying  # type: ignore[method-assign]
+    job = run_import(ctx, csv_bytes(ROWS))
+    assert stored == [] and docs == [] and seen == []
+    assert job["counts"]["products"] == 5  # type: ignore[index]
+
+
+def chunks_of(ctx: Context, job_id: str) -> int:
+    from sqlalchemy import func, select
+
+    from discovery.store import tables
+
+    with ctx.records.engine.connect() as conn:
+        query = select(func.count()).select_from(tables.job_chunks).where(tables.job_chunks.c.job_id == job_id)
+        return int(conn.execute(query).scalar_one())
+
+
+def test_reimport_with_few_changed_rows_runs_them_in_one_chunk(ctx: Context) -> None:
+    from indexer.jobs.model import JobTuning
+
+    rows = [[f"S{i:03d}", "", f"Sock {i}", "Wool sock", "Men > Socks", "5", "EUR", "grey", ""] for i in range(120)]
+    tuning = JobTuning(chunk_size=20)
+    first = jobs.start_product_import(ctx, source=csv_bytes(rows), filename="p.csv", tuning=tuning)
+    assert jobs.wait_for_job(ctx, first, timeout=300)["state"] == "succeeded"
+    assert chunks_of(ctx, first) == 1 + 6  # the plan, then 120 rows in chunks of 20
+    seen = counted(ctx)
+    rows[5][2], rows[77][2] = "Cashmere sock", "Bamboo sock"
+    again = jobs.start_product_import(ctx, source=csv_bytes(rows), filename="p.csv", tuning=tuning)
+    job = jobs.wait_for_job(ctx, again, timeout=300)
+    assert job["state"] == "succeeded" and job["counts"]["indexed"] == 2  # type: ignore[index]
+    assert chunks_of(ctx, again) == 1 + 1  # the two changed rows read in different chunks, written in one
+    assert sorted(t.split(" . ")[0] for t in seen) == ["Bamboo sock", "Cashmere sock"]
+    ctx.backend.refresh()
+    assert [h.key for h in ctx.backend.search(SearchQuery(text="cashmere", types=("product",))).hits] == ["S005"]

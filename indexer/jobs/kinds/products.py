@@ -43,6 +43,9 @@ T = TypeVar("T")
 AfterWrite = Callable[[JobEnv, list[str], list[str], JSONObject], list[JSONObject]]
 # (env, the SKUs whose records a chunk changed), after they are stored, before they are indexed
 BeforeIndex = Callable[[JobEnv, list[str]], object]
+# (env, SKUs whose rows are unchanged since the import that stored them) -> those of them
+# that still need the hooks' work (a family without a vector of the current text model)
+KeepUnchanged = Callable[[JobEnv, list[str]], set[str]]
 
 
 class ProductImport:
@@ -57,31 +60,51 @@ class ProductImport:
     name = "import_products"
     ordered = True
 
-    def __init__(self, *, after_write: AfterWrite | None = None, before_index: BeforeIndex | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        after_write: AfterWrite | None = None,
+        before_index: BeforeIndex | None = None,
+        keep_unchanged: KeepUnchanged | None = None,
+    ) -> None:
         self._after_write = after_write
         self._before_index = before_index
+        self._keep_unchanged = keep_unchanged
 
     def plan(self, env: JobEnv, chunk: ChunkContext) -> PlanResult:
         payloads: list[JSONObject] = []
-        with _pipeline(env, chunk, survey_file=True) as (run, rows_from_start):
+        with _pipeline(env, chunk, survey_file=True, salt_extra=self._salt(env)) as (run, rows_from_start):
+            pending = _Pending(env, chunk.tuning.chunk_size, payloads)
+            keep = self._keep_unchanged
+            if keep is not None:
+                run.keep_unchanged = lambda skus: keep(env, skus)
             for item in _until_cancelled(chunk, rows_from_start()):
                 step_aside()
                 batch = run.row(item)
                 if batch is not None:
-                    payloads.append(_store_batch(env, batch, len(payloads) + 1))
+                    pending.add(run.skip_unchanged(batch))
             if chunk.cancelled():  # reading stopped at the cancel: the executor adds no chunks
                 stopped = _result(run.report)
                 stopped.stopped = True
                 return PlanResult([], stopped)
             batch = run.assembler.finish()
             if batch is not None:
-                payloads.append(_store_batch(env, batch, len(payloads) + 1))
+                pending.add(run.skip_unchanged(batch))
+            pending.flush()
             if chunk.params.get("mode") == "full":
                 payloads.append(
                     {"withdraw": True, "label": "withdraw products absent from the file",
                      "fatal": run.fatal, "products": run.report.products}
                 )
             return PlanResult(payloads, _result(run.report))
+
+    def _salt(self, env: JobEnv) -> str:
+        """The text model is part of what an import makes of a row when it embeds: with
+        another model (or none before), no row is skipped as unchanged."""
+        if self._before_index is None and self._after_write is None:
+            return ""
+        text = env.settings.text
+        return f"text {text.enabled} {text.model}"
 
     def run(self, env: JobEnv, chunk: ChunkContext) -> ChunkResult:
         payload = chunk.payload
@@ -157,7 +180,9 @@ def _blob(env: JobEnv, key: str) -> Path:
 
 
 @contextmanager
-def _pipeline(env: JobEnv, chunk: ChunkContext, *, survey_file: bool) -> Iterator[tuple[Any, Callable[[], Any]]]:
+def _pipeline(
+    env: JobEnv, chunk: ChunkContext, *, survey_file: bool, salt_extra: str = ""
+) -> Iterator[tuple[Any, Callable[[], Any]]]:
     """The pipeline's batch state machine for this job, shared so that a job imports exactly
     as `import_products` does; with `survey_file`, after the pipeline's survey of the file
     (each SKU's last row). Yields it with a function that reads the file from its start."""
@@ -187,6 +212,7 @@ def _pipeline(env: JobEnv, chunk: ChunkContext, *, survey_file: bool) -> Iterato
             run = _Run(
                 records=env.records, backend=env.backend, spec=spec, report=report, lines=lines,
                 chunk_size=chunk.tuning.chunk_size, channels=load_channels(data_dir=data_dir),
+                salt_extra=salt_extra,
             )
             run.unknown_skus = unknown
             yield run, rows_from_start
@@ -220,6 +246,31 @@ def _raise_if_overloaded(dead_letters: list[JSONObject]) -> None:
         reason = str(letter.get("reason", "")).lower()
         if any(mark in reason for mark in OVERLOADED):
             raise BackendUnavailable(f"the search engine is overloaded: {letter.get('reason')}")
+
+
+class _Pending:
+    """Batches left after skipping unchanged rows, joined until a chunk's worth: a re-import
+    where 1 % of rows changed becomes a few full chunks, not one nearly empty chunk (and
+    one index commit) per 500 rows read."""
+
+    def __init__(self, env: JobEnv, size: int, payloads: list[JSONObject]) -> None:
+        self._env = env
+        self._size = size
+        self._payloads = payloads
+        self._batch: Any = None
+
+    def add(self, batch: Any) -> None:
+        if self._batch is None:
+            self._batch = batch
+        else:
+            self._batch.absorb(batch)
+        if len(self._batch) >= self._size:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self._batch = self._batch, None
+        if batch is not None and not batch.empty():
+            self._payloads.append(_store_batch(self._env, batch, len(self._payloads) + 1))
 
 
 def _store_batch(env: JobEnv, batch: Any, number: int) -> JSONObject:
