@@ -49,7 +49,8 @@ def main() -> None:
     for label, model in variants:
         t0 = time.perf_counter()
         model.load()
-        print(f"\n== {label}: runtime {model.runtime}, loaded in {time.perf_counter() - t0:.1f} s")
+        loaded_in = time.perf_counter() - t0
+        print(f"\n== {label}: runtime {model.runtime}, text {model.text_runtime}, loaded in {loaded_in:.1f} s")
         if model is not base:
             cos = np.sum(model.encode_image_files(paths[:16]).vectors * reference, axis=1)
             print(f"   cosine vs {variants[0][0]} on 16 images: min {cos.min():.5f} mean {cos.mean():.5f}")

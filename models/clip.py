@@ -126,6 +126,11 @@ class ClipModel:
         return self._load().image_tower.runtime
 
     @property
+    def text_runtime(self) -> str:
+        """How text queries run, e.g. `torch-int8-trimmed` or `onnxruntime-cpu-int8-bucketed`."""
+        return str(getattr(self._load().text_tower, "runtime", "torch"))
+
+    @property
     def input_size(self) -> int:
         return self._load().input_size
 
@@ -236,7 +241,14 @@ class ClipModel:
             cache_path=self._graph_cache(source, size),
         )
         accelerated = device.type == "cpu" and dtype == torch.float32
-        text = build_text_tower(model, int8=accelerated and resolve_cpu_accel(self._cpu_accel) != "none")
+        accel = resolve_cpu_accel(self._cpu_accel) if accelerated else "none"
+        text = build_text_tower(
+            model,
+            int8=accel != "none",
+            # The tiny model keeps torch: an export per process would cost more than its queries.
+            onnx=accel == "onnx-int8" and not source.is_tiny,
+            cache_prefix=self._graph_prefix(source),
+        )
         with torch.inference_mode():
             dim = int(text(source.tokenizer([""]).to(device)).shape[-1])
         return _Loaded(
@@ -254,10 +266,15 @@ class ClipModel:
         )
 
     def _graph_cache(self, source: ClipSource, size: int) -> Path | None:
+        prefix = self._graph_prefix(source)
+        return None if prefix is None else prefix.with_name(f"{prefix.name}-{size}-visual-int8.onnx")
+
+    def _graph_prefix(self, source: ClipSource) -> Path | None:
+        """Where this model's ONNX graphs are cached, less the tower's suffix."""
         if not self._cache_dir or source.is_tiny:
             return None
         safe = f"{self.name}@{source.version}".replace("/", "_").replace(":", "_")
-        return Path(self._cache_dir) / "onnx" / f"{safe}-{size}-visual-int8.onnx"
+        return Path(self._cache_dir) / "onnx" / safe
 
 
 def resolve_device(device: str) -> torch.device:

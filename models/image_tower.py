@@ -5,8 +5,7 @@ Linear/MatMul weights dynamically (activations quantised per batch at run time):
 torch's eager dynamic quantisation, which needs nothing beyond torch, and an ONNX
 export run by onnxruntime, which measured faster on the 2-core CI box (see
 bench/bench_clip.py). Both keep embeddings within cosine 0.998 of float32; the tests
-pin that on the tiny model. The text tower is not quantised: a query is one short
-sequence and already fast in float32.
+pin that on the tiny model. The text tower's own int8 paths are in `models.text_tower`.
 """
 
 from __future__ import annotations
