@@ -168,7 +168,8 @@ def test_a_withdraw_chunk_rerun_after_its_worker_died_writes_the_withdrawals_to_
     kind = runner.kinds["import_products"]
     store = JobStore(ctx.records.engine)
     gone = GoneProcess()
-    kept = "sku,name\n" + "".join(f"W-{i},Withdrawable kettle {i}\n" for i in range(2))
+    # Renamed, so the kept rows are changed rows (an unchanged one is skipped before any chunk).
+    kept = "sku,name\n" + "".join(f"W-{i},Kept kettle {i}\n" for i in range(2))
     key, size = ctx.blobs.put_bytes(kept.encode())
     params = {"file": {"blob": key, "name": "kept.csv", "bytes": size}, "mapping": None, "mode": "full"}
     job_id = submit_job(store, gone, kind, params=params, tuning=tuning)
