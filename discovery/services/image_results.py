@@ -36,7 +36,7 @@ DUPLICATE_THRESHOLD = 6  # pHash bits that may differ between near-duplicates (1
 # How close (calibrated, 0..1) a pHash near-duplicate's vector must be to its leader's:
 # re-encoded or resized copies reach 0.99+ with the tiny model, a different product 0.
 DUPLICATE_MIN_SIMILARITY = 0.9
-TINY_PREFIX = "tiny@"  # the random-weight test model's vectors: no floor, their cosines mean nothing
+TINY_PREFIXES = ("tiny@", "tiny-b@")  # the random-weight test models' vectors: no floor, their cosines mean nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +86,7 @@ def image_results(
     )  # fmt: skip
     sample = ctx.vector_samples.get(ctx.records, "image_vector", model)
     baseline = unrelated_cosine(vector, sample)
-    if not model.startswith(TINY_PREFIX):
+    if not model.startswith(TINY_PREFIXES):
         floor = ctx.settings.search.image_floor
         neighbours = [n for n in neighbours if raw_calibrated(n.score, baseline) > floor]
     cosine = {n.id: n.score for n in neighbours}
@@ -156,7 +156,7 @@ def _same_picture(ctx: Context, ids: list[str], model: str, sample: np.ndarray) 
     """Whether two assets' image vectors agree they are one picture: the member's
     calibrated similarity to the leader (measured against the leader's own unrelated
     cosine) reaches DUPLICATE_MIN_SIMILARITY. Without both vectors, the pHash decides."""
-    vectors = {i: v for i, (m, v, _) in ctx.records.get_vectors("image_vector", ids).items() if m == model}
+    vectors = {i: v for i, (_, v, _) in ctx.records.get_vectors("image_vector", ids, model=model).items()}
 
     def agree(member: str, leader: str) -> bool:
         a, b = vectors.get(member), vectors.get(leader)

@@ -224,7 +224,10 @@ class SearchBackend(Protocol):
         exclude_ids: Sequence[str] = (),
     ) -> list[ScoredId]:
         """The k nearest documents by cosine similarity among those that pass the filters
-        and carry a vector from `model` (vectors of two models are never compared)."""
+        and carry a vector from `model` (vectors of two models are never compared). No
+        neighbour because the index holds `field` vectors of other models only (a model
+        switch swapped generations): `GenerationMoved` naming them, never a silent empty
+        answer."""
 
     def get(self, ids: Sequence[str]) -> dict[str, IndexDoc]:
         """Stored documents by global id (missing ids are absent from the answer)."""
@@ -232,9 +235,11 @@ class SearchBackend(Protocol):
     def count(self) -> int:
         """Documents in the current index version."""
 
-    def rebuild(self, docs: Iterable[IndexDoc]) -> BulkReport:
+    def rebuild(self, docs: Iterable[IndexDoc], *, fresh_vectors: Sequence[VectorField] = ()) -> BulkReport:
         """Build a new index version from `docs`, then make it current atomically: searches
-        during the rebuild see the old version, never an empty or partial one."""
+        during the rebuild see the old version, never an empty or partial one. The vector
+        fields in `fresh_vectors` take their dimension from the new documents (a model
+        switch), not from the old version."""
 
     def close(self) -> None:
         """Release files, threads and connections."""

@@ -1,0 +1,64 @@
+"""Queries that embed with CLIP and search the image vectors follow the index's generation.
+
+A process reads the active image model from the records at most once a second
+(`Context.clip_generation`), and a model switch swaps the index's generation before it
+records the new model as active. A query that meets the index of the other generation is
+told so by the engine (`GenerationMoved`: no vector of its model, another model's only),
+never answered with neighbours of two models, and runs once more, whole, with the model
+the index holds: its query vector then comes from the same model as the neighbours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+import numpy as np
+
+from discovery.errors import GenerationMoved
+from discovery.services.context import Context
+
+if TYPE_CHECKING:
+    from models.clip import ClipModel
+
+T = TypeVar("T")
+
+
+def with_clip(ctx: Context, run: Callable[[ClipModel], T]) -> T:
+    """`run(clip)` with the active CLIP model, or, when a switch moved the index's image
+    generation under it, once more with the model the index now holds."""
+    try:
+        return run(ctx.clip())
+    except GenerationMoved as moved:
+        other = clip_for_models(ctx, moved.models)
+        if other is None:
+            raise
+        return run(other)
+
+
+def clip_for_models(ctx: Context, held: tuple[str, ...]) -> ClipModel | None:
+    """The CLIP model of the records' active or pending generation that is among `held`
+    (the models the index holds), read fresh from the records."""
+    gen = ctx.clip_generation(fresh=True)
+    if gen is None:
+        return None
+    for model_id, spec in ((gen.active, gen.active_spec), (gen.pending, gen.pending_spec)):
+        if model_id in held and spec:
+            return ctx.clip_for(spec)
+    return None
+
+
+def stored_vector_search(ctx: Context, target: str, run: Callable[[str, np.ndarray], T]) -> T | None:
+    """`run(model, vector)` with `target`'s stored image vector of the active generation,
+    or of the generation the index holds when a switch moved it. None: no vector."""
+    vec = ctx.records.get_vectors("image_vector", [target]).get(target)
+    if vec is None:
+        return None
+    try:
+        return run(vec[0], vec[1])
+    except GenerationMoved as moved:
+        for model in moved.models:
+            other = ctx.records.get_vectors("image_vector", [target], model=model).get(target)
+            if other is not None:
+                return run(model, other[1])
+        raise
