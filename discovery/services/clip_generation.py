@@ -5,7 +5,9 @@ A process reads the active image model from the records at most once a second
 records the new model as active. A query that meets the index of the other generation is
 told so by the engine (`GenerationMoved`: no vector of its model, another model's only),
 never answered with neighbours of two models, and runs once more, whole, with the model
-the index holds: its query vector then comes from the same model as the neighbours.
+the index holds: its query vector then comes from the same model as the neighbours. The
+other way round too: a process whose index has not yet followed a swap another process
+made answers with the generation its index holds (the records keep the previous one).
 """
 
 from __future__ import annotations
@@ -24,25 +26,33 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+RETRIES = 3  # an index moves forward only: a query meets at most a swap and its follow-up
+
+
 def with_clip(ctx: Context, run: Callable[[ClipModel], T]) -> T:
     """`run(clip)` with the active CLIP model, or, when a switch moved the index's image
-    generation under it, once more with the model the index now holds."""
-    try:
-        return run(ctx.clip())
-    except GenerationMoved as moved:
-        other = clip_for_models(ctx, moved.models)
-        if other is None:
-            raise
-        return run(other)
+    generation under it, again with the model the index holds by then."""
+    clip = ctx.clip()
+    for _ in range(RETRIES):
+        try:
+            return run(clip)
+        except GenerationMoved as moved:
+            other = clip_for_models(ctx, moved.models)
+            if other is None:
+                raise
+            clip = other
+    return run(clip)
 
 
 def clip_for_models(ctx: Context, held: tuple[str, ...]) -> ClipModel | None:
-    """The CLIP model of the records' active or pending generation that is among `held`
-    (the models the index holds), read fresh from the records."""
+    """The CLIP model of the records' active, pending or previous generation that is among
+    `held` (the models the index holds), read fresh from the records. The previous one: in
+    a process whose index has not yet followed the swap, the answer is the old model's."""
     gen = ctx.clip_generation(fresh=True)
     if gen is None:
         return None
-    for model_id, spec in ((gen.active, gen.active_spec), (gen.pending, gen.pending_spec)):
+    choices = ((gen.active, gen.active_spec), (gen.pending, gen.pending_spec), (gen.previous, gen.previous_spec))
+    for model_id, spec in choices:
         if model_id in held and spec:
             return ctx.clip_for(spec)
     return None

@@ -55,9 +55,10 @@ vectors = Table(
     Column("content_hash", String(64), nullable=False),  # what was embedded
 )
 
-# Which model's vectors a field's searches use (`active`), and the one a switch is
-# re-embedding into (`pending`), each with what builds it (`*_spec`: name, pretrained tag).
-# No row: the configured model, as before any `discovery models use`.
+# Which model's vectors a field's searches use (`active`), the one a switch is re-embedding
+# into (`pending`) and the one it replaced (`previous`: a process whose index has not yet
+# followed the swap still answers with it), each with what builds it (`*_spec`: name,
+# pretrained tag). No row: the configured model, as before any `discovery models use`.
 vector_generations = Table(
     "vector_generations",
     metadata,
@@ -66,6 +67,8 @@ vector_generations = Table(
     Column("active_spec", JSON, nullable=False),
     Column("pending", String(200)),
     Column("pending_spec", JSON),
+    Column("previous", String(200)),
+    Column("previous_spec", JSON),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 

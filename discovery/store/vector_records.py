@@ -35,6 +35,8 @@ class Generation:
     active_spec: JSONObject
     pending: str | None = None
     pending_spec: JSONObject | None = None
+    previous: str | None = None  # the generation the last switch replaced
+    previous_spec: JSONObject | None = None
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -78,7 +80,7 @@ class VectorRecords:
                 update(table)
                 .where(table.c.field == field, table.c.pending == model)
                 .values(active=table.c.pending, active_spec=table.c.pending_spec, pending=None, pending_spec=None,
-                        updated_at=datetime.now(UTC))
+                        previous=table.c.active, previous_spec=table.c.active_spec, updated_at=datetime.now(UTC))
             ).rowcount  # fmt: skip
         return bool(done)
 
@@ -201,4 +203,6 @@ def _generation(conn: Connection, field: str) -> Generation | None:
     row = conn.execute(select(table).where(table.c.field == field)).first()
     if row is None:
         return None
-    return Generation(field, row.active, dict(row.active_spec or {}), row.pending, row.pending_spec)
+    return Generation(
+        field, row.active, dict(row.active_spec or {}), row.pending, row.pending_spec, row.previous, row.previous_spec
+    )

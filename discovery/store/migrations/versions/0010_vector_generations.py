@@ -44,6 +44,8 @@ def upgrade() -> None:
         sa.Column("active_spec", sa.JSON(), nullable=False),
         sa.Column("pending", sa.String(200), nullable=True),
         sa.Column("pending_spec", sa.JSON(), nullable=True),
+        sa.Column("previous", sa.String(200), nullable=True),
+        sa.Column("previous_spec", sa.JSON(), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
 
