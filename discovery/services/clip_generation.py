@@ -44,6 +44,15 @@ def with_clip(ctx: Context, run: Callable[[ClipModel], T]) -> T:
     return run(clip)
 
 
+def moved_or_nothing(ctx: Context, moved: GenerationMoved) -> None:
+    """After a kNN query met an index without its model: raise `moved` again when a
+    generation the records name is in the index (`with_clip` then asks again with it);
+    else return, and the query has no neighbours, as before there were generations (a
+    changed `DISCOVERY_CLIP_MODEL` or a tiny fallback before a re-embed)."""
+    if clip_for_models(ctx, moved.models) is not None:
+        raise moved
+
+
 def clip_for_models(ctx: Context, held: tuple[str, ...]) -> ClipModel | None:
     """The CLIP model of the records' active, pending or previous generation that is among
     `held` (the models the index holds), read fresh from the records. The previous one: in

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from discovery.domain import JSONObject, Product
-from discovery.errors import InvalidQuery
+from discovery.errors import GenerationMoved, InvalidQuery
 from discovery.services.asset_titles import title_asset_hits
 from discovery.services.catalog import product_visible
+from discovery.services.clip_generation import moved_or_nothing
 from discovery.services.context import Context
 from discovery.services.image_similarity import Group, calibrated, collapse, raw_calibrated, unrelated_cosine
 from discovery.services.search import INTERNAL_FIELDS, view_filters
@@ -80,10 +81,14 @@ def image_results(
     """The answer for a query vector (see the module docstring for what it holds)."""
     check(query, public=public)
     view, view_ranges = view_filters({}, {}, public=public, channel=query.channel)
-    neighbours = ctx.backend.knn(
-        vector.tolist(), field="image_vector", model=model, k=query.k, types=("asset",),
-        filters=view, ranges=view_ranges, exclude_ids=list(exclude),
-    )  # fmt: skip
+    try:
+        neighbours = ctx.backend.knn(
+            vector.tolist(), field="image_vector", model=model, k=query.k, types=("asset",),
+            filters=view, ranges=view_ranges, exclude_ids=list(exclude),
+        )  # fmt: skip
+    except GenerationMoved as moved:
+        moved_or_nothing(ctx, moved)
+        neighbours = []
     sample = ctx.vector_samples.get(ctx.records, "image_vector", model)
     baseline = unrelated_cosine(vector, sample)
     if not model.startswith(TINY_PREFIXES):

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from discovery.domain import DocType, JSONObject
-from discovery.errors import InvalidQuery
+from discovery.errors import GenerationMoved, InvalidQuery
 from discovery.services.asset_titles import title_asset_hits
 from discovery.services.catalog import hide_unlisted
-from discovery.services.clip_generation import with_clip
+from discovery.services.clip_generation import moved_or_nothing, with_clip
 from discovery.services.context import Context
 from discovery.services.fusion import above_floor, rrf
 from discovery.store.index.base import Hit, Range, SearchQuery, SearchResult, SortKey, VectorField
@@ -187,16 +187,21 @@ def _semantic_matches(ctx: Context, req: SearchRequest, types: tuple[DocType, ..
     def neighbours(
         vec: np.ndarray, field_name: VectorField, model: str, doc_type: DocType, floor: float, ratio: float
     ) -> None:
-        hits = ctx.backend.knn(
-            vec.tolist(),
-            field=field_name,
-            model=model,
-            k=SEMANTIC_SET_CAP,
-            types=(doc_type,),
-            filters=view_filters,
-            ranges=view_ranges,
-            min_score=floor,
-        )
+        try:
+            hits = ctx.backend.knn(
+                vec.tolist(),
+                field=field_name,
+                model=model,
+                k=SEMANTIC_SET_CAP,
+                types=(doc_type,),
+                filters=view_filters,
+                ranges=view_ranges,
+                min_score=floor,
+            )
+        except GenerationMoved as moved:
+            if field_name == "image_vector":
+                moved_or_nothing(ctx, moved)
+            hits = []  # the index holds other models' vectors only: nothing of this model is near
         kept = above_floor([(h.id, h.score) for h in hits], floor=floor, ratio=ratio)
         rankings.append([doc_id for doc_id, _ in kept])
         found.cosine.update(kept)

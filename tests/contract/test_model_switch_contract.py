@@ -129,3 +129,12 @@ def test_models_use_job_switches_and_a_second_use_of_the_active_model_is_refused
     assert _self_match(ctx)[0].startswith("tiny-b@")
     with pytest.raises(Conflict, match="active image model already"):
         start_clip_switch(ctx, model="tiny-b")
+
+
+def test_a_changed_clip_setting_without_a_switch_finds_nothing_rather_than_failing(ctx: Context) -> None:
+    # No generation recorded: the configured model is the generation, and an index of
+    # another model's vectors has no neighbours for it (as before generations existed).
+    ctx.settings.clip.model = "tiny-b"
+    assert ctx.clip().model_id.startswith("tiny-b@")
+    body = search_by_image(ctx, picture(COLOURS[0], 0), query=ImageQuery(k=6), public=False)
+    assert body["hits"] == [] and str(body["model"]["clip"]).startswith("tiny-b@")  # type: ignore[index]
