@@ -20,6 +20,7 @@ from discovery.services.assets import search_by_image, similar
 from discovery.services.context import IMAGE_FIELD, Context
 from discovery.services.image_results import ImageQuery
 from discovery.services.model_switch import embed_assets, start_clip_switch, swap
+from discovery.services.search import SearchRequest, search
 from discovery.store.derive import all_docs
 
 ENGINES = [pytest.param("embedded"), pytest.param("opensearch", marks=pytest.mark.opensearch)]
@@ -116,6 +117,9 @@ def test_a_query_meeting_the_swapped_index_before_its_process_reads_the_new_mode
     ctx.backend.rebuild(all_docs(ctx.records, image_model=clip_b.model_id), fresh_vectors=("image_vector",))
     assert ctx.clip().model_id == old
     assert _self_match(ctx) == (clip_b.model_id, pytest.approx(1.0, abs=1e-4))
+    # Text to image (semantic search): the query's text vector comes from the index's model too.
+    body = search(ctx, SearchRequest(q="red stripes", type="asset", mode="semantic"))
+    assert body["model"] == {"clip": clip_b.model_id} and body["hits"]
 
 
 def test_models_use_job_switches_and_a_second_use_of_the_active_model_is_refused(ctx: Context) -> None:
