@@ -56,7 +56,10 @@ def test_migration_keeps_the_vectors_and_lets_a_target_hold_two_models(url: str)
     vec = np.arange(4, dtype="<f4").tobytes()
     with engine.begin() as conn:
         conn.execute(
-            text("INSERT INTO vectors (target, field, model, dim, vector, content_hash) VALUES (:t, :f, :m, 4, :v, 'h')"),
+            text(
+                "INSERT INTO vectors (target, field, model, dim, vector, content_hash) "
+                "VALUES (:t, :f, :m, 4, :v, 'h')"
+            ),
             {"t": "asset:a", "f": "image_vector", "m": "tiny@r1", "v": vec},
         )
     engine.dispose()
