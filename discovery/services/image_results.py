@@ -84,7 +84,7 @@ def image_results(
     try:
         neighbours = ctx.backend.knn(
             vector.tolist(), field="image_vector", model=model, k=query.k, types=("asset",),
-            filters=view, ranges=view_ranges, exclude_ids=list(exclude),
+            filters=view, ranges=view_ranges, exclude_ids=list(exclude), strict_model=True,
         )  # fmt: skip
     except GenerationMoved as moved:
         moved_or_nothing(ctx, moved)

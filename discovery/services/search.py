@@ -197,10 +197,10 @@ def _semantic_matches(ctx: Context, req: SearchRequest, types: tuple[DocType, ..
                 filters=view_filters,
                 ranges=view_ranges,
                 min_score=floor,
+                strict_model=field_name == "image_vector",  # image generations follow a switch
             )
         except GenerationMoved as moved:
-            if field_name == "image_vector":
-                moved_or_nothing(ctx, moved)
+            moved_or_nothing(ctx, moved)
             hits = []  # the index holds other models' vectors only: nothing of this model is near
         kept = above_floor([(h.id, h.score) for h in hits], floor=floor, ratio=ratio)
         rankings.append([doc_id for doc_id, _ in kept])

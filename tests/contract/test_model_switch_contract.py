@@ -87,8 +87,9 @@ def test_image_search_uses_only_the_old_generation_before_the_swap_and_only_the_
     # Before the swap: the index holds the old generation only; answers are the old model's.
     assert _self_match(ctx) == (old, pytest.approx(1.0, abs=1e-4))
     with pytest.raises(GenerationMoved) as moved:
-        ctx.backend.knn([1.0] * 64, field="image_vector", model=new, k=3)
+        ctx.backend.knn([1.0] * 64, field="image_vector", model=new, k=3, strict_model=True)
     assert moved.value.models == (old,)
+    assert ctx.backend.knn([1.0] * 64, field="image_vector", model=new, k=3) == []  # not asked: none, as ever
     target = next(iter(ctx.records.get_assets([assets[0].id])))
     assert similar(ctx, target, query=ImageQuery(k=5), public=False)["model"] == {"clip": old}
 
@@ -99,7 +100,7 @@ def test_image_search_uses_only_the_old_generation_before_the_swap_and_only_the_
     assert _self_match(ctx) == (new, pytest.approx(1.0, abs=1e-4))
     assert similar(ctx, target, query=ImageQuery(k=5), public=False)["model"] == {"clip": new}
     with pytest.raises(GenerationMoved) as moved:
-        ctx.backend.knn([1.0] * 64, field="image_vector", model=old, k=3)
+        ctx.backend.knn([1.0] * 64, field="image_vector", model=old, k=3, strict_model=True)
     assert moved.value.models == (new,)
     # The old generation's vectors are gone from the records once nothing searches them.
     assert {m: n for f, m, n in ctx.records.vector_counts() if f == IMAGE_FIELD} == {new: 6}

@@ -222,12 +222,13 @@ class SearchBackend(Protocol):
         ranges: Mapping[str, Range] | None = None,
         min_score: float | None = None,
         exclude_ids: Sequence[str] = (),
+        strict_model: bool = False,
     ) -> list[ScoredId]:
         """The k nearest documents by cosine similarity among those that pass the filters
-        and carry a vector from `model` (vectors of two models are never compared). No
-        neighbour because the index holds `field` vectors of other models only (a model
-        switch swapped generations): `GenerationMoved` naming them, never a silent empty
-        answer."""
+        and carry a vector from `model` (vectors of two models are never compared); none
+        when the index holds no vector of `model`. With `strict_model`, no neighbour because
+        the documents of `types` carry `field` vectors of other models only (a model switch
+        swapped generations) raises `GenerationMoved` naming them instead."""
 
     def get(self, ids: Sequence[str]) -> dict[str, IndexDoc]:
         """Stored documents by global id (missing ids are absent from the answer)."""

@@ -370,6 +370,7 @@ class EmbeddedBackend:
         ranges: Mapping[str, Range] | None = None,
         min_score: float | None = None,
         exclude_ids: Sequence[str] = (),
+        strict_model: bool = False,
     ) -> list[ScoredId]:
         snapshot = self._current()
         if field not in FIELDS:
@@ -378,7 +379,7 @@ class EmbeddedBackend:
         check_fields(filters, ranges, ())
         view = snapshot.vectors.view(field, model)
         if view is None:
-            held = snapshot.vectors.models_of(field)
+            held = snapshot.vectors.models_of(field, types) if strict_model else ()
             if held:
                 raise GenerationMoved(f"the index holds {field} of {', '.join(held)}, not {model}", models=held)
             return []

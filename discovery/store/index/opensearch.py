@@ -326,6 +326,7 @@ class OpenSearchBackend:
         ranges: Mapping[str, Range] | None = None,
         min_score: float | None = None,
         exclude_ids: Sequence[str] = (),
+        strict_model: bool = False,
     ) -> list[ScoredId]:
         if field not in om.VECTOR_FIELDS:
             raise InvalidQuery(f"unknown vector field {field!r}", field=field)
@@ -341,10 +342,10 @@ class OpenSearchBackend:
         try:
             response = self._search_body(body)
         except RequestError as exc:
-            if "dimension" in str(exc.info).lower():
+            if strict_model and "dimension" in str(exc.info).lower():
                 self._check_generation(field, model, types)
             return oknn.refused(exc, field)
-        if not response["hits"]["hits"]:
+        if strict_model and not response["hits"]["hits"]:
             self._check_generation(field, model, types)
         return oknn.read_knn(response, min_score)
 
