@@ -105,3 +105,10 @@ def test_a_model_switch_under_a_query_loop_never_mixes_models(server: Server, da
     assert f"image_vector  {new}" in listed.stdout and "active" in listed.stdout
     assert old not in listed.stdout.split("vectors in the records")[1].split("image_vector searches")[0]
     assert f"image_vector searches use {new}" in listed.stdout
+
+
+def test_models_use_with_an_unknown_model_exits_with_one_line_naming_it(data_dir: Path) -> None:
+    done = _cli(data_dir, "models", "use", "NoSuchNet-9")
+    assert done.returncode == 2
+    assert "error: unknown CLIP architecture 'NoSuchNet-9'" in " ".join(done.stderr.split())
+    assert "Traceback" not in done.stderr
