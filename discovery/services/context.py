@@ -67,6 +67,7 @@ class Context:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _clip: ClipModel | None = None
     _generation: tuple[float, Generation | None] | None = None
+    _threads_set: bool = False
     _text: TextModel | None = None
 
     @classmethod
@@ -149,7 +150,9 @@ class Context:
         name = str(spec.get("model") or c.model) if spec else c.model
         pretrained = str(spec.get("pretrained") or "") if spec else c.pretrained
         with self._lock:
-            self._torch_threads()
+            if not self._threads_set:  # once: `clip()` runs for every search
+                self._torch_threads()
+                self._threads_set = True
             return load_clip(
                 model=name,
                 pretrained=pretrained,
