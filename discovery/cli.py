@@ -287,6 +287,28 @@ def reindex() -> None:
         ctx.close()
 
 
+@models_app.command("use")
+def models_use(
+    name: Annotated[str, typer.Argument(help="open_clip architecture (or tiny, tiny-b) to embed images with")],
+    tag: Annotated[str, typer.Option(help="pretrained tag or checkpoint file; empty: random weights")] = "",
+    server: ServerOpt = None,
+    key: KeyOpt = None,
+) -> None:
+    """Switch the CLIP image model: re-embed every asset into a new vector generation while
+    searches use the old one, then swap atomically (a job: GET /api/jobs/{id})."""
+    from discovery.services.ingest import use_clip_model, use_clip_model_via
+
+    with one_line_errors(console):
+        target = _server(server, key)
+        if target is not None:
+            report = _handed(lambda: use_clip_model_via(*target, model=name, pretrained=tag, progress=_progress()))
+        else:
+            report = use_clip_model(get_settings(), model=name, pretrained=tag, progress=_progress())
+    _print_report(report)
+    if report.get("state") != "succeeded":
+        raise typer.Exit(1)
+
+
 @app.command()
 def worker() -> None:
     """Run a Celery worker (needs DISCOVERY_REDIS_URL) and the reconciler."""

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from discovery.config import Settings, get_settings
 
-models_app = typer.Typer(no_args_is_help=True, help="Model weights: list, pull, verify.")
+models_app = typer.Typer(no_args_is_help=True, help="Model weights and vector generations: list, pull, verify, use.")
 console = Console(stderr=True)
 
 
@@ -38,13 +38,23 @@ def models_list() -> None:
     records = Records.open(settings.records_url)
     try:
         counts = records.vector_counts()
+        gens = {f: g for f in ("image_vector", "text_vector") if (g := records.vectors.generation(f)) is not None}
     finally:
         records.close()
     typer.echo("vectors in the records")
     for field, model, count in sorted(counts):
-        typer.echo(f"  {field:<13} {model:<50} {count:,}")
+        gen = gens.get(field)
+        state = "" if gen is None else "active" if model == gen.active else "next" if model == gen.pending else "old"
+        typer.echo(f"  {field:<13} {model:<50} {count:>9,}  {state}".rstrip())
     if not counts:
         typer.echo("  (none)")
+    for field, gen in gens.items():
+        spec, setting = gen.active_spec, "DISCOVERY_CLIP_MODEL" if field == "image_vector" else "the setting"
+        chose = f"{spec.get('model')}/{spec.get('pretrained') or '-'}"
+        typer.echo(
+            f"{field} searches use {gen.active} (`discovery models use` chose {chose}; it wins over {setting})"
+            + (f"; a switch to {gen.pending} is filling the next generation" if gen.pending else "")
+        )
 
 
 @models_app.command("pull")
@@ -83,3 +93,4 @@ def models_verify() -> None:
     if bad:
         console.print(f"{bad} file(s) differ from their download: `discovery models pull` fetches them again")
         raise typer.Exit(1)
+

@@ -80,6 +80,16 @@ class BackendUnavailable(DiscoveryError):
     status = 503
 
 
+class GenerationMoved(BackendUnavailable):
+    """A kNN query named a model the index holds no vector of in that field, while it holds
+    other models' vectors there: a model switch swapped the index's generation under the
+    caller. Asked again with one of `models` (the index's), it is answered."""
+
+    def __init__(self, detail: str, *, models: tuple[str, ...], field: str | None = None) -> None:
+        super().__init__(detail, field=field)
+        self.models = models
+
+
 class IndexLayoutChanged(BackendUnavailable):
     """The index on disk was written with another layout than this version reads; it
     is rebuilt from the records (the index is derived data)."""

@@ -21,7 +21,7 @@ import torch
 from open_clip.transform import PreprocessCfg, image_transform_v2
 from PIL import Image
 
-from models.clip_source import DEFAULT_HUB, TINY_NAME, ClipSource, load_source, tiny_source
+from models.clip_source import DEFAULT_HUB, TINY_NAME, TINY_VARIANTS, ClipSource, load_source, tiny_source
 from models.errors import ModelUnavailable
 from models.image_files import EncodedFiles, encode_files, open_for_model, to_rgb
 from models.image_tower import ImageTower, build_image_tower, resolve_cpu_accel
@@ -92,7 +92,7 @@ class ClipModel:
     @property
     def is_tiny(self) -> bool:
         """True for the random tiny config (configured, or fallen back to): its vectors carry no meaning."""
-        return self.name == TINY_NAME
+        return self.name in TINY_VARIANTS
 
     @property
     def fallback(self) -> str | None:

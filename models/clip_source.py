@@ -29,6 +29,9 @@ MODEL_SETTING = "DISCOVERY_CLIP_MODEL"
 PRETRAINED_SETTING = "DISCOVERY_CLIP_PRETRAINED"
 
 TINY_NAME = "tiny"
+# A second tiny model (same config, another seed, so another version and other vectors):
+# what tests switch to when they need two models (`discovery models use tiny-b`).
+TINY_VARIANTS: dict[str, int] = {TINY_NAME: 0, "tiny-b": 1}
 # Bump when TINY_CONFIG changes: vectors from different tiny configs must not mix.
 TINY_REVISION = 1
 RANDOM_SEED = 0
@@ -71,7 +74,7 @@ def load_source(
     hub_url: str = DEFAULT_HUB,
 ) -> ClipSource:
     """Build the network `name` with weights `pretrained` (tag, file path, or "" for random)."""
-    if name == TINY_NAME:
+    if name in TINY_VARIANTS:
         if pretrained:
             raise ModelUnavailable(
                 f"the tiny CLIP config has no pretrained weights (got {pretrained!r}); "
@@ -79,7 +82,7 @@ def load_source(
                 "architecture such as ViT-B-32",
                 setting=PRETRAINED_SETTING,
             )
-        return _tiny()
+        return _tiny(TINY_VARIANTS[name])
     if name.startswith(("hf-hub:", "local-dir:")):
         return _schema_source(name, allow_download=allow_download)
     if name not in open_clip.list_models():
@@ -111,14 +114,14 @@ def tiny_source() -> ClipSource:
     return _tiny()
 
 
-def _tiny() -> ClipSource:
-    with _seeded():
+def _tiny(seed: int = RANDOM_SEED) -> ClipSource:
+    with _seeded(seed):
         model = open_clip.CLIP(**TINY_CONFIG)
     cfg = asdict(open_clip.transform.PreprocessCfg(size=TINY_CONFIG["vision_cfg"]["image_size"]))
     open_clip.set_model_preprocess_cfg(model, cfg)
     tokenizer = open_clip.SimpleTokenizer(context_length=TINY_CONFIG["text_cfg"]["context_length"])
     return ClipSource(
-        model.eval(), tokenizer, cfg, f"random-r{TINY_REVISION}-seed{RANDOM_SEED}", is_tiny=True, random_weights=True
+        model.eval(), tokenizer, cfg, f"random-r{TINY_REVISION}-seed{seed}", is_tiny=True, random_weights=True
     )
 
 
@@ -263,10 +266,10 @@ def _wrap(model: torch.nn.Module, name: str, version: str, *, random_weights: bo
 
 
 @contextmanager
-def _seeded() -> Iterator[None]:
+def _seeded(seed: int = RANDOM_SEED) -> Iterator[None]:
     """Random initialisation from a fixed seed, leaving the caller's RNG state untouched."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(RANDOM_SEED)
+        torch.manual_seed(seed)
         yield
 
 

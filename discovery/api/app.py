@@ -33,6 +33,7 @@ from discovery.api.routes import (
     keys,
     links,
     me,
+    models,
     products,
     review,
     search,
@@ -148,7 +149,8 @@ def create_app(
     app.add_middleware(HeadersAndTiming, headers=SECURITY_HEADERS, metrics=app.state.metrics)
 
     for module in (
-        health, search, products, assets, links, review, ingest, channels, collections, analytics, webhooks, keys, me
+        health, search, products, assets, links, review, ingest, channels, collections, analytics, webhooks, keys, me,
+        models,
     ):
         app.include_router(module.router)
     docs.install(app, csp=SECURITY_HEADERS["Content-Security-Policy"])

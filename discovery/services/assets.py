@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from discovery.domain import Asset, JSONObject, Product
@@ -9,10 +11,14 @@ from discovery.errors import InvalidQuery, NotFound, TooLarge
 from discovery.services.actors import name_items
 from discovery.services.asset_titles import display_title
 from discovery.services.catalog import asset_allowed, asset_json, product_visible
+from discovery.services.clip_generation import stored_vector_search, with_clip
 from discovery.services.context import Context
 from discovery.services.image_results import DUPLICATE_THRESHOLD, ImageQuery, check, image_results
 from discovery.store.derive import inherited_for_assets
 from discovery.store.index.documents import asset_doc_id
+
+if TYPE_CHECKING:
+    from models.clip import ClipModel
 
 # Pixels an image search may decode (after a JPEG's reduced decode): a 4096x4096 PNG. A
 # tiny PNG of 49 MP would otherwise cost 30-45 ordinary searches.
@@ -54,11 +60,15 @@ def similar(ctx: Context, asset_id: str, *, query: ImageQuery, public: bool) -> 
     itself left out; filters, facets, collapse and paging as `image_results` describes."""
     check(query, public=public)
     asset = load_asset(ctx, asset_id, public=public, channel=query.channel)
-    vec = ctx.records.get_vectors("image_vector", [asset_doc_id(asset.id)]).get(asset_doc_id(asset.id))
-    if vec is None:
+    target = asset_doc_id(asset.id)
+
+    def run(model: str, vector: np.ndarray) -> JSONObject:
+        return image_results(ctx, vector, model=model, query=query, public=public, exclude=[target])
+
+    body = stored_vector_search(ctx, target, run)
+    if body is None:
         raise NotFound(f"asset {asset_id!r} has no image vector (not an image, or not embedded yet)")
-    model, vector, _ = vec
-    return image_results(ctx, vector, model=model, query=query, public=public, exclude=[asset_doc_id(asset.id)])
+    return body
 
 
 def search_by_image(ctx: Context, data: bytes, *, query: ImageQuery, public: bool) -> JSONObject:
@@ -76,9 +86,11 @@ def search_by_image(ctx: Context, data: bytes, *, query: ImageQuery, public: boo
         raise TooLarge(str(exc), field="file") from exc
     except (UnsupportedType, UnsafeImage) as exc:
         raise InvalidQuery(str(exc), field="file") from exc
-    clip = ctx.clip()
-    vector: np.ndarray = clip.encode_images([decoded.image])[0]
-    return image_results(ctx, vector, model=clip.model_id, query=query, public=public)
+    def run(clip: ClipModel) -> JSONObject:
+        vector: np.ndarray = clip.encode_images([decoded.image])[0]
+        return image_results(ctx, vector, model=clip.model_id, query=query, public=public)
+
+    return with_clip(ctx, run)
 
 
 def duplicates(ctx: Context, asset_id: str, *, public: bool, threshold: int = DUPLICATE_THRESHOLD) -> JSONObject:

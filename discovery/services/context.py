@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -21,9 +23,10 @@ from discovery.store.blobs import FilesystemBlobStore
 from discovery.store.derive import all_docs
 from discovery.store.index import make_backend
 from discovery.store.index import synonyms as query_synonyms
-from discovery.store.index.base import SearchBackend
+from discovery.store.index.base import SearchBackend, VectorField
 from discovery.store.index.synonyms import Synonyms
 from discovery.store.records import Records
+from discovery.store.vector_records import Generation
 from models.taxonomy import load_taxonomy
 
 if TYPE_CHECKING:  # the models are heavy (torch): imported only when first used
@@ -31,6 +34,8 @@ if TYPE_CHECKING:  # the models are heavy (torch): imported only when first used
     from models.text import TextModel
 
 log = logging.getLogger(__name__)
+IMAGE_FIELD: VectorField = "image_vector"
+GENERATION_TTL_S = 1.0  # how stale a process's view of the active image model may be
 
 
 def _limit_blas(threads: int) -> None:
@@ -64,6 +69,8 @@ class Context:
     vector_samples: VectorSamples = field(default_factory=VectorSamples)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _clip: ClipModel | None = None
+    _generation: tuple[float, Generation | None] | None = None
+    _threads_set: bool = False
     _text: TextModel | None = None
 
     @classmethod
@@ -116,29 +123,55 @@ class Context:
             torch.set_num_threads(self.settings.torch_threads)
 
     def clip(self) -> ClipModel:
-        """The CLIP model, loaded on first use (once per process through the factory)."""
+        """The CLIP model of the image vectors' active generation (the configured one until a
+        `discovery models use` recorded another), loaded on first use, once per process
+        through the factory. Every process follows a switch within `GENERATION_TTL_S`."""
+        gen = self.clip_generation()
+        spec = gen.active_spec if gen is not None else None
+        model = self.clip_for(spec)
+        self._clip = model
+        return model
+
+    def clip_generation(self, *, fresh: bool = False) -> Generation | None:
+        """The image vectors' generation as the records name it, read at most once per
+        `GENERATION_TTL_S` (`fresh`: now)."""
+        now = time.monotonic()
         with self._lock:
-            if self._clip is None:
-                from models.factory import load_clip
+            cached = self._generation
+            if not fresh and cached is not None and now - cached[0] < GENERATION_TTL_S:
+                return cached[1]
+        gen = self.records.vectors.generation(IMAGE_FIELD)
+        with self._lock:
+            self._generation = (now, gen)
+        return gen
 
+    def clip_for(self, spec: Mapping[str, object] | None = None) -> ClipModel:
+        """The CLIP model `spec` names (`{"model": ..., "pretrained": ...}`; None: the
+        configured one), with this process's device, precision and cache settings."""
+        from models.factory import load_clip
+
+        c = self.settings.clip
+        name = str(spec.get("model") or c.model) if spec else c.model
+        pretrained = str(spec.get("pretrained") or "") if spec else c.pretrained
+        with self._lock:
+            if not self._threads_set:  # once: `clip()` runs for every search
                 self._torch_threads()
-
-                c = self.settings.clip
-                self._clip = load_clip(
-                    model=c.model,
-                    pretrained=c.pretrained,
-                    device=c.device,
-                    batch_size=c.batch_size,
-                    precision=c.precision,
-                    # Dynamic int8 scales depend on the batch, which moves the random tiny
-                    # model's near-identical vectors past each other: tiny stays float32.
-                    cpu_accel="none" if c.model == "tiny" and c.cpu_accel == "auto" else c.cpu_accel,
-                    cache_dir=c.cache_dir or str(self.settings.data_dir / "models"),
-                    allow_download=c.allow_download,
-                    hub_url=c.hub_url,
-                    fallback_to_tiny=c.fallback_tiny,
-                )
-            return self._clip
+                self._threads_set = True
+            return load_clip(
+                model=name,
+                pretrained=pretrained,
+                device=c.device,
+                batch_size=c.batch_size,
+                precision=c.precision,
+                # Dynamic int8 scales depend on the batch, which moves the random tiny
+                # model's near-identical vectors past each other: tiny stays float32.
+                cpu_accel="none" if name.startswith("tiny") and c.cpu_accel == "auto" else c.cpu_accel,
+                cache_dir=c.cache_dir or str(self.settings.data_dir / "models"),
+                allow_download=c.allow_download,
+                hub_url=c.hub_url,
+                # A model a switch chose must be the one that runs: no silent tiny stand-in.
+                fallback_to_tiny=c.fallback_tiny if spec is None else False,
+            )
 
     def clip_status(self) -> dict[str, object]:
         """Which CLIP runs, without loading it: the configured one until it has loaded."""

@@ -149,5 +149,5 @@ def _needing_vectors(ctx: Context, skus: list[str], changed: set[str], model_id:
     clean = [s for s in skus if s not in changed]
     roots = list(dict.fromkeys(ctx.records.family_roots_of(clean).values()))
     have = ctx.records.vector_models("text_vector", [product_doc_id(r) for r in roots])
-    lacking = [r for r in roots if have.get(product_doc_id(r)) != model_id]
+    lacking = [r for r in roots if model_id not in have.get(product_doc_id(r), set())]
     return list(dict.fromkeys([*(s for s in skus if s in changed), *lacking]))

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from discovery.domain import JSONObject, Product
-from discovery.errors import InvalidQuery
+from discovery.errors import GenerationMoved, InvalidQuery
 from discovery.services.asset_titles import title_asset_hits
 from discovery.services.catalog import product_visible
+from discovery.services.clip_generation import moved_or_nothing
 from discovery.services.context import Context
 from discovery.services.image_similarity import Group, calibrated, collapse, raw_calibrated, unrelated_cosine
 from discovery.services.search import INTERNAL_FIELDS, view_filters
@@ -36,7 +37,7 @@ DUPLICATE_THRESHOLD = 6  # pHash bits that may differ between near-duplicates (1
 # How close (calibrated, 0..1) a pHash near-duplicate's vector must be to its leader's:
 # re-encoded or resized copies reach 0.99+ with the tiny model, a different product 0.
 DUPLICATE_MIN_SIMILARITY = 0.9
-TINY_PREFIX = "tiny@"  # the random-weight test model's vectors: no floor, their cosines mean nothing
+TINY_PREFIXES = ("tiny@", "tiny-b@")  # the random-weight test models' vectors: no floor, their cosines mean nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +81,17 @@ def image_results(
     """The answer for a query vector (see the module docstring for what it holds)."""
     check(query, public=public)
     view, view_ranges = view_filters({}, {}, public=public, channel=query.channel)
-    neighbours = ctx.backend.knn(
-        vector.tolist(), field="image_vector", model=model, k=query.k, types=("asset",),
-        filters=view, ranges=view_ranges, exclude_ids=list(exclude),
-    )  # fmt: skip
+    try:
+        neighbours = ctx.backend.knn(
+            vector.tolist(), field="image_vector", model=model, k=query.k, types=("asset",),
+            filters=view, ranges=view_ranges, exclude_ids=list(exclude), strict_model=True,
+        )  # fmt: skip
+    except GenerationMoved as moved:
+        moved_or_nothing(ctx, moved)
+        neighbours = []
     sample = ctx.vector_samples.get(ctx.records, "image_vector", model)
     baseline = unrelated_cosine(vector, sample)
-    if not model.startswith(TINY_PREFIX):
+    if not model.startswith(TINY_PREFIXES):
         floor = ctx.settings.search.image_floor
         neighbours = [n for n in neighbours if raw_calibrated(n.score, baseline) > floor]
     cosine = {n.id: n.score for n in neighbours}
@@ -156,7 +161,7 @@ def _same_picture(ctx: Context, ids: list[str], model: str, sample: np.ndarray) 
     """Whether two assets' image vectors agree they are one picture: the member's
     calibrated similarity to the leader (measured against the leader's own unrelated
     cosine) reaches DUPLICATE_MIN_SIMILARITY. Without both vectors, the pHash decides."""
-    vectors = {i: v for i, (m, v, _) in ctx.records.get_vectors("image_vector", ids).items() if m == model}
+    vectors = {i: v for i, (_, v, _) in ctx.records.get_vectors("image_vector", ids, model=model).items()}
 
     def agree(member: str, leader: str) -> bool:
         a, b = vectors.get(member), vectors.get(leader)

@@ -182,3 +182,30 @@ def ingest_asset_paths_via(
         data = {**({"collection": collection} if collection else {}), **_link_form(link_rule, link_pattern)}
         job = _started(client.post("/api/ingest/assets", files=upload, data=data))
         return _follow_remote(client, job, f"ingest {len(files)} files (server {url})", progress)
+
+
+# -- a CLIP model switch, followed as imports are ------------------------------------------
+
+
+def use_clip_model(
+    settings: Settings, *, model: str, pretrained: str, progress: ProgressBar | None = None
+) -> JSONObject:
+    """Start the switch to CLIP `model` in this process and follow it to its end."""
+    from discovery.services.model_switch import start_clip_switch
+
+    ctx = Context.open(settings)
+    try:
+        job_id = start_clip_switch(ctx, model=model, pretrained=pretrained)
+        return _follow(ctx, job_id, f"use {model}", progress)
+    finally:
+        jobs.close_jobs(ctx)
+        ctx.close()
+
+
+def use_clip_model_via(
+    url: str, key: str | None, *, model: str, pretrained: str, progress: ProgressBar | None = None
+) -> JSONObject:
+    """Hand the switch to the server at `url` (its worker re-embeds) and follow it."""
+    with _client(url, key) as client:
+        job = _started(client.post("/api/models/clip", json={"model": model, "pretrained": pretrained}))
+        return _follow_remote(client, job, f"use {model} (server {url})", progress)

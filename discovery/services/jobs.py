@@ -38,13 +38,16 @@ Upload = Path | BinaryIO | bytes
 def job_kinds() -> dict[str, JobKind]:
     """The job kinds with this layer's hooks: text embedding of imported products, CLIP for
     ingested images. Workers and in-process runners use the same mapping."""
-    return default_kinds(
+    from discovery.services.model_switch import ClipSwitch
+
+    kinds = default_kinds(
         after_product_write=_embed_products,
         before_product_index=_store_text_vectors,
         keep_unchanged_products=_lacking_text_vectors,
         embedder=_clip_embedder,
         after_asset_ingest=_after_asset_ingest,
     )
+    return {**kinds, ClipSwitch.name: ClipSwitch()}
 
 
 def _store_text_vectors(env: JobEnv, changed: list[str]) -> list[str]:

@@ -18,18 +18,22 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from discovery.domain import DocType, JSONObject
-from discovery.errors import InvalidQuery
+from discovery.errors import GenerationMoved, InvalidQuery
 from discovery.services.asset_titles import title_asset_hits
 from discovery.services.catalog import hide_unlisted
+from discovery.services.clip_generation import moved_or_nothing, with_clip
 from discovery.services.context import Context
 from discovery.services.fusion import above_floor, rrf
 from discovery.store.index.base import Hit, Range, SearchQuery, SearchResult, SortKey, VectorField
 from discovery.store.index.documents import KEYWORD_FIELDS
+
+if TYPE_CHECKING:
+    from models.clip import ClipModel
 
 Mode = Literal["keyword", "semantic", "hybrid"]
 Body = dict[str, object]  # a response body, serialised by the HTTP edge
@@ -183,16 +187,21 @@ def _semantic_matches(ctx: Context, req: SearchRequest, types: tuple[DocType, ..
     def neighbours(
         vec: np.ndarray, field_name: VectorField, model: str, doc_type: DocType, floor: float, ratio: float
     ) -> None:
-        hits = ctx.backend.knn(
-            vec.tolist(),
-            field=field_name,
-            model=model,
-            k=SEMANTIC_SET_CAP,
-            types=(doc_type,),
-            filters=view_filters,
-            ranges=view_ranges,
-            min_score=floor,
-        )
+        try:
+            hits = ctx.backend.knn(
+                vec.tolist(),
+                field=field_name,
+                model=model,
+                k=SEMANTIC_SET_CAP,
+                types=(doc_type,),
+                filters=view_filters,
+                ranges=view_ranges,
+                min_score=floor,
+                strict_model=field_name == "image_vector",  # image generations follow a switch
+            )
+        except GenerationMoved as moved:
+            moved_or_nothing(ctx, moved)
+            hits = []  # the index holds other models' vectors only: nothing of this model is near
         kept = above_floor([(h.id, h.score) for h in hits], floor=floor, ratio=ratio)
         rankings.append([doc_id for doc_id, _ in kept])
         found.cosine.update(kept)
@@ -210,11 +219,14 @@ def _semantic_matches(ctx: Context, req: SearchRequest, types: tuple[DocType, ..
     # with no floor, since its cosines carry no meaning.
     clip_tiny = "asset" in types and getattr(ctx.clip(), "is_tiny", False)
     if "asset" in types and (req.mode == "semantic" or not clip_tiny):
-        clip = ctx.clip()
-        model = clip.model_id
         floor, ratio = (-1.0, 0.0) if clip_tiny else (s.clip_floor, s.clip_ratio)
-        neighbours(clip.encode_texts([req.q])[0], "image_vector", model, "asset", floor, ratio)
-        found.models["clip"] = model
+
+        def image_neighbours(clip: ClipModel) -> None:
+            # Appends only once the engine answered: a retry after a generation swap adds one ranking.
+            neighbours(clip.encode_texts([req.q])[0], "image_vector", clip.model_id, "asset", floor, ratio)
+            found.models["clip"] = clip.model_id
+
+        with_clip(ctx, image_neighbours)
     if len(rankings) == 1:
         found.ids = rankings[0]
     elif rankings:

@@ -112,8 +112,10 @@ def inherited_for_assets(records: Records, assets: Sequence[Asset]) -> dict[str,
     return out
 
 
-def all_docs(records: Records, *, batch: int = 500) -> Iterator[IndexDoc]:
-    """Every document the index should hold, streamed (for `discovery reindex`)."""
+def all_docs(records: Records, *, batch: int = 500, image_model: str | None = None) -> Iterator[IndexDoc]:
+    """Every document the index should hold, streamed (for `discovery reindex`). Assets carry
+    their image vector of `image_model` (a model switch's next generation) or, without it,
+    of the active generation."""
     for products in records.iter_products(batch=batch):
         roots = [p.sku for p in products if not p.parent_sku]
         orphan_parents = {p.parent_sku for p in products if p.parent_sku} - set(roots)
@@ -121,7 +123,7 @@ def all_docs(records: Records, *, batch: int = 500) -> Iterator[IndexDoc]:
         docs, _ = product_docs(records, roots)
         yield from docs
     for assets in records.iter_assets(batch=batch):
-        vectors = records.get_vectors("image_vector", [f"asset:{a.id}" for a in assets])
+        vectors = records.get_vectors("image_vector", [f"asset:{a.id}" for a in assets], model=image_model)
         inherited = inherited_for_assets(records, assets)
         for asset in assets:
             vec = vectors.get(f"asset:{asset.id}")

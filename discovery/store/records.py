@@ -26,6 +26,7 @@ from discovery.store.content_hash import content_hash
 from discovery.store.index_pending import IndexPending
 from discovery.store.link_records import LinkRecords, mirror_links
 from discovery.store.tag_records import TagRecords, mirror
+from discovery.store.vector_records import VectorRecords
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The PostgreSQL advisory lock the schema migration holds: any fixed 64-bit number that
@@ -118,6 +119,7 @@ class Records:
         self.tags = TagRecords(engine)
         self.links = LinkRecords(engine)
         self.pending = IndexPending(engine)
+        self.vectors = VectorRecords(engine)
 
     @classmethod
     def open(cls, url: str, *, run_migrations: bool = True) -> Records:
@@ -392,61 +394,25 @@ class Records:
     # --- vectors --------------------------------------------------------------------
 
     def put_vectors(self, field: str, model: str, items: Sequence[tuple[str, np.ndarray, str]]) -> None:
-        """Store vectors as float32 blobs: (global doc id, vector, hash of what was embedded)."""
-        rows: list[dict[str, object]] = [
-            {
-                "target": target,
-                "field": field,
-                "model": model,
-                "dim": int(vec.shape[0]),
-                "vector": np.asarray(vec, dtype="<f4").tobytes(),
-                "content_hash": digest,
-            }
-            for target, vec, digest in items
-        ]
-        self._upsert(t.vectors, rows, "target")
+        """Store vectors (see `VectorRecords.put`)."""
+        self.vectors.put(field, model, items)
 
-    def get_vectors(self, field: str, targets: Iterable[str]) -> dict[str, tuple[str, np.ndarray, str]]:
-        """(model, vector, content hash) by target."""
-        wanted = list(dict.fromkeys(targets))
-        out: dict[str, tuple[str, np.ndarray, str]] = {}
-        with self.engine.connect() as conn:
-            for i in range(0, len(wanted), 500):
-                chunk = wanted[i : i + 500]
-                rows = conn.execute(select(t.vectors).where(t.vectors.c.field == field, t.vectors.c.target.in_(chunk)))
-                for row in rows:
-                    out[row.target] = (row.model, np.frombuffer(row.vector, dtype="<f4"), row.content_hash)
-        return out
+    def get_vectors(
+        self, field: str, targets: Iterable[str], *, model: str | None = None
+    ) -> dict[str, tuple[str, np.ndarray, str]]:
+        """(model, vector, content hash) by target, of `model` or the active generation."""
+        return self.vectors.get(field, targets, model=model)
 
     def sample_vectors(self, field: str, model: str, *, limit: int) -> np.ndarray:
-        """Up to `limit` stored vectors of one model as rows of a float32 matrix (the first
-        the table yields, unordered: a sample, not a selection). Empty (0 rows) when none."""
-        query = select(t.vectors.c.vector).where(t.vectors.c.field == field, t.vectors.c.model == model).limit(limit)
-        with self.engine.connect() as conn:
-            rows = [np.frombuffer(row.vector, dtype="<f4") for row in conn.execute(query)]
-        widths = {len(r) for r in rows}
-        if not rows or len(widths) != 1:
-            return np.zeros((0, 0), dtype=np.float32)
-        return np.stack(rows).astype(np.float32)
-    def vector_models(self, field: str, targets: Iterable[str]) -> dict[str, str]:
-        """The model of each stored vector, by target, without reading the vectors."""
-        wanted = list(dict.fromkeys(targets))
-        out: dict[str, str] = {}
-        with self.engine.connect() as conn:
-            for i in range(0, len(wanted), 500):
-                chunk = wanted[i : i + 500]
-                query = select(t.vectors.c.target, t.vectors.c.model).where(
-                    t.vectors.c.field == field, t.vectors.c.target.in_(chunk)
-                )
-                out.update({str(target): str(model) for target, model in conn.execute(query)})
-        return out
+        return self.vectors.sample(field, model, limit=limit)
+
+    def vector_models(self, field: str, targets: Iterable[str]) -> dict[str, set[str]]:
+        """The models each target has a vector of, without reading the vectors."""
+        return self.vectors.models_of(field, targets)
 
     def vector_counts(self) -> list[tuple[str, str, int]]:
         """(field, model, how many vectors) for every model the records hold vectors of."""
-        field, model = t.vectors.c.field, t.vectors.c.model
-        query = select(field, model, func.count()).group_by(field, model)
-        with self.engine.connect() as conn:
-            return [(str(f), str(m), int(n)) for f, m, n in conn.execute(query)]
+        return self.vectors.counts()
 
     # --- jobs -----------------------------------------------------------------------
 

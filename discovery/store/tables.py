@@ -45,15 +45,34 @@ assets = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# One vector per (target, field, model): while a model switch re-embeds into the next
+# generation, a target holds the active model's vector and the next one's (migration 0012).
 vectors = Table(
     "vectors",
     metadata,
     Column("target", String(300), primary_key=True),  # global doc id, e.g. product:SKU
     Column("field", String(32), primary_key=True),  # text_vector | image_vector
-    Column("model", String(200), nullable=False),
+    Column("model", String(200), primary_key=True),
     Column("dim", Integer, nullable=False),
     Column("vector", LargeBinary, nullable=False),  # float32 little-endian
     Column("content_hash", String(64), nullable=False),  # what was embedded
+)
+
+# Which model's vectors a field's searches use (`active`), the one a switch is re-embedding
+# into (`pending`) and the one it replaced (`previous`: a process whose index has not yet
+# followed the swap still answers with it), each with what builds it (`*_spec`: name,
+# pretrained tag). No row: the configured model, as before any `discovery models use`.
+vector_generations = Table(
+    "vector_generations",
+    metadata,
+    Column("field", String(32), primary_key=True),
+    Column("active", String(200), nullable=False),
+    Column("active_spec", JSON, nullable=False),
+    Column("pending", String(200)),
+    Column("pending_spec", JSON),
+    Column("previous", String(200)),
+    Column("previous_spec", JSON),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 jobs = Table(

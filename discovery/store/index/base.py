@@ -222,9 +222,13 @@ class SearchBackend(Protocol):
         ranges: Mapping[str, Range] | None = None,
         min_score: float | None = None,
         exclude_ids: Sequence[str] = (),
+        strict_model: bool = False,
     ) -> list[ScoredId]:
         """The k nearest documents by cosine similarity among those that pass the filters
-        and carry a vector from `model` (vectors of two models are never compared)."""
+        and carry a vector from `model` (vectors of two models are never compared); none
+        when the index holds no vector of `model`. With `strict_model`, no neighbour because
+        the documents of `types` carry `field` vectors of other models only (a model switch
+        swapped generations) raises `GenerationMoved` naming them instead."""
 
     def get(self, ids: Sequence[str]) -> dict[str, IndexDoc]:
         """Stored documents by global id (missing ids are absent from the answer)."""
@@ -232,9 +236,11 @@ class SearchBackend(Protocol):
     def count(self) -> int:
         """Documents in the current index version."""
 
-    def rebuild(self, docs: Iterable[IndexDoc]) -> BulkReport:
+    def rebuild(self, docs: Iterable[IndexDoc], *, fresh_vectors: Sequence[VectorField] = ()) -> BulkReport:
         """Build a new index version from `docs`, then make it current atomically: searches
-        during the rebuild see the old version, never an empty or partial one."""
+        during the rebuild see the old version, never an empty or partial one. The vector
+        fields in `fresh_vectors` take their dimension from the new documents (a model
+        switch), not from the old version."""
 
     def close(self) -> None:
         """Release files, threads and connections."""

@@ -34,7 +34,7 @@ import tantivy
 
 from discovery.config import SearchSettings
 from discovery.domain import DocType
-from discovery.errors import BackendUnavailable, InvalidQuery
+from discovery.errors import BackendUnavailable, GenerationMoved, InvalidQuery
 from discovery.foreground import step_aside
 from discovery.store.index import tantivy_schema as ts
 from discovery.store.index.base import (
@@ -312,7 +312,7 @@ class EmbeddedBackend:
             except Exception:  # a full disk, a vanished folder: logged, and tried again
                 log.exception("embedded index: background commit or follow failed")
 
-    def rebuild(self, docs: Iterable[IndexDoc]) -> BulkReport:
+    def rebuild(self, docs: Iterable[IndexDoc], *, fresh_vectors: Sequence[VectorField] = ()) -> BulkReport:
         with self._flush_lock, self._lease.exclusive():
             old = self._versions.current()
             version = self._versions.next_version()
@@ -370,6 +370,7 @@ class EmbeddedBackend:
         ranges: Mapping[str, Range] | None = None,
         min_score: float | None = None,
         exclude_ids: Sequence[str] = (),
+        strict_model: bool = False,
     ) -> list[ScoredId]:
         snapshot = self._current()
         if field not in FIELDS:
@@ -377,7 +378,12 @@ class EmbeddedBackend:
         filters, ranges = filters or {}, ranges or {}
         check_fields(filters, ranges, ())
         view = snapshot.vectors.view(field, model)
-        if view is None or k <= 0:
+        if view is None:
+            held = snapshot.vectors.models_of(field, types) if strict_model else ()
+            if held:
+                raise GenerationMoved(f"the index holds {field} of {', '.join(held)}, not {model}", models=held)
+            return []
+        if k <= 0:
             return []
         try:
             query = normalise(vector)

@@ -20,7 +20,7 @@ from opensearchpy.exceptions import NotFoundError, RequestError, TransportError
 
 from discovery.config import SearchSettings
 from discovery.domain import DocType
-from discovery.errors import InvalidQuery
+from discovery.errors import GenerationMoved, InvalidQuery
 from discovery.store.index import opensearch_bulk as bulk
 from discovery.store.index import opensearch_knn as oknn
 from discovery.store.index import opensearch_mapping as om
@@ -232,13 +232,14 @@ class OpenSearchBackend:
         body = {"properties": {name: om.vector_property(dim)}}
         call(lambda: self._client.indices.put_mapping(index=index, body=body))
 
-    def rebuild(self, docs: Iterable[IndexDoc]) -> BulkReport:
+    def rebuild(self, docs: Iterable[IndexDoc], *, fresh_vectors: Sequence[VectorField] = ()) -> BulkReport:
         self.ensure_ready()
         versions = self._versions()
         old = [name for name, holds in versions.items() if holds]
         number = max((_version_of(self.alias, n) or 0 for n in versions), default=0) + 1
         new = f"{self.alias}-v{number}"
         dims = self._vector_dims(old[0]) if old else {}
+        dims = {name: dim for name, dim in dims.items() if name not in fresh_vectors}
         body = {"settings": om.index_settings(self._shape, refresh_interval="-1"), "mappings": om.mappings(dims)}
         call(lambda: self._client.indices.create(index=new, body=body))
         try:
@@ -325,6 +326,7 @@ class OpenSearchBackend:
         ranges: Mapping[str, Range] | None = None,
         min_score: float | None = None,
         exclude_ids: Sequence[str] = (),
+        strict_model: bool = False,
     ) -> list[ScoredId]:
         if field not in om.VECTOR_FIELDS:
             raise InvalidQuery(f"unknown vector field {field!r}", field=field)
@@ -340,8 +342,19 @@ class OpenSearchBackend:
         try:
             response = self._search_body(body)
         except RequestError as exc:
+            if strict_model and "dimension" in str(exc.info).lower():
+                self._check_generation(field, model, types)
             return oknn.refused(exc, field)
+        if strict_model and not response["hits"]["hits"]:
+            self._check_generation(field, model, types)
         return oknn.read_knn(response, min_score)
+
+    def _check_generation(self, field: str, model: str, types: Sequence[DocType]) -> None:
+        """After an empty kNN answer: `GenerationMoved` when the index holds `field` vectors
+        of other models only (a model switch swapped the alias to the next generation)."""
+        held = oknn.held_models(self._search_body(oknn.held_models_body(types)))
+        if held and model not in held:
+            raise GenerationMoved(f"the index holds {field} of {', '.join(held)}, not {model}", models=held)
 
     def get(self, ids: Sequence[str]) -> dict[str, IndexDoc]:
         wanted = list(dict.fromkeys(ids))

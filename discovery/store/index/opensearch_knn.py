@@ -58,3 +58,18 @@ def refused(exc: RequestError, field: str) -> list[ScoredId]:
     if "knn_vector" in text or "not mapped" in text.lower() or "No mapping" in text:
         return []
     raise exc
+
+
+def held_models_body(types: Sequence[DocType]) -> dict[str, Any]:
+    """The vector models the documents of `types` carry (a request of its own, answered
+    from the index the alias names at that moment)."""
+    return {
+        "size": 0,
+        "query": {"bool": {"filter": [{"terms": {"type": list(types)}}]}},
+        "aggs": {"models": {"terms": {"field": "vector_model", "size": 50}}},
+    }
+
+
+def held_models(response: Mapping[str, Any]) -> tuple[str, ...]:
+    buckets = response.get("aggregations", {}).get("models", {}).get("buckets", [])
+    return tuple(sorted(str(b["key"]) for b in buckets))

@@ -47,6 +47,12 @@ class VectorSnapshot:
     def view(self, field_name: str, model: str) -> BlockView | None:
         return self.views.get((field_name, model))
 
+    def models_of(self, field_name: str, types: Sequence[str]) -> tuple[str, ...]:
+        """The models this snapshot holds live `field_name` vectors of, of documents of `types`."""
+        codes = [TYPE_CODES[t] for t in types]
+        held = (m for (f, m), v in self.views.items() if f == field_name and (v.alive & np.isin(v.types, codes)).any())
+        return tuple(sorted(held))
+
     def ids_by_hash(self, hashes: Sequence[int]) -> list[str | None]:
         """The ids of documents with a vector, by id hash (None for the others): the
         embedded engine names a ranking window's hits this way instead of reading each
