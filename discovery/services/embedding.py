@@ -140,7 +140,7 @@ def lacking_text_vectors(ctx: Context, skus: Iterable[str]) -> set[str]:
     model_id = model.model_id
     roots = ctx.records.family_roots_of(skus)
     have = ctx.records.vector_models("text_vector", [product_doc_id(r) for r in set(roots.values())])
-    return {sku for sku, root in roots.items() if have.get(product_doc_id(root)) != model_id}
+    return {sku for sku, root in roots.items() if model_id not in have.get(product_doc_id(root), set())}
 
 
 def _needing_vectors(ctx: Context, skus: list[str], changed: set[str], model_id: str) -> list[str]:
