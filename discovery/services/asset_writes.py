@@ -8,17 +8,15 @@ from collections.abc import Sequence
 from discovery.domain import Asset
 from discovery.services.context import Context
 from discovery.store.derive import inherited_for_assets
-from discovery.store.index.base import BulkReport
+from discovery.store.index.base import BulkReport, IndexDoc
 from discovery.store.index.documents import asset_doc_id, asset_to_doc
 
 log = logging.getLogger("discovery.assets")
 
 
-def reindex_assets(ctx: Context, assets: Sequence[Asset], *, refresh: bool = True) -> BulkReport:
-    """Write the current documents of `assets` (with their stored image vectors). A failed
-    item is logged; the records stay the truth and the reconciler repairs the index."""
-    if not assets:
-        return BulkReport()
+def asset_docs(ctx: Context, assets: Sequence[Asset]) -> list[IndexDoc]:
+    """The current index documents of `assets`: their stored image vectors and the values
+    their linked products lend them, read in one query each."""
     vectors = ctx.records.get_vectors("image_vector", [asset_doc_id(a.id) for a in assets])
     inherited = inherited_for_assets(ctx.records, assets)
     docs = []
@@ -32,7 +30,15 @@ def reindex_assets(ctx: Context, assets: Sequence[Asset], *, refresh: bool = Tru
                 inherited=inherited.get(asset.id, ()),
             )
         )
-    report = ctx.backend.upsert(docs, refresh=refresh)
+    return docs
+
+
+def reindex_assets(ctx: Context, assets: Sequence[Asset], *, refresh: bool = True) -> BulkReport:
+    """Write the current documents of `assets` (with their stored image vectors). A failed
+    item is logged; the records stay the truth and the reconciler repairs the index."""
+    if not assets:
+        return BulkReport()
+    report = ctx.backend.upsert(asset_docs(ctx, assets), refresh=refresh)
     for failed in report.failed:
         log.warning("index update of %s failed: %s", failed.id, failed.error)
     return report

@@ -26,11 +26,11 @@ from contextlib import contextmanager, nullcontext
 from functools import partial
 
 from discovery.domain import Asset, Product
+from discovery.services.asset_writes import asset_docs
 from discovery.services.context import Context
 from discovery.services.links import reindex_assets_for_products
-from discovery.store.derive import family_roots, inherited_for_assets, product_docs
+from discovery.store.derive import family_roots, product_docs
 from discovery.store.index.base import IndexDoc
-from discovery.store.index.documents import asset_to_doc
 from discovery.store.index_pending import Owed
 
 BATCH = 500  # owed rows a drain takes at once
@@ -107,18 +107,7 @@ def reindex(ctx: Context, targets: Sequence[Product | Asset]) -> None:
     products = [x for x in targets if isinstance(x, Product)]
     docs: list[IndexDoc] = []
     if assets:
-        vectors = ctx.records.get_vectors("image_vector", [f"asset:{a.id}" for a in assets])
-        inherited = inherited_for_assets(ctx.records, assets)
-        for asset in assets:
-            vec = vectors.get(f"asset:{asset.id}")
-            docs.append(
-                asset_to_doc(
-                    asset,
-                    image_vector=vec[1].tolist() if vec else None,
-                    vector_model=vec[0] if vec else None,
-                    inherited=inherited.get(asset.id, ()),
-                )
-            )
+        docs.extend(asset_docs(ctx, assets))
     gone: list[str] = []
     if products:
         product_docs_, gone = product_docs(ctx.records, family_roots(products))
