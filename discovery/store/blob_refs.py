@@ -100,8 +100,9 @@ class BlobRefs:
         wanted = {k for k in keys if BLOB_KEY.fullmatch(k)}
         out: set[str] = set()
         with self.engine.connect() as conn:
-            for start in range(0, len(wanted), 500):
-                part = sorted(wanted)[start : start + 500]
+            ordered = sorted(wanted)
+            for start in range(0, len(ordered), 500):
+                part = ordered[start : start + 500]
                 out.update(conn.execute(select(t.assets.c.sha256).where(t.assets.c.sha256.in_(part))).scalars())
             rest = wanted - out
             if len(rest) <= FEW:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,14 @@ def test_a_blob_is_named_by_an_asset_file_rendition_or_older_version(tmp_path: P
         assert BlobRefs(records.engine).named_by_assets([A, R, V, X, "not-a-key"]) == {A, R, V}
     finally:
         records.close()
+
+
+def test_only_a_file_list_is_read_for_the_keys_it_names(tmp_path: Path) -> None:
+    from discovery.services.retention import expand_lists
+    from discovery.store.blobs import FilesystemBlobStore
+
+    blobs = FilesystemBlobStore(tmp_path / "blobs")
+    file_list, _ = blobs.put_bytes(json.dumps([{"name": "a.png", "blob": A}]).encode())
+    # A product import's stored batch: its rows carry content hashes, which are no blobs.
+    batch, _ = blobs.put_bytes(json.dumps({"products": [{"sku": "S1", "content_hash": R}]}).encode())
+    assert expand_lists(blobs, [file_list, batch]) == {file_list, batch, A}
