@@ -25,7 +25,11 @@ from discovery.store.index.vectors import TYPE_CODES, BlockView, VectorBlock, no
 FIELDS: tuple[VectorField, ...] = ("text_vector", "image_vector")
 TYPE_NAMES = {code: name for name, code in TYPE_CODES.items()}
 BlockKey = tuple[str, str]  # (field, model)
-MAX_SEGMENTS = 16
+# A block is rewritten whole past this many segments. Every other process then reads the
+# block again and builds its HNSW graph anew (tens of seconds of both cores at 100,000
+# vectors): at 16, a server did so every 16 commits of an import's worker, which was the
+# tail of its search latency. Replaying many small segments costs only a cold start.
+MAX_SEGMENTS = 256
 
 
 @dataclass(slots=True)

@@ -11,6 +11,7 @@ batch while the writer appends behind them.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from discovery.store.index.base import ScoredId, VectorField
 TYPE_CODES: dict[str, int] = {"product": 0, "asset": 1}
 HNSW_M = 32
 _ONE_BUILD = threading.Lock()
+GRAPH_STEP = 64  # rows added to a graph per hold of its lock (a few milliseconds)
 SPARSE_SHARE = 4  # rank only the allowed rows when they are under a quarter of all
 EXACT_DIM = 64  # `exact_knn_limit` counts vectors of this many dimensions
 F32 = npt.NDArray[np.float32]
@@ -64,6 +66,7 @@ class VectorBlock:
         self._hnsw_rows = 0
         self._hnsw_lock = threading.Lock()
         self._hnsw_build: threading.Thread | None = None
+        self._hnsw_extend: threading.Thread | None = None
 
     @property
     def live(self) -> int:
@@ -150,8 +153,8 @@ class VectorBlock:
     def hnsw_ready(self) -> bool:
         """Whether the HNSW graph exists. The first call starts building it on a background
         thread (minutes at a million vectors) and says no: searches stay exact, and never
-        wait, until it is there. Rows appended later (a refresh's worth) are added by
-        `hnsw_search` itself."""
+        wait, until it is there. Rows appended later (a refresh's worth) are scored exactly
+        by `hnsw_search` until a background thread has added them to the graph."""
         with self._hnsw_lock:
             if self._hnsw is not None:
                 return True
@@ -170,6 +173,9 @@ class VectorBlock:
         build = self._hnsw_build
         if build is not None:
             build.join(timeout)
+        extend = self._hnsw_extend
+        if extend is not None:
+            extend.join(timeout)
 
     def _build_graph(self, n: int) -> None:
         # Rows below `n` never change (updates append, deletes are tombstones), so the graph
@@ -182,21 +188,54 @@ class VectorBlock:
         with self._hnsw_lock:
             self._hnsw, self._hnsw_rows = graph, n
 
+    def _extend_graph(self) -> None:
+        """Add the rows appended since the graph was built, a few at a time: a search waits
+        for the graph's lock at most one small `add` (faiss cannot search a graph while
+        adding to it), never for a refresh's worth, as it did when the search added them."""
+        while True:
+            with self._hnsw_lock:
+                graph, start, end = self._hnsw, self._hnsw_rows, self.n
+                if graph is None or start >= end:
+                    self._hnsw_extend = None
+                    return
+                stop = min(end, start + GRAPH_STEP)
+                graph.add(np.ascontiguousarray(self.mat[start:stop]))
+                self._hnsw_rows = stop
+            time.sleep(0)  # let a waiting search take the lock between steps
+
     def hnsw_search(
         self, query: F32, k: int, allowed: npt.NDArray[np.bool_], n: int
     ) -> tuple[F32, npt.NDArray[np.int64]]:
-        """Approximate neighbours among the `allowed` rows of the first `n`."""
+        """Approximate neighbours among the `allowed` rows of the first `n`: the graph's
+        rows through the graph, the rows appended since it last grew exactly (a few
+        refreshes' worth at most: a background thread is adding them meanwhile)."""
         with self._hnsw_lock:
             if self._hnsw is None:
                 raise RuntimeError("hnsw_search before hnsw_ready()")
-            if self._hnsw_rows < n:
-                self._hnsw.add(np.ascontiguousarray(self.mat[self._hnsw_rows : n]))
-                self._hnsw_rows = n
-            bitmap = np.packbits(allowed, bitorder="little")
-            selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
-            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(64, 4 * k))  # type: ignore[attr-defined]
-            scores, rows = self._hnsw.search(query.reshape(1, -1), k, params=params)
-        return scores[0], rows[0]
+            covered = min(self._hnsw_rows, n)
+            if covered < n and self._hnsw_extend is None:
+                self._hnsw_extend = threading.Thread(target=self._extend_graph, name="hnsw-extend", daemon=True)
+                self._hnsw_extend.start()
+            if covered:
+                graph_allowed = allowed[:covered]
+                bitmap = np.packbits(graph_allowed, bitorder="little")
+                selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
+                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(64, 4 * k))  # type: ignore[attr-defined]
+                scores, rows = self._hnsw.search(query.reshape(1, -1), k, params=params)
+                scores, rows = scores[0], rows[0]
+            else:
+                scores, rows = np.zeros(0, np.float32), np.zeros(0, np.int64)
+        if covered >= n:
+            return scores, rows
+        tail = covered + np.flatnonzero(allowed[covered:n])
+        if not len(tail):
+            return scores, rows
+        tail_scores = _row_scores(self.mat, query, tail.astype(np.int64))
+        found = rows >= 0
+        merged_scores = np.concatenate([scores[found], tail_scores])
+        merged_rows = np.concatenate([rows[found], tail])
+        best = np.argsort(-merged_scores, kind="stable")[:k]
+        return merged_scores[best].astype(np.float32), merged_rows[best].astype(np.int64)
 
 
 @dataclass(slots=True)
