@@ -6,12 +6,13 @@ is read from the records once per batch, and only when first needed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from discovery.domain import Asset, JSONObject, Product, Tag
 from discovery.store.records import Records
 from indexer.assets import links as lk
+from indexer.assets.catalog_names import CatalogNames, catalog_names
 
 
 class BatchLinker:
@@ -31,9 +32,10 @@ class BatchLinker:
         self.ambiguous_keys: set[str] = set()
         self.refs_applied: dict[str, tuple[str, list[str]]] = {}  # name key -> (asset id, skus)
         self.ambiguous_refs: set[str] = set()
-        self._refs: dict[str, list[str]] | None = None
+        self._refs: Mapping[str, Sequence[str]] | None = None
         self._skus: lk.SkuIndex | None = None
-        self._existing: dict[str, list[str]] | None = None
+        self._existing: Mapping[str, Sequence[str]] | None = None
+        self._explicit: set[str] | None = None
         if manifest is not None:
             rows, problems = lk.parse_manifest(manifest.read_text(encoding="utf-8-sig"))
             self.warnings.extend({**p.to_json(), "file": p.file or manifest.name} for p in problems)
@@ -42,34 +44,29 @@ class BatchLinker:
 
     # --- what the records know, read once ------------------------------------------
 
-    def refs(self) -> dict[str, list[str]]:
+    def refs(self) -> Mapping[str, Sequence[str]]:
         """Image file name -> SKUs of the products that name it."""
         if self._refs is None:
-            self._refs = {}
-            for batch in self.records.iter_products():
-                for product in batch:
-                    for ref in product.image_refs:
-                        skus = self._refs.setdefault(lk.name_key(ref), [])
-                        if product.sku not in skus:
-                            skus.append(product.sku)
+            self._refs = catalog_names(self.records).image_refs()
         return self._refs
 
     def explicit(self) -> set[str]:
         """SKUs whose images are named explicitly: by their export's image columns, or by
         this batch's manifest. The file-name rule only suggests links to these."""
-        manifest = {row.sku for rows in self.rows.values() for row in rows}
-        return {sku for skus in self.refs().values() for sku in skus} | manifest
+        if self._explicit is None:
+            manifest = {row.sku for rows in self.rows.values() for row in rows}
+            self._explicit = {sku for skus in self.refs().values() for sku in skus} | manifest
+        return self._explicit
 
     def skus(self) -> lk.SkuIndex:
         if self._skus is None:
-            self._skus = lk.SkuIndex(self.records.product_skus())
+            self._skus = catalog_names(self.records).sku_index()
         return self._skus
 
-    def existing(self) -> dict[str, list[str]]:
-        """Stored assets by file name (a scan: only read when a name needs checking)."""
+    def existing(self) -> Mapping[str, Sequence[str]]:
+        """Stored assets by file name (read when a name first needs checking)."""
         if self._existing is None:
-            pairs = ((a.id, a.filename) for batch in self.records.iter_assets() for a in batch)
-            self._existing = lk.ids_by_name(pairs)
+            self._existing = catalog_names(self.records).ids_by_name()
         return self._existing
 
     # --- linking one asset ------------------------------------------------------------
@@ -213,12 +210,12 @@ def link_products(
     the report: `linked`, `suggested` and `ambiguous` entries (ambiguous ones not linked)."""
     new_skus = {p.sku for p in products}
     explicit = {p.sku for p in products if p.image_refs}
-    pairs = [(a.id, a.filename) for batch in records.iter_assets() for a in batch]
+    catalog = catalog_names(records)
     refs = {p.sku: list(p.image_refs) for p in products if p.image_refs}
-    links, ambiguous = lk.match_image_refs(refs, lk.ids_by_name(pairs))
+    links, ambiguous = lk.match_image_refs(refs, catalog.ids_by_name())
     rule_links: list[lk.LinkMatch] = []
-    skus = lk.SkuIndex([*records.product_skus(), *new_skus])
-    for asset_id, filename in pairs if rules else ():
+    skus = catalog.sku_index(sorted(new_skus))
+    for asset_id, filename in _rule_candidates(catalog, new_skus, rules):
         found = lk.match_filename(asset_id, filename, rules, skus)
         if isinstance(found, lk.LinkMatch) and found.sku in new_skus:
             rule_links.append(found)
@@ -232,8 +229,9 @@ def link_products(
         by_asset.setdefault(asset_id, [])
     report: list[JSONObject] = [{"outcome": "ambiguous", **a.to_json()} for a in ambiguous]
     changed: list[Asset] = []
+    stored = records.get_assets(sorted(by_asset))
     for asset_id, found_links in by_asset.items():
-        asset = records.get_asset(asset_id)
+        asset = stored.get(asset_id)
         if asset is None:
             continue
         before = (list(asset.product_skus), [t.to_json() for t in asset.tags])
@@ -241,6 +239,17 @@ def link_products(
         if before != (asset.product_skus, [t.to_json() for t in asset.tags]):
             changed.append(asset)
     return changed, report
+
+
+def _rule_candidates(catalog: CatalogNames, skus: set[str], rules: Sequence[lk.FilenameRule]) -> list[tuple[str, str]]:
+    """The stored assets whose file name a rule could point at one of `skus`: a rule's
+    SKU token equal to one of their keys (the others can neither link to them nor be
+    ambiguous about them). A check per file name against the new SKUs' keys, where
+    matching every file name against every SKU cost a second per chunk at 100,000."""
+    if not rules or not skus:
+        return []
+    keys = {key for sku in skus for key in lk.sku_keys(sku)}
+    return [(asset_id, name) for asset_id, (name, tokens) in catalog.rule_tokens(rules).items() if tokens & keys]
 
 
 def _apply_product_links(asset: Asset, found: list[lk.LinkMatch], explicit: set[str]) -> list[JSONObject]:

@@ -225,14 +225,24 @@ def rules_for(link_rule: str | None, pattern: str | None = None) -> tuple[Filena
         raise ValueError(f"link_pattern is not a regular expression: {exc}") from exc
 
 
+_SEPARATORS = re.compile(r"[\s_.\-]+")
+
+
 def normalise_sku(text: str) -> str:
     """SKUs compare case-insensitively, with `_`, `-`, space and `.` all one separator."""
-    return re.sub(r"[\s_.\-]+", "-", text.strip()).upper()
+    return _SEPARATORS.sub("-", text.strip()).upper()
 
 
 def compact_sku(text: str) -> str:
     """The SKU with its separators dropped: `UIX0002`, `uix_0002` and `UIX-0002` meet."""
     return normalise_sku(text).replace("-", "")
+
+
+def sku_keys(sku: str) -> list[str]:
+    """Every separator-bounded tail of a SKU, separators dropped (`24-MB01`: `24MB01`,
+    `MB01`): the tokens a file name may carry for it."""
+    parts = normalise_sku(sku).split("-")
+    return list(dict.fromkeys("".join(parts[i:]) for i in range(len(parts))))
 
 
 class SkuIndex:
@@ -242,14 +252,31 @@ class SkuIndex:
     def __init__(self, skus: Iterable[str]) -> None:
         self.exact: dict[str, list[str]] = {}
         self.tails: dict[str, list[str]] = {}
+        self._add(skus)
+
+    def with_skus(self, skus: Iterable[str]) -> SkuIndex:
+        """A new index holding these SKUs too; this one is left as it was (its lists are
+        shared, never changed, so building the new one costs the new SKUs only)."""
+        out = SkuIndex(())
+        out.exact, out.tails = dict(self.exact), dict(self.tails)
+        out._add(skus)
+        return out
+
+    def _add(self, skus: Iterable[str]) -> None:
+        mine: set[tuple[bool, str]] = set()  # lists this call made or copied: appended in place
         for sku in dict.fromkeys(skus):
-            norm = normalise_sku(sku)
-            self.exact.setdefault(norm.replace("-", ""), []).append(sku)
-            parts = norm.split("-")
-            for i in range(len(parts)):
-                tail = self.tails.setdefault("".join(parts[i:]), [])
-                if sku not in tail:
-                    tail.append(sku)
+            for table, exact, key in (
+                (self.exact, True, compact_sku(sku)),
+                *((self.tails, False, k) for k in sku_keys(sku)),
+            ):
+                found = table.get(key)
+                if (exact, key) not in mine:
+                    found = table[key] = list(found or ())
+                    mine.add((exact, key))
+                    if sku in found:  # held before this call
+                        continue
+                assert found is not None
+                found.append(sku)
 
     def find(self, token: str, how: str) -> list[str]:
         table = self.exact if how == "exact" else self.tails
