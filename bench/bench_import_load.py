@@ -20,6 +20,10 @@ side, and the import's throughput.
    the same schedule until the jobs end (at most --max-import seconds, then cancelled).
 Prints p50/p90/p99/max per kind for both phases, errors, the import's rows/s, and the load
 average. Loopback only; bounded in requests and time.
+
+With --profile DIR (py-spy installed), the server and its worker process are sampled during
+each phase into DIR/idle.txt and DIR/during.txt (py-spy's raw format, one line per stack,
+the process named first): where a tail comes from, server or worker.
 """
 
 from __future__ import annotations
@@ -54,6 +58,23 @@ from discovery.services.demo import load_demo  # noqa: E402
 from discovery.store.records import Records  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def sampled(pid: int, out: Path | None) -> Iterator[None]:
+    """py-spy on `pid` and its child processes while the block runs (nothing without `out`)."""
+    if out is None:
+        yield
+        return
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    cmd = [spy, "record", "--pid", str(pid), "--subprocesses", "--rate", "100", "--format", "raw",
+           "--output", str(out), "--nonblocking"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        proc.send_signal(2)  # py-spy writes its file on SIGINT
+        proc.wait(timeout=60)
 
 
 @contextlib.contextmanager
@@ -168,6 +189,7 @@ def main() -> int:
     parser.add_argument("--jobs", choices=["worker", "in-process"], default="worker")
     parser.add_argument("--data", type=Path, help="a bench_search data set to copy instead of the sample catalog")
     parser.add_argument("--ingest-images", type=int, default=0, help="JPEGs ingested beside the import (one zip)")
+    parser.add_argument("--profile", type=Path, help="sample server and worker with py-spy into this folder")
     args = parser.parse_args()
     temp = Path(tempfile.mkdtemp(prefix="bench-import-load-"))
     settings = Settings(data_dir=temp / "var", backend="embedded")
@@ -187,16 +209,21 @@ def main() -> int:
         print(f"catalog: {info['products']} products, {info['assets']} assets "
               f"({time.perf_counter() - started:.0f} s to build); jobs: {args.jobs}")  # fmt: skip
         port = _free_port()
-        with serving(settings, port, args.jobs, extra):
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+        with serving(settings, port, args.jobs, extra) as server:
             base = f"http://{HOST}:{port}"
             with httpx.Client(base_url=base, timeout=60) as client:
                 target = _target(client, dict(info))
                 for kind, _ in MIX:  # models loaded before the clock starts
                     path, params = _request(kind, target, __import__("random").Random(0))
                     client.get(path, params=params).raise_for_status()
-            idle, _ = asyncio.run(open_loop(base, target, args.rate, args.idle, 64, [int(args.rate * args.idle)]))
+            profile = {phase: args.profile / f"{phase}.txt" if args.profile else None for phase in ("idle", "during")}
+            with sampled(server.pid, profile["idle"]):
+                idle, _ = asyncio.run(open_loop(base, target, args.rate, args.idle, 64, [int(args.rate * args.idle)]))
             load_idle = os.getloadavg()[0]
-            busy, jobs = asyncio.run(during_import(base, key, args, target, images))
+            with sampled(server.pid, profile["during"]):
+                busy, jobs = asyncio.run(during_import(base, key, args, target, images))
             load_busy = os.getloadavg()[0]
     finally:
         shutil.rmtree(temp, ignore_errors=True)
