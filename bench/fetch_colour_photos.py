@@ -68,6 +68,16 @@ def image_ids(images_git: Path) -> set[str]:
     return {n.removesuffix(".jpg") for n in names if n.endswith(".jpg")}
 
 
+def first_rank(available: int, offset: int, per_colour: int, *, tail_if_short: bool) -> int:
+    """Where a colour's photos start (by id rank): at `offset`, or, when asked and the
+    colour has fewer than offset + per_colour photos, at its last per_colour ones (a
+    held-out range far up the ids still gets the rare colours, from ranks no earlier
+    range reached as long as those stop below)."""
+    if tail_if_short and available < offset + per_colour:
+        return max(0, available - per_colour)
+    return offset
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("images_git", type=Path, help="bare git dir holding data/images/<id>.jpg")
@@ -75,6 +85,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--per-colour", type=int, default=40)
     parser.add_argument("--offset", type=int, default=0, help="skip this many photos per colour (a held-out set)")
+    parser.add_argument(
+        "--tail-if-short",
+        action="store_true",
+        help="a colour with fewer than offset + per-colour photos gives its last per-colour ones (printed)",
+    )
     args = parser.parse_args()
 
     have = image_ids(args.images_git)
@@ -91,7 +106,10 @@ def main() -> None:
         writer = csv.writer(fh)
         writer.writerow(["file", "colour", "category", "article"])
         for colour, rows in sorted(chosen.items()):
-            for row in sorted(rows, key=lambda r: int(r["id"]))[args.offset : args.offset + args.per_colour]:
+            start = first_rank(len(rows), args.offset, args.per_colour, tail_if_short=args.tail_if_short)
+            if start != args.offset:
+                print(f"{colour}: only {len(rows)} photos; took ranks {start}..{len(rows)} instead of {args.offset}..")
+            for row in sorted(rows, key=lambda r: int(r["id"]))[start : start + args.per_colour]:
                 name = f"{row['id']}.jpg"
                 (args.out / name).write_bytes(git(args.images_git, "show", f"HEAD:{IMAGES_UNDER}/{name}"))
                 writer.writerow([name, colour, row["masterCategory"], row["articleType"]])
