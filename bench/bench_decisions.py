@@ -6,6 +6,11 @@ searchable (visibility), the load average, and the server's CPU time per request
 than latency on a shared machine).
 
     .venv/bin/python bench/bench_decisions.py --products 20000 --clients 20 --duration 30
+    .venv/bin/python bench/bench_decisions.py --products 200000 --clients 20 --think 1.0
+
+Closed loop (the default) sends each client's next request the moment the last answers:
+latency is then about clients / throughput, the CPU per request decides it. --think S makes
+each client pause S seconds on average (exponential) after an answer, as people do.
     .venv/bin/python bench/bench_decisions.py --engine opensearch --opensearch-url http://127.0.0.1:9200
 
 On OpenSearch it first times one product document written alone, with `refresh=wait_for`
@@ -118,6 +123,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--every", type=int, default=3, help="one request in EVERY is a decision")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean seconds a client pauses after each answer (0: closed loop, no pause)")
     parser.add_argument("--engine", choices=["embedded", "opensearch"], default="embedded")
     parser.add_argument("--opensearch-url", default="http://127.0.0.1:9200")
     args = parser.parse_args()
@@ -189,6 +196,8 @@ def main() -> int:
                                 errors.append(f"search {r.status_code}")
                     except httpx.HTTPError as exc:
                         errors.append(repr(exc))
+                    if args.think:  # a person reads the answer before the next request
+                        time.sleep(min(rng.expovariate(1 / args.think), max(0.0, stop - time.monotonic())))
 
         threads = [threading.Thread(target=client, args=(n,)) for n in range(args.clients)]
         for t in threads:
@@ -205,7 +214,9 @@ def main() -> int:
             backend.drop()  # type: ignore[attr-defined]
             backend.close()
     load1, load5, _ = os.getloadavg()
-    print(f"{args.clients} clients, {args.duration:.0f}s, {args.products} products; load {load1:.2f} / {load5:.2f}")
+    pace = f"think {args.think:.1f} s" if args.think else "closed loop"
+    print(f"{args.clients} clients ({pace}), {args.duration:.0f}s, {args.products} products; "
+          f"load {load1:.2f} / {load5:.2f}")
     print(f"searches   n={len(searches):5d}  p50 {pct(searches, .5)} ms  p99 {pct(searches, .99)} ms")
     print(f"decisions  n={len(decisions):5d}  p50 {pct(decisions, .5)} ms  p99 {pct(decisions, .99)} ms")
     print(f"visible    n={len(visible):5d}  p50 {pct(visible, .5)} ms  max {pct(visible, 1.0)} ms  (sent -> found)")
