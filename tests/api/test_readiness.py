@@ -3,6 +3,7 @@ are loaded and have answered a query (the tiny CLIP model, the real MiniLM)."""
 
 from __future__ import annotations
 
+import gc
 import statistics
 import threading
 import time
@@ -59,6 +60,9 @@ def test_the_app_is_not_ready_until_the_models_answered_a_warm_up_query(
         assert text is not None and text._onnx is not None  # loaded and exported by the warm-up
         assert ctx._clip is not None
         assert set(app.state.warmup.seconds) == {warmup.TEXT, warmup.CLIP, warmup.SEARCHES}
+        # What the warm-up loaded is frozen, out of the way of full collections.
+        collected = {id(o) for o in gc.get_objects()}
+        assert id(text._model) not in collected and id(text._onnx) not in collected
 
 
 def test_a_failed_warm_up_is_reported_unready_by_name(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
