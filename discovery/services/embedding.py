@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 # A number, a date or a measure: digits and separators, at most a short unit after them.
 _NOT_WORDS = re.compile(r"^[-+]?\d[\d\s.,:/+-]*(?:\s*[^\W\d]{0,3}\.?)?$")
-# ~35 ms of both cores (bfloat16; ~55 on float32): the longest an import holds the CPU
+# ~35-50 ms of both cores (bfloat16; ~75 on float32): the longest an import holds the CPU
 # between steps. 16 rather than 8: a bfloat16 batch of 8 ran 30 % fewer texts per CPU-second.
 ENCODE_SLICE = 16
 
