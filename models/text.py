@@ -87,7 +87,7 @@ class TextModel:
 
     def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors to store for documents (product texts): like `encode`, but batches run in
-        bfloat16 on a CPU with AMX tiles, ~1.7x the texts per CPU-second, with a cosine of
+        bfloat16 on a CPU with AMX tiles, 1.4-1.8x the texts per CPU-second, with a cosine of
         0.99998 to `encode`'s vectors (see `models.text_documents`); elsewhere `encode`."""
         if len(texts) < 2 or not self._documents_in_bf16():
             return self.encode(texts)
