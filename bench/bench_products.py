@@ -14,7 +14,7 @@
 3. Imports a smaller file end to end (records in SQLite + the embedded engine, and
    OpenSearch with `--opensearch URL`) and prints indexed docs/s.
 4. With `--embed-rows N` (0 skips it): imports N new rows as a job through the service
-   layer, text vectors included (one per family document, MiniLM through onnxruntime),
+   layer, text vectors included (one per family document, MiniLM in bfloat16 on AMX, else onnxruntime),
    then re-imports the same file with 1 % of the rows' names changed (the re-import skips
    the unchanged rows by their row hash before any other work), and prints rows/s (wall,
    and per CPU-second of this process, whose threads run the jobs) for both, the texts
@@ -206,14 +206,15 @@ def embed_run(work: Path, rows: int) -> None:
     assert model is not None, "DISCOVERY_TEXT__ENABLED is off: nothing to embed"
     model.load()
     model.encode(["warm up the text model and its ONNX export"])
+    model.encode_documents(["warm up", "the document path"])
     calls = {"texts": 0}
-    encode = model.encode
+    encode = model.encode_documents
 
     def counting(texts: list[str]) -> object:
         calls["texts"] += len(texts)
         return encode(texts)
 
-    model.encode = counting  # type: ignore[method-assign]
+    model.encode_documents = counting  # type: ignore[method-assign]
     runs = (
         ("new products with text vectors", fresh, 300),
         ("re-import, 1 % of rows changed", changed, 5000),
@@ -234,7 +235,7 @@ def embed_run(work: Path, rows: int) -> None:
                 f"{label}: {rows:,} rows in {elapsed:.1f} s = {rows / elapsed:,.0f} rows/s wall, "
                 f"{rows / used:,.0f} rows per CPU-second ({job['state']}; "
                 f"{calls['texts']:,} texts embedded; counts {counts}; load average {load:.2f} -> "
-                f"{os.getloadavg()[0]:.2f}, {os.cpu_count()} cores, text runtime {model.query_runtime})",
+                f"{os.getloadavg()[0]:.2f}, {os.cpu_count()} cores, text runtime {model.document_runtime})",
                 flush=True,
             )
             figures.append(

@@ -42,6 +42,7 @@ class TextModel:
         self._version = ""
         self._onnx: OnnxTextEncoder | None = None
         self._onnx_tried = False
+        self._bf16: bool | None = None  # documents in bfloat16: unknown until the first batch
 
     @property
     def version(self) -> str:
@@ -83,6 +84,33 @@ class TextModel:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors to store for documents (product texts): like `encode`, but batches run in
+        bfloat16 on a CPU with AMX tiles, 1.4-1.8x the texts per CPU-second, with a cosine of
+        0.99998 to `encode`'s vectors (see `models.text_documents`); elsewhere `encode`."""
+        if len(texts) < 2 or not self._documents_in_bf16():
+            return self.encode(texts)
+        from models.text_documents import encode_bf16
+
+        try:
+            return encode_bf16(self._load(), texts, self.batch_size)
+        except Exception as exc:  # any failure of the bf16 path leaves documents on float32
+            log.warning("documents stay on float32: the bfloat16 forward pass failed (%s: %s)", type(exc).__name__, exc)
+            self._bf16 = False
+            return self.encode(texts)
+
+    @property
+    def document_runtime(self) -> str:
+        """What runs batches of documents: torch in bfloat16, else what runs queries."""
+        return "torch-cpu-bfloat16" if self._documents_in_bf16() else self.query_runtime
+
+    def _documents_in_bf16(self) -> bool:
+        if self._bf16 is None:
+            from models.text_documents import usable
+
+            self._bf16 = usable(self._load())
+        return self._bf16
 
     @property
     def query_runtime(self) -> str:

@@ -8,12 +8,21 @@ and the same vector (cosine 1.0000 to `SentenceTransformer.encode`).
 Documents (an import's product texts) are arithmetic-bound: the same graph runs them in
 padded batches, sorted by length so a batch pads little. On 256 texts of ~120 tokens it
 ran 31 texts/s on one busy core against 22 for `SentenceTransformer.encode` (which pads
-a whole batch to its longest text), with cosine 0.99999 to torch's vectors.
+a whole batch to its longest text), with cosine 0.99999 to torch's vectors. On an import's
+texts (~36 tokens; Shopify's sample catalog: 23 median, 81 at most) one thread runs ~150
+texts per CPU-second in batches of 8, near the core's float32 peak: onnxruntime's
+transformer optimiser (fused Attention, SkipLayerNorm, BiasGelu, EmbedLayerNorm; the export
+traced with eager attention, since the SDPA trace fuses no Attention) ran 5-12 % slower at
+the same vectors, with or without the attention fusion; batches of 64 ran slower than 8 (they
+pad more and leave the cache); two threads ran 1.3x one thread's texts/s with spinning off
+and were slower with it on (measured on the busy 2-core machine, load 3-8). On a CPU with
+AMX tiles an import's documents therefore run in bfloat16 instead (`models.text_documents`).
 int8 graphs are not used: dynamic quantisation moved query vectors to a cosine of
 0.94-0.97, and document vectors to 0.90 (per tensor) or 0.988 (per channel, p50 0.992),
 below the 0.99 that keeps them comparable with float32 vectors, and ran no faster on a
 busy 2-core machine.
-The export runs once per process, in memory, at the first use (~1 s for MiniLM).
+The export runs once per process, in memory, at the first use (1.8-2.6 s for MiniLM on the
+busy machine).
 """
 
 from __future__ import annotations

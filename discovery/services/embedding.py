@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
 # A number, a date or a measure: digits and separators, at most a short unit after them.
 _NOT_WORDS = re.compile(r"^[-+]?\d[\d\s.,:/+-]*(?:\s*[^\W\d]{0,3}\.?)?$")
-ENCODE_SLICE = 8  # ~30 ms of both cores: the longest an import holds the CPU between steps
+# ~35-50 ms of both cores (bfloat16; ~75 on float32): the longest an import holds the CPU
+# between steps. 16 rather than 8: a bfloat16 batch of 8 ran 30 % fewer texts per CPU-second.
+ENCODE_SLICE = 16
 
 
 def product_text(product: Product, variants: Iterable[Product] = ()) -> str:
@@ -55,9 +57,9 @@ def _encode_stepping_aside(model: TextModel, texts: list[str]) -> np.ndarray:
     parts = []
     for start in range(0, len(order), ENCODE_SLICE):
         step_aside()
-        parts.append(model.encode([texts[i] for i in order[start : start + ENCODE_SLICE]]))
+        parts.append(model.encode_documents([texts[i] for i in order[start : start + ENCODE_SLICE]]))
     if not parts:
-        return model.encode([])
+        return model.encode_documents([])
     out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
     out[order] = np.concatenate(parts)
     return out

@@ -44,17 +44,17 @@ def ctx(settings: Settings) -> Iterator[Context]:
 
 
 def counted(ctx: Context) -> list[str]:
-    """Every text the model is asked to embed, in order."""
+    """Every text the model is asked to embed for documents, in order."""
     model = ctx.text()
     assert model is not None
     seen: list[str] = []
-    encode = model.encode
+    encode = model.encode_documents
 
     def counting(texts: Sequence[str]) -> np.ndarray:
         seen.extend(texts)
         return encode(texts)
 
-    model.encode = counting  # type: ignore[method-assign]
+    model.encode_documents = counting  # type: ignore[method-assign]
     return seen
 
 
