@@ -19,6 +19,7 @@ from indexer.products.mapping_spec import CANONICAL_TARGETS, ColumnSpec, Mapping
 from indexer.products.normalize import attribute_name, clean_text
 from indexer.products.report import Reject
 from indexer.products.typed import as_text
+from indexer.products.variants import merge_parent
 
 IMAGE_COLUMNS = frozenset(
     {
@@ -75,10 +76,14 @@ class Mapper:
         self._consumed = {c for c in (group.key if group else None, *(group.sticky if group else ())) if c}
         if self.spec.translations:
             self._consumed.add(self.spec.translations.column)
+        # (column, its values meaning none) of the columns naming a variant's options
+        self._option_columns: list[tuple[str, set[str]]] = []
         for name in self.spec.columns:
             col = self.spec.column(name)
             if col is not None:
                 self._consumed.update(c for c in (col.name_from, col.unit_from) if c)
+                if col.name_from:
+                    self._option_columns.append((name, {v.casefold() for v in col.skip}))
         self._group_key: str | None = None
         self._sticky: dict[str, JSONValue] = {}
         self._last: Plan | None = None
@@ -173,6 +178,16 @@ class Mapper:
             return Reject(line=line, field=_column(plan, exc), reason=str(exc), sku=_sku(row, plan))
         return self._result(line, draft, group_key, row, plan)
 
+    def _option_values(self, row: dict[str, JSONValue]) -> list[str]:
+        """The row's values of the columns that name a variant's options (`name_from`),
+        leaving out the values that mean none (Shopify's `Default Title`)."""
+        out: list[str] = []
+        for column, col in self._option_columns:
+            value = _text(row.get(column))
+            if value and value.casefold() not in col:
+                out.append(value)
+        return out
+
     def _apply_sticky(self, key: str | None, row: dict[str, JSONValue]) -> dict[str, JSONValue]:
         sticky = self.spec.group.sticky if self.spec.group else []
         if key != self._group_key:
@@ -222,15 +237,30 @@ class Mapper:
         if group_key:
             parent = draft.parent or Product(sku=group_key)
             parent.sku = group_key
+            if not product.sku and draft.own:
+                # Shopify names a product by its handle and lets a variant go without a SKU
+                # (the public sample exports have none at all): the variant is named by the
+                # handle and its option values; with none (one "Default Title" variant) the
+                # row's own values belong to the product itself.
+                options = self._option_values(row)
+                if not options:
+                    merge_parent(parent, product)
+                    return MappedRow(line, None, group=group_key, parent=parent, children=draft.children)
+                product.sku = variant_sku(group_key, options)
             if not product.sku:
-                if draft.own:
-                    return Reject(line=line, field=plan.sku_column or "sku", reason="missing SKU")
                 return MappedRow(line, None, group=group_key, parent=parent, children=draft.children)
             product.parent_sku = group_key
             return MappedRow(line, product, group=group_key, parent=parent, children=draft.children)
         if not product.sku:
             return Reject(line=line, field=plan.sku_column or "sku", reason="missing SKU")
         return MappedRow(line, product, children=draft.children)
+
+
+def variant_sku(group_key: str, options: list[str]) -> str:
+    """The SKU of a grouped variant that has none of its own: the group's key and its
+    option values (`classic-varsity-top` + `Small` -> `classic-varsity-top-small`). Pure."""
+    words = [re.sub(r"[^\w]+", "-", value.casefold()).strip("-") for value in options]
+    return "-".join([group_key, *(w for w in words if w)])
 
 
 def _step(set_value: Setter, col: ColumnSpec, *, grouped: bool) -> Setter:

@@ -236,10 +236,28 @@ def test_shopify_groups_share_option_names_and_feed_their_parent() -> None:
     assert image_row.product is None and image_row.parent is not None and image_row.parent.image_refs == ["t2.jpg"]
 
 
-def test_a_group_row_without_sku_but_with_variant_values_is_refused() -> None:
+def test_a_shopify_variant_without_a_sku_is_named_by_its_handle_and_options() -> None:
+    # Shopify lets variants go without a SKU; its public sample exports have none at all.
     mapper = Mapper(load_mapping("shopify"))
-    reject = mapper.map(5, {"Handle": "tee", "Variant SKU": "", "Variant Price": "12"})
-    assert isinstance(reject, Reject) and (reject.field, reject.reason) == ("Variant SKU", "missing SKU")
+    row = {"Handle": "classic-varsity-top", "Title": "Classic Varsity Top", "Option1 Name": "Size",
+           "Option1 Value": "Small", "Option2 Name": "Colour", "Option2 Value": "Navy Blue",
+           "Variant SKU": "", "Variant Price": "60"}  # fmt: skip
+    mapped = mapper.map(2, row)
+    assert isinstance(mapped, MappedRow) and mapped.product is not None
+    variant = mapped.product
+    assert (variant.sku, variant.parent_sku) == ("classic-varsity-top-small-navy-blue", "classic-varsity-top")
+    assert (mapped.product.price, mapped.product.attributes["size"]) == (60.0, "Small")
+
+
+def test_a_shopify_product_with_one_default_variant_and_no_sku_is_its_handle() -> None:
+    mapper = Mapper(load_mapping("shopify"))
+    row = {"Handle": "ocean-blue-shirt", "Title": "Ocean Blue Shirt", "Option1 Name": "Title",
+           "Option1 Value": "Default Title", "Variant SKU": "", "Variant Price": "50"}  # fmt: skip
+    mapped = mapper.map(2, row)
+    assert isinstance(mapped, MappedRow) and mapped.product is None  # no variant: the product itself
+    parent = mapped.parent
+    assert parent is not None
+    assert (parent.sku, parent.name, parent.price) == ("ocean-blue-shirt", "Ocean Blue Shirt", 50.0)
 
 
 def test_akeneo_scoped_columns_read_the_chosen_channel_and_the_default_locale_fills_plain_fields() -> None:
