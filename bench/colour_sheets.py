@@ -24,10 +24,15 @@ from __future__ import annotations
 import argparse
 import csv
 import random
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from discovery.colors import PALETTE  # noqa: E402  the words a shopper may give
 
 SCALE = 3
 COLUMNS = 8
@@ -36,23 +41,6 @@ GAP = 6
 CAPTION = 14
 SHUFFLE_SEED = 22
 SHEET_BACKGROUND = (128, 128, 128)  # mid grey: neither white nor black garments blend in
-PALETTE_WORDS = (
-    "black",
-    "white",
-    "grey",
-    "red",
-    "orange",
-    "yellow",
-    "green",
-    "blue",
-    "purple",
-    "pink",
-    "brown",
-    "beige",
-    "navy",
-    "olive",
-    "maroon",
-)
 
 
 def read_rows(path: Path, needs: tuple[str, ...]) -> list[dict[str, str]]:
@@ -124,7 +112,7 @@ def read_seen(path: Path) -> dict[str, str]:
     seen: dict[str, str] = {}
     for number, row in enumerate(read_rows(path, ("file", "seen_colour")), start=2):
         word = row["seen_colour"].strip().lower()
-        if word not in PALETTE_WORDS and word != "unclear":
+        if word not in PALETTE and word != "unclear":
             raise SystemExit(f"{path}: row {number}: seen_colour {word!r} is not a palette word or 'unclear'")
         seen[row["file"].strip()] = word
     return seen
