@@ -344,6 +344,16 @@ class JobStore:
             for r in rows
         ]
 
+    def turn_came(self, job_id: str, chunk_no: int) -> datetime | None:
+        """When the chunks before `chunk_no` last finished (the plan included): for an
+        ordered job, when that chunk's turn came and its message was due."""
+        c = t.job_chunks.c
+        with self.engine.connect() as conn:
+            last = conn.execute(
+                select(func.max(c.finished_at)).where(c.job_id == job_id, c.chunk_no < chunk_no)
+            ).scalar()
+        return _aware(last)
+
     def reset_expired(self, job_id: str, chunk_no: int) -> bool:
         """Put a chunk whose lease ran out back to pending (unless someone just claimed it)."""
         c = t.job_chunks.c

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from discovery.store.job_records import JobStore, OpenChunk, now_utc
@@ -88,6 +88,13 @@ def reconcile_once(
             continue
         if params.get("ordered"):
             chunks = chunks[:1]  # the one chunk whose turn it is; the later ones wait for it
+            first = chunks[0]
+            came = store.turn_came(job_id, first.chunk_no) if first.queue_id is None else None
+            if came is not None and came > first.created_at:
+                # Its message is due from when the chunk before it finished, not from when the
+                # plan made it: between the two, the next chunk read as "never sent" and was
+                # sent twice (harmless, the second message is ignored, but it warned).
+                chunks = [replace(first, created_at=came)]
         resends = chunks_to_resend(chunks, tuning=JobTuning.from_params(params), now=now_utc(), is_live=is_live)
         nos = [r.chunk_no for r in resends if not r.reset or store.reset_expired(job_id, r.chunk_no)]
         for r in resends:
