@@ -146,13 +146,29 @@ def _suggest_categories(  # type: ignore[no-untyped-def]
         stored = ctx.records.get_vectors("text_vector", [product_doc_id(p.sku) for p in products])
         usable = {p.sku: found[1] for p in products
                   if (found := stored.get(product_doc_id(p.sku))) and found[0] == text.model_id}  # fmt: skip
-        # The others (variants, which have no document of their own) in one call, not one each.
+        # The others are variants, which have no document of their own: their family
+        # document's vector, else their own text in one call. A variant with neither (no name, no description: most variants
+        # inherit both) has nothing to suggest from; it was embedded as ". " before.
         unstored = [p for p in products if p.sku not in usable]
-        if unstored:
-            fresh = text.encode([f"{p.name}. {p.description_text}"[:1000] for p in unstored])
-            usable.update(zip([p.sku for p in unstored], fresh, strict=True))
+        families = ctx.records.get_vectors(
+            "text_vector", [product_doc_id(p.parent_sku) for p in unstored if p.parent_sku]
+        )
+        for p in unstored:
+            family = families.get(product_doc_id(p.parent_sku)) if p.parent_sku else None
+            if family is not None and family[0] == text.model_id:
+                usable[p.sku] = family[1]
+        texts = {p.sku: f"{p.name}. {p.description_text}"[:1000] for p in unstored if p.sku not in usable}
+        texts = {sku: t for sku, t in texts.items() if t.strip(". ")}
+        if texts:
+            usable.update(zip(texts, text.encode(list(texts.values())), strict=True))
+        out.update({p.sku: [] for p in products if p.sku not in usable})
+        products = [p for p in products if p.sku in usable]
         vectors = [usable[p.sku] for p in products]
-        ranked = catalog.suggest(np.stack(vectors), [p.name for p in products], top_k=CATEGORY_SUGGESTIONS)
+        ranked = (
+            catalog.suggest(np.stack(vectors), [p.name for p in products], top_k=CATEGORY_SUGGESTIONS)
+            if products
+            else []
+        )
         for product, found in zip(products, ranked, strict=True):
             out[product.sku] = [
                 Tag(

@@ -95,3 +95,33 @@ def test_an_attribute_the_catalog_records_is_suggested_in_the_catalogs_own_words
     tags = {t["name"]: t for t in catalog.client.get("/api/products/G-NEW").json()["tags"]}
     assert tags["attribute:gender=Female"]["evidence"] == "the name says “women's”"
     assert not [n for n in tags if n.startswith("attribute:gender=") and n != "attribute:gender=Female"]
+
+FAMILY = (
+    b'{"sku": "FAM-1", "name": "Organic cotton hoodie", "description": "A soft hooded sweatshirt.", "price": 60}\n'
+    b'{"sku": "FAM-1-S", "parent_sku": "FAM-1", "size": "S"}\n'
+    b'{"sku": "FAM-1-M", "parent_sku": "FAM-1", "size": "M"}\n'
+)
+
+
+def test_variants_are_suggested_categories_from_their_family_vector_not_a_text_of_their_own(catalog: Catalog) -> None:
+    from discovery.services.product_suggestions import suggest_for_products
+
+    editor = {"X-API-Key": catalog.keys["editor"]}
+    job = catalog.client.post(
+        "/api/ingest/products", files={"file": ("f.jsonl", FAMILY, "application/json")}, headers=editor
+    ).json()
+    assert _wait(catalog, str(job["id"]))["state"] == "succeeded"
+    ctx = catalog.client.app.state.ctx  # type: ignore[attr-defined]
+    model = ctx.text()
+    asked: list[str] = []
+    encode = model.encode
+    model.encode = lambda texts: (asked.extend(texts), encode(texts))[1]
+    try:
+        suggest_for_products(ctx, ["FAM-1-S", "FAM-1-M"])
+    finally:
+        model.encode = encode
+    # The variants (which inherit the hoodie's name) are placed by their family document's
+    # vector: no text of their own is embedded for them (each was, one call per chunk).
+    assert "Organic cotton hoodie. A soft hooded sweatshirt." not in asked
+    tags = catalog.client.get("/api/products/FAM-1-S").json()["tags"]
+    assert [t for t in tags if t["name"].startswith("category:path:") and t["source"] == "catalog"]
