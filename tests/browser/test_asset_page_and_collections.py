@@ -88,12 +88,12 @@ def test_an_asset_is_added_to_a_collection_from_its_page_and_removed(page: Page,
     panel = page.locator(".asset-collections")
     expect(panel).to_contain_text("In no collection")
     panel.get_by_label("Add to collection").select_option(label=existing["path"])
-    panel.get_by_role("button", name="Add").click()
+    panel.get_by_role("button", name="Add", exact=True).click()
     expect(panel.get_by_role("link", name=existing["path"])).to_be_visible()
     page.screenshot(path=str(SHOTS / "asset-page-desktop.png"), full_page=True)
     new_name = f"Fresh {uuid.uuid4().hex[:6]}"
     panel.get_by_label("New collection name").fill(new_name)
-    panel.get_by_role("button", name="Add").click()
+    panel.get_by_role("button", name="Add", exact=True).click()
     expect(panel.get_by_role("link", name=new_name)).to_be_visible()
     assert set(demo_server.get(f"/api/assets/{asset['id']}")["collections"]) == {existing["path"], new_name}
     panel.get_by_role("button", name=f"Remove from {existing['path']}").click()
