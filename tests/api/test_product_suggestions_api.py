@@ -22,12 +22,16 @@ def _wait(catalog: Catalog, job_id: str) -> dict[str, object]:
     raise AssertionError("the import did not finish")
 
 
-def test_a_product_without_category_or_colour_gets_suggestions_and_accepting_fills_them(catalog: Catalog) -> None:
+def _imported(catalog: Catalog, name: str, rows: bytes) -> None:
     editor = {"X-API-Key": catalog.keys["editor"]}
     job = catalog.client.post(
-        "/api/ingest/products", files={"file": ("s.jsonl", ROW, "application/json")}, headers=editor
+        "/api/ingest/products", files={"file": (name, rows, "application/json")}, headers=editor
     ).json()
     assert _wait(catalog, str(job["id"]))["state"] == "succeeded"
+
+
+def test_a_product_without_category_or_colour_gets_suggestions_and_accepting_fills_them(catalog: Catalog) -> None:
+    _imported(catalog, "s.jsonl", ROW)
     product = catalog.client.get("/api/products/SUGG-1").json()
     tags = {t["name"]: t for t in product["tags"]}
     assert tags["attribute:color=red"]["status"] == "suggested"
@@ -54,12 +58,7 @@ def test_a_product_without_category_or_colour_gets_suggestions_and_accepting_fil
 
 
 def test_the_review_queue_shows_what_each_product_suggestion_rests_on(catalog: Catalog) -> None:
-    editor = {"X-API-Key": catalog.keys["editor"]}
-    row = b'{"sku": "EVID-1", "name": "Harbour red rain jacket", "brand": "Acme"}\n'
-    job = catalog.client.post(
-        "/api/ingest/products", files={"file": ("e.jsonl", row, "application/json")}, headers=editor
-    ).json()
-    assert _wait(catalog, str(job["id"]))["state"] == "succeeded"
+    _imported(catalog, "e.jsonl", b'{"sku": "EVID-1", "name": "Harbour red rain jacket", "brand": "Acme"}\n')
     reviewer = {"X-API-Key": catalog.keys["reviewer"]}
     queue = catalog.client.get(
         "/api/review/queue", params={"tag": "attribute:color=red", "limit": 500}, headers=reviewer
@@ -87,11 +86,7 @@ GENDERED = b"".join(
 
 
 def test_an_attribute_the_catalog_records_is_suggested_in_the_catalogs_own_words(catalog: Catalog) -> None:
-    editor = {"X-API-Key": catalog.keys["editor"]}
-    job = catalog.client.post(
-        "/api/ingest/products", files={"file": ("g.jsonl", GENDERED, "application/json")}, headers=editor
-    ).json()
-    assert _wait(catalog, str(job["id"]))["state"] == "succeeded"
+    _imported(catalog, "g.jsonl", GENDERED)
     tags = {t["name"]: t for t in catalog.client.get("/api/products/G-NEW").json()["tags"]}
     assert tags["attribute:gender=Female"]["evidence"] == "the name says “women's”"
     assert not [n for n in tags if n.startswith("attribute:gender=") and n != "attribute:gender=Female"]
@@ -106,11 +101,7 @@ FAMILY = (
 def test_variants_are_suggested_categories_from_their_family_vector_not_a_text_of_their_own(catalog: Catalog) -> None:
     from discovery.services.product_suggestions import suggest_for_products
 
-    editor = {"X-API-Key": catalog.keys["editor"]}
-    job = catalog.client.post(
-        "/api/ingest/products", files={"file": ("f.jsonl", FAMILY, "application/json")}, headers=editor
-    ).json()
-    assert _wait(catalog, str(job["id"]))["state"] == "succeeded"
+    _imported(catalog, "f.jsonl", FAMILY)
     ctx = catalog.client.app.state.ctx  # type: ignore[attr-defined]
     model = ctx.text()
     asked: list[str] = []
