@@ -147,8 +147,9 @@ def _suggest_categories(  # type: ignore[no-untyped-def]
         usable = {p.sku: found[1] for p in products
                   if (found := stored.get(product_doc_id(p.sku))) and found[0] == text.model_id}  # fmt: skip
         # The others are variants, which have no document of their own: their family
-        # document's vector, else their own text in one call. A variant with neither (no name, no description: most variants
-        # inherit both) has nothing to suggest from; it was embedded as ". " before.
+        # document's vector, else their own text in one call. A variant with neither (no
+        # name, no description: most variants inherit both) has nothing to suggest from; it
+        # was embedded as ". " before.
         unstored = [p for p in products if p.sku not in usable]
         families = ctx.records.get_vectors(
             "text_vector", [product_doc_id(p.parent_sku) for p in unstored if p.parent_sku]

@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
+import pytest
+
 from discovery.api.auth import create_key
+from discovery.services import review_bulk
 from tests.api.conftest import Catalog
 
 
@@ -159,3 +163,40 @@ def test_me_names_the_signed_in_key_and_its_role(catalog: Catalog) -> None:
     assert [r["role"] for r in me["roles"]] == ["public", "viewer", "reviewer", "editor", "admin"]
     anonymous = catalog.client.get("/api/me").json()
     assert anonymous["signed_in"] is False and anonymous["name"] is None
+
+
+def test_a_single_decision_is_not_held_up_by_a_bulk_write_in_progress(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = {"X-API-Key": catalog.keys["reviewer"]}
+    single_done = threading.Event()
+    bulk_running = threading.Event()
+    real = review_bulk.decide_bulk
+
+    def slow_bulk(*args: Any, **kwargs: Any) -> Any:
+        bulk_running.set()
+        single_done.wait(timeout=20)  # a long bulk write: it ends only after the single one
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(review_bulk, "decide_bulk", slow_bulk)
+    sku = str(catalog.client.get("/api/search", params={"type": "product"}).json()["hits"][0]["id"])
+    bulk_body = {"decision": "accept", "items": [{"target": {"type": "product", "id": sku}, "tag": "lane-bulk"}]}
+    bulk_status: list[int] = []
+    bulk = threading.Thread(
+        target=lambda: bulk_status.append(
+            catalog.client.post("/api/review/bulk", json=bulk_body, headers=headers).status_code
+        )
+    )
+    bulk.start()
+    try:
+        assert bulk_running.wait(timeout=20)
+        single = [{"target": {"type": "product", "id": sku}, "tag": "lane-single", "decision": "accept"}]
+        started = time.monotonic()
+        response = catalog.client.post("/api/review/decisions", json=single, headers=headers)
+        waited = time.monotonic() - started
+        assert response.status_code == 200 and response.json()["results"][0]["ok"]
+        assert waited < 15, "the single decision answered while the bulk one still ran"
+    finally:
+        single_done.set()
+        bulk.join(timeout=60)
+    assert bulk_status == [200]

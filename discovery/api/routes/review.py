@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Annotated, Literal, TypeVar
 
 import anyio.to_thread
@@ -18,11 +19,17 @@ router = APIRouter(prefix="/api/review", tags=["review"])
 T = TypeVar("T")
 
 
-async def in_write_lane(request: Request, work: Callable[[], T]) -> T:
+# More decisions than this in one request take the bulk lane.
+SMALL_WRITE = 20
+
+
+async def in_write_lane(request: Request, work: Callable[[], T], *, bulk: bool = False) -> T:
     """Run a review write on the threads kept for writes (`app.state.write_lane`), not in the
     queue of searches: a decision is a few records writes (its index document is written
-    later, in a batch), and a reviewer's keypress should not wait behind a dozen searches."""
-    return await anyio.to_thread.run_sync(work, limiter=request.app.state.write_lane)
+    later, in a batch), and a reviewer's keypress should not wait behind a dozen searches.
+    A `bulk` write takes a lane of its own (`app.state.bulk_lane`), so it never holds up one."""
+    lane = request.app.state.bulk_lane if bulk else request.app.state.write_lane
+    return await anyio.to_thread.run_sync(work, limiter=lane)
 
 
 class TargetIn(BaseModel):
@@ -110,7 +117,8 @@ async def post_decisions(
 ) -> dict[str, object]:
     """Accept or reject suggested tags in bulk; each item's outcome is reported."""
     items = [review.DecisionIn(d.target.type, d.target.id, d.tag, d.decision) for d in body]
-    return {"results": await in_write_lane(request, lambda: review.decide(ctx, items, actor=caller.actor))}
+    work = partial(review.decide, ctx, items, actor=caller.actor)
+    return {"results": await in_write_lane(request, work, bulk=len(items) > SMALL_WRITE)}
 
 
 @router.post("/bulk")
@@ -132,7 +140,7 @@ async def post_bulk(
             picks = review_bulk.picks_for(ctx, where, limit=body.limit)
         return review_bulk.decide_bulk(ctx, picks, body.decision, actor=caller.actor)
 
-    return await in_write_lane(request, work)
+    return await in_write_lane(request, work, bulk=True)
 
 
 @router.get("/log")
@@ -160,7 +168,9 @@ async def post_undo(
     if body.entry_ids is not None:
         entry_ids = body.entry_ids
         return await in_write_lane(
-            request, lambda: review_bulk.undo_bulk(ctx, entry_ids, actor=caller.actor, admin=admin)
+            request,
+            lambda: review_bulk.undo_bulk(ctx, entry_ids, actor=caller.actor, admin=admin),
+            bulk=len(entry_ids) > SMALL_WRITE,
         )
     return await in_write_lane(
         request, lambda: review.undo(ctx, actor=caller.actor, entry_id=body.entry_id, admin=admin)
