@@ -32,7 +32,8 @@ products = Table(
     # imports only (any other write clears it): a re-import skips a row whose hash matches.
     Column("import_hash", String(160), nullable=True),
     Column("withdrawn", Boolean, nullable=False, default=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Indexed: catalog caches catch up by the rows stamped since their last look (0013).
+    Column("updated_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 assets = Table(
@@ -42,7 +43,7 @@ assets = Table(
     Column("sha256", String(64), nullable=False, index=True),
     Column("filename", String(1024), nullable=False, index=True),
     Column("data", JSON, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 # One vector per (target, field, model): while a model switch re-embeds into the next
