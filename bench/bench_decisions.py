@@ -221,7 +221,7 @@ def main() -> int:
             backend.drop()  # type: ignore[attr-defined]
             backend.close()
     load1, load5, _ = os.getloadavg()
-    pace = f"think {args.think:.1f} s" if args.think else "closed loop"
+    pace = f"think {args.think:.2f} s" if args.think else "closed loop"
     print(f"{args.clients} clients ({pace}), {args.duration:.0f}s, {args.products} products; "
           f"load {load1:.2f} / {load5:.2f}")
     print(f"searches   n={len(searches):5d}  p50 {pct(searches, .5)} ms  p99 {pct(searches, .99)} ms")
