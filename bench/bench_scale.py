@@ -4,7 +4,10 @@ a fixed-rate client at 70 % of measured saturation while re-imports run.
 
     scripts/services cluster start 3
     .venv/bin/python bench/bench_scale.py                       # ~10 minutes on 2 cores
-    .venv/bin/python bench/bench_scale.py --products 1000000 --assets 200000   # the issue's size
+    .venv/bin/python bench/bench_scale.py --products 1000000 --assets 200000 --text   # the issue's size
+
+--text gives products their text vectors (MiniLM, as a default deployment does); without it
+only assets carry vectors (tiny CLIP), and imports measure the records and the bulk writes.
 
 1. Load: `discovery serve` and one `discovery worker` (Celery on Redis, prefork pool) over a
    PostgreSQL database of its own and the OpenSearch nodes of --opensearch-url (default: the
@@ -54,6 +57,7 @@ from search_layers import Recorder, RestReplay, rest_bodies  # noqa: E402
 from discovery.config import Settings, TextSettings  # noqa: E402
 from discovery.services import assets as asset_service  # noqa: E402
 from discovery.services.context import Context  # noqa: E402
+from discovery.services.image_results import ImageQuery  # noqa: E402
 from discovery.services.search import SearchRequest, search  # noqa: E402
 from tests.integration.server_support import ADMIN_KEY  # noqa: E402
 from tests.scale.scale_support import Stack, cluster_urls, product_csv  # noqa: E402
@@ -137,7 +141,7 @@ class Probe:
 
 
 def similar(ctx: Context, *, asset: str, filters: dict[str, tuple[str, ...]]) -> object:
-    return asset_service.similar(ctx, asset, k=20, public=False, filters=filters)
+    return asset_service.similar(ctx, asset, query=ImageQuery(k=20, filters=filters), public=False)
 
 
 def make_probes(target: Target, per_shape: int) -> list[Probe]:
@@ -256,6 +260,8 @@ def main() -> int:
     parser.add_argument("--replicas", type=int, default=None, help="default: 1 on a cluster, 0 on one node")
     parser.add_argument("--postgres-url", default=PG, help="a database is created there and dropped after")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12", help="not the scale tests' db 13")
+    parser.add_argument("--text", action="store_true",
+                        help="products get text vectors (MiniLM) as in a default deployment; off: CLIP only")
     parser.add_argument("--probes", type=int, default=20)
     parser.add_argument("--step", type=float, default=8.0, help="seconds per ramp level")
     parser.add_argument("--load", type=float, default=0.7)
@@ -273,16 +279,17 @@ def main() -> int:
     env = {
         "DISCOVERY_BACKEND": "opensearch", "DISCOVERY_OPENSEARCH_URL": urls, "DISCOVERY_INDEX_PREFIX": prefix,
         "DISCOVERY_OPENSEARCH_REPLICAS": str(replicas), "DISCOVERY_REDIS_URL": args.redis_url,
-        "DISCOVERY_DATABASE_URL": database_url, "DISCOVERY_TEXT_ENABLED": "false",
+        "DISCOVERY_DATABASE_URL": database_url, "DISCOVERY_TEXT_ENABLED": str(args.text).lower(),
         "DISCOVERY_CLIP_MODEL": "tiny", "DISCOVERY_CLIP_PRETRAINED": "",
     }
     settings = Settings(
         data_dir=tmp / "var", backend="opensearch", opensearch_url=urls, index_prefix=prefix,
         opensearch_replicas=replicas, redis_url=args.redis_url, database_url=database_url,
-        text=TextSettings(enabled=False), clip={"model": "tiny", "pretrained": ""},
+        text=TextSettings(enabled=args.text), clip={"model": "tiny", "pretrained": ""},
     )
     print(f"scale bench: {args.products} products + {args.assets} assets on {urls.count(',') + 1} OpenSearch node(s), "
-          f"{replicas} replica(s); {os.cpu_count()} cores  [{load()}]", flush=True)
+          f"{replicas} replica(s); product text vectors {'on' if args.text else 'off'}; "
+          f"{os.cpu_count()} cores  [{load()}]", flush=True)
     stack = Stack(tmp / "var", env, tmp / "stack.log")
     code = 1
     try:

@@ -83,15 +83,16 @@ def rest_bodies(calls: Sequence[Call]) -> list[tuple[str, bytes]]:
             out.append(("_search", json.dumps(body).encode()))
         elif c.method == "knn":
             kw = dict(c.kwargs)
-            min_score = kw.pop("min_score", None)
-            del min_score  # applied to the answer, not sent
+            # Applied to the answer (min_score), or to how an error is read (strict_model): not sent.
+            kw.pop("min_score", None)
+            kw.pop("strict_model", None)
             kw.setdefault("types", ("asset",))
             kw["filters"] = kw.get("filters") or {}
             kw["ranges"] = kw.get("ranges") or {}
             kw.setdefault("exclude_ids", ())
             body = oknn.knn_body(oknn.unit(c.args[0]), **kw)
             out.append(("_search", json.dumps(body).encode()))
-        else:
+        elif c.args[0]:  # the adapter sends no request for no ids
             out.append(("_mget", json.dumps({"ids": c.args[0]}).encode()))
     return out
 
