@@ -3,6 +3,8 @@ CIEDE2000 against the catalog palette, background, shadow and skin set aside."""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -123,3 +125,59 @@ def test_a_multicoloured_product_lists_its_colours_with_shares() -> None:
     pixels[20:80, 50:80] = (245, 215, 30)
     names = {str(c["name"]) for c in dominant_colors(pixels, colour_weights(pixels))}
     assert {"navy", "yellow"} <= names
+
+
+def _model_in(shirt: RGB) -> Image.Image:
+    """A 60x80 catalog thumbnail (the size of the real photo set), JPEG-coded: a model
+    with face and arms in a shirt and jeans that run off the bottom edge, on studio white."""
+    image = Image.new("RGB", (60, 80), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((23, 2, 37, 18), fill=(200, 145, 115))  # face
+    draw.rectangle((10, 22, 15, 50), fill=(195, 140, 110))  # arms
+    draw.rectangle((45, 22, 50, 50), fill=(195, 140, 110))
+    draw.rounded_rectangle((16, 18, 44, 54), radius=3, fill=shirt)
+    draw.rectangle((18, 54, 42, 79), fill=(50, 70, 120))  # jeans
+    data = io.BytesIO()
+    image.save(data, "JPEG", quality=85)
+    return Image.open(io.BytesIO(data.getvalue())).convert("RGB")
+
+
+@pytest.mark.parametrize("shirt", [(238, 238, 236), (245, 240, 225), (235, 235, 235)])
+def test_a_white_or_cream_garment_on_a_white_backdrop_is_named_white(shirt: RGB) -> None:
+    """The flood takes a pale garment for backdrop (it is within NEAR of white); what was
+    left was skin and jeans. The pale region the backdrop reaches only through slightly
+    different pixels is the garment."""
+    colours = [str(c["name"]) for c in image_facts(_model_in(shirt), 60, 80).colors]
+    assert colours[0] == "white"
+    assert colours[1:2] == ["navy"]  # the jeans second; the skin set aside
+
+
+def test_only_a_large_pale_region_off_the_border_counts_as_the_product() -> None:
+    """A pale patch of 2 % of the picture (a JPEG halo, a reflection) stays background;
+    one of 25 % is the product."""
+    pixels = np.full((80, 60, 3), 255, dtype=np.uint8)
+    pixels[10:50, 12:42] = (238, 238, 236)  # 25 %
+    pixels[60:70, 46:56] = (238, 238, 236)  # 2 %
+    weights = colour_weights(pixels)
+    assert weights[30, 27] > 0
+    assert weights[65, 51] == 0 and weights[3, 3] == 0
+
+
+def test_a_pale_region_on_a_grey_backdrop_stays_background() -> None:
+    """Only a clipped white backdrop has no gradient of its own: on a grey sweep a lighter
+    spot is the lighting, not a product."""
+    pixels = np.full((80, 60, 3), 200, dtype=np.uint8)
+    pixels[10:50, 12:42] = 204  # a spot 1.5 L* lighter
+    pixels[55:70, 20:40] = (200, 30, 40)
+    weights = colour_weights(pixels)
+    assert weights[30, 27] == 0 and weights[60, 30] > 0
+
+
+def test_a_black_garment_under_warm_light_is_black_not_brown() -> None:
+    """L* 16 with a faint warm cast (chroma 5, hue 40): a black T-shirt in a warm studio."""
+    assert _first_colour(_product_photo((48, 38, 35))) == "black"
+
+
+@pytest.mark.parametrize("colour", [(60, 45, 30), (80, 60, 40), (95, 70, 45)])
+def test_a_dark_brown_garment_stays_brown(colour: RGB) -> None:
+    assert _first_colour(_product_photo(colour)) == "brown"
