@@ -41,6 +41,7 @@ class TestServices(BaseSettings):
     )
     scale_rows: int = Field(5_000, ge=100, description="rows of the node-loss imports in tests/scale (make test-scale)")
     scale_redis_db: int = Field(13, ge=0, le=15, description="Redis database of the scale tests' job queue")
+    kill_rows: int = Field(10_000, ge=500, description="rows of the import whose Celery worker is killed -9")
 
 
 TEST_SERVICES = TestServices()

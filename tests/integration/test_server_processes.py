@@ -29,6 +29,7 @@ from discovery.store.records import Records
 from indexer.jobs.kinds import default_kinds
 from indexer.jobs.model import JobTuning
 from indexer.jobs.runner import JobRunner
+from tests.conftest import TEST_SERVICES
 
 pytestmark = pytest.mark.slow
 
@@ -196,20 +197,29 @@ def test_reimporting_while_a_query_loop_runs_never_shows_an_empty_or_partial_tot
 
 # -- beside a real Celery worker -------------------------------------------------------------
 
-KILL_ROWS = 3_000  # 10,000 took minutes on the shared 2-core box (load ~9); 3,000 still spans 12 chunks
+# 10,000 (40 chunks): ~25 s an engine on a quiet 2-core box, minutes on a loaded one, where
+# DISCOVERY_TEST_KILL_ROWS=3000 (still 12 chunks) keeps the suite in its time.
+KILL_ROWS = TEST_SERVICES.kill_rows
 TUNING = JobTuning(chunk_size=250, lease_s=2.0, retry_base_s=0.2, retry_cap_s=1.0, requeue_after_s=15.0)
 
 
+@pytest.mark.parametrize("engine", [pytest.param("embedded"), pytest.param("opensearch", marks=pytest.mark.opensearch)])
 def test_a_celery_worker_killed_mid_import_leaves_each_sku_exactly_once_in_the_running_servers_search(
-    tmp_path: Path, data_dir: Path, redis_url: str
+    tmp_path: Path, data_dir: Path, redis_url: str, engine: str, request: pytest.FixtureRequest
 ) -> None:
     queue = f"test-server-{uuid.uuid4().hex[:8]}"
-    env = {"DISCOVERY_REDIS_URL": redis_url}
+    env = {"DISCOVERY_REDIS_URL": redis_url, "DISCOVERY_BACKEND": engine}
+    opensearch_url = request.getfixturevalue("opensearch_url") if engine == "opensearch" else ""
+    if opensearch_url:
+        env |= {"DISCOVERY_OPENSEARCH_URL": opensearch_url, "DISCOVERY_INDEX_PREFIX": f"kill-{queue}"}
     server = Server(data_dir, tmp_path / "server.log", **env)
     worker_env = {k: v for k, v in base_env(data_dir, **env).items() if k.startswith("DISCOVERY_")}
     log = tmp_path / "workers.log"
     workers = [start_worker(worker_env, queue=queue, log=log, context=True)]
-    settings = Settings(redis_url=redis_url, data_dir=data_dir, text=TextSettings(enabled=False))
+    on_opensearch = {"opensearch_url": opensearch_url, "index_prefix": f"kill-{queue}"} if opensearch_url else {}
+    settings = Settings(
+        redis_url=redis_url, data_dir=data_dir, text=TextSettings(enabled=False), backend=engine, **on_opensearch
+    )
     # The test submits the job itself (to its own queue, with short leases so recovery takes
     # seconds, not the default minute); the server only searches.
     from jobs_support import RecordsEnv
@@ -252,6 +262,8 @@ def test_a_celery_worker_killed_mid_import_leaves_each_sku_exactly_once_in_the_r
         import redis
 
         redis.Redis.from_url(redis_url).delete(queue)
+        if opensearch_url:
+            httpx.delete(f"{opensearch_url}/kill-{queue}*", timeout=60)
 
 
 def test_local_key_is_private_and_reused_while_the_records_know_it(server: Server, data_dir: Path) -> None:
