@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import unquote
 
 from fastapi import Depends, Request, Security
 from starlette.concurrency import run_in_threadpool
@@ -41,14 +42,36 @@ class Caller:
         return f"key:{self.key_id}" if self.key_id else "anonymous"
 
 
+# The UI's copy of its key for what the browser fetches by itself (`<img src>`, a download
+# link), which carries no header: sent only to /api/assets/ and never cross-site (the UI
+# sets it `SameSite=Strict`, percent-encoded), and read only by the file and rendition routes
+# (`FileCallerDep`).
+READ_KEY_COOKIE = "discovery_read_key"
+
+
 async def get_caller(
     ctx: CtxDep,
     request: Request,
     x_api_key: Annotated[str | None, Security(API_KEY_HEADER)] = None,
     _bearer: Annotated[object, Security(BEARER)] = None,  # declares the scheme; read below
 ) -> Caller:
+    return await _caller(ctx, presented_key(x_api_key, request.headers.get("authorization")))
+
+
+async def get_file_caller(
+    ctx: CtxDep,
+    request: Request,
+    x_api_key: Annotated[str | None, Security(API_KEY_HEADER)] = None,
+    _bearer: Annotated[object, Security(BEARER)] = None,
+) -> Caller:
+    """The caller of a file or rendition: as `get_caller`, or by the UI's read-key cookie
+    when the request carries no key (an image the browser loads itself)."""
+    key = presented_key(x_api_key, request.headers.get("authorization"))
+    return await _caller(ctx, key or unquote(request.cookies.get(READ_KEY_COOKIE) or "") or None)
+
+
+async def _caller(ctx: Context, x_api_key: str | None) -> Caller:
     settings = ctx.settings
-    x_api_key = presented_key(x_api_key, request.headers.get("authorization"))
     if not x_api_key:
         if settings.read_key_required:
             raise Unauthorized("an API key is required (X-API-Key header)")
@@ -63,6 +86,7 @@ async def get_caller(
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
+FileCallerDep = Annotated[Caller, Depends(get_file_caller)]
 
 
 def require(needed: Role):  # type: ignore[no-untyped-def]

@@ -10,7 +10,18 @@ let pending = null;
 let whoSeq = 0;
 
 function changed() {
+  readCookie(getKey());
   document.dispatchEvent(new CustomEvent(CHANGED));
+}
+
+// What the browser fetches by itself (an <img>, a download link) carries no header: the key
+// goes with it as a cookie, only to /api/assets/ and never from another site; the server
+// reads it on file and rendition requests only (READ_KEY_COOKIE in discovery/api/deps.py).
+function readCookie(key) {
+  const where = "; Path=/api/assets/; SameSite=Strict" + (location.protocol === "https:" ? "; Secure" : "");
+  document.cookie = key
+    ? `discovery_read_key=${encodeURIComponent(key)}${where}`
+    : `discovery_read_key=; Max-Age=0${where}`;
 }
 
 export function getKey() {
@@ -26,6 +37,8 @@ export function clearKey() {
   try { localStorage.removeItem(STORAGE); } catch { /* nothing stored */ }
   changed();
 }
+
+readCookie(getKey()); // a key stored before the cookie existed, or a cookie the browser dropped
 
 /** Ask for a key in the page's dialog; resolves with the key, rejects when cancelled. With
  * `keep`, the stored key stays and the one entered is used for this action only. */

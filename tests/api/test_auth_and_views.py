@@ -98,3 +98,22 @@ def test_public_asset_view_has_no_gps_versions_or_suggested_tags(catalog: Catalo
     assert "secret-suggestion" not in str(body)
     internal = catalog.client.get(f"/api/assets/{asset.id}").json()
     assert internal["metadata"]["gps_latitude"] == 52.1
+
+
+def test_where_reads_need_a_key_the_uis_read_key_cookie_opens_files_and_renditions_only(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    viewer = catalog.keys["viewer"]
+    hit = catalog.client.get("/api/search", params={"type": "asset"}, headers={"X-API-Key": viewer}).json()["hits"][0]
+    monkeypatch.setattr(catalog.settings, "read_key_required", True)
+    monkeypatch.setattr(catalog.client.app.state.ctx.settings, "read_key_required", True)  # type: ignore[attr-defined]
+    files = [f"/api/assets/{hit['id']}/renditions/thumbnail", f"/api/assets/{hit['id']}/file"]
+    cookie = {"Cookie": f"discovery_read_key={viewer}"}
+
+    assert [catalog.client.get(path).status_code for path in files] == [401, 401]  # an <img> without the cookie
+    assert [catalog.client.get(path, headers=cookie).status_code for path in files] == [200, 200]
+    # Nothing else reads the cookie: a cross-site form or script gains no API call by it.
+    assert catalog.client.get("/api/search", params={"type": "asset"}, headers=cookie).status_code == 401
+    assert catalog.client.get(f"/api/assets/{hit['id']}", headers=cookie).status_code == 401
+    unknown = {"Cookie": "discovery_read_key=dk_nope_nope"}
+    assert catalog.client.get(files[0], headers=unknown).status_code == 401

@@ -185,6 +185,20 @@ def test_a_signed_in_download_carries_the_key_where_reads_need_one(
     expect(page.get_by_role("link", name="Download as zip")).to_be_visible()  # ready for another
 
 
+def test_where_reads_need_a_key_a_signed_in_search_shows_its_thumbnails(
+    page: Page, demo_server: DemoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(demo_server.settings, "read_key_required", True)  # an <img> alone gets 401 now
+    signed_in(page, demo_server.key).goto("/?type=asset&mode=keyword&sort=name")
+    expect(page.locator(".result-status")).to_have_attribute("data-state", "done")
+    expect(page.locator(".card-asset img").first).to_be_visible()
+    loaded = """() => {
+      const imgs = [...document.querySelectorAll('.card-asset img')].slice(0, 6);
+      return imgs.length === 6 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+    }"""
+    page.wait_for_function(loaded, timeout=15_000)  # a 401 would have swapped them for placeholders
+
+
 def test_a_collection_is_renamed_and_deleted_without_a_browser_dialog(page: Page, demo_server: DemoServer) -> None:
     col = _collection_with(demo_server, [_assets(demo_server)[9]["id"]])
     signed_in(page, demo_server.key).goto(f"/?view=collections&collection={col['id']}")

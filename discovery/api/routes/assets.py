@@ -12,7 +12,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from discovery.api.deps import Caller, CallerDep, CtxDep, require, usage_actor
+from discovery.api.deps import Caller, CallerDep, CtxDep, FileCallerDep, require, usage_actor
 from discovery.api.params import parse_range, prefixed
 from discovery.errors import InvalidQuery
 from discovery.services import analytics, asset_edit
@@ -99,7 +99,9 @@ _FILE_RESPONSES: dict[int | str, dict[str, object]] = {
 
 
 @router.get("/assets/{asset_id}/file", response_class=FileResponse, responses=_FILE_RESPONSES)
-def get_file(asset_id: str, request: Request, ctx: CtxDep, caller: CallerDep, channel: str | None = None) -> Response:
+def get_file(
+    asset_id: str, request: Request, ctx: CtxDep, caller: FileCallerDep, channel: str | None = None
+) -> Response:
     """The original file (current version). Supports Range and If-None-Match. A public
     caller gets it under the same channel rule as the asset's view."""
     asset = service.load_asset(ctx, asset_id, public=caller.public, channel=channel)
@@ -110,7 +112,7 @@ def get_file(asset_id: str, request: Request, ctx: CtxDep, caller: CallerDep, ch
 
 @router.get("/assets/{asset_id}/renditions/{name}", response_class=FileResponse, responses=_FILE_RESPONSES)
 def get_rendition(
-    asset_id: str, name: str, request: Request, ctx: CtxDep, caller: CallerDep, channel: str | None = None
+    asset_id: str, name: str, request: Request, ctx: CtxDep, caller: FileCallerDep, channel: str | None = None
 ) -> Response:
     """A rendition from a named preset, made on first request and kept (a public caller:
     under the same channel rule as the asset's view)."""
