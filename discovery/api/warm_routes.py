@@ -11,10 +11,12 @@ it has worker threads.
 from __future__ import annotations
 
 import asyncio
+import secrets
 
 import httpx
 from fastapi import FastAPI
 
+from discovery.api.deps import WARM_UP_HEADER
 from discovery.services.warmup import WARM_QUERY
 
 # Page 2: analytics counts first pages only, so warm-up queries never show up as searches.
@@ -28,12 +30,19 @@ def send_warm_searches(app: FastAPI, loop: asyncio.AbstractEventLoop, threads: i
     """GET /api/search per mode, `threads` at once, on the server's loop (called from
     another thread; waits for the answers)."""
 
+    token = secrets.token_urlsafe(32)
+
     async def send() -> None:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://warm-up") as client:
+        headers = {WARM_UP_HEADER: token}
+        async with httpx.AsyncClient(transport=transport, base_url="http://warm-up", headers=headers) as client:
             for params in WARM_SEARCHES:
                 answers = await asyncio.gather(*(client.get("/api/search", params=params) for _ in range(threads)))
                 for answer in answers:
                     answer.raise_for_status()
 
-    asyncio.run_coroutine_threadsafe(send(), loop).result(timeout=300)
+    app.state.warm_up_token = token  # answered even where reads need a key (`api/deps`)
+    try:
+        asyncio.run_coroutine_threadsafe(send(), loop).result(timeout=300)
+    finally:
+        app.state.warm_up_token = None

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from discovery.api.app import create_app
+from discovery.api.deps import WARM_UP_HEADER
 from discovery.config import Settings
 from discovery.services import warmup
 
@@ -96,3 +97,15 @@ def test_the_first_search_after_ready_costs_what_the_next_ones_do(settings: Sett
         print(f"first search after ready {first * 1000:.1f} ms, steady p50 {steady * 1000:.1f} ms")
         # 2x the steady median, plus a little for a busy shared machine's scheduling.
         assert first <= 2 * steady + 0.005, (first, steady)
+
+
+def test_where_reads_need_a_key_the_warm_up_still_searches_and_the_app_gets_ready(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"read_key_required": True}))
+    with TestClient(app) as client:
+        ready = wait_ready(client, timeout=300)
+        assert ready["status"] == "ready" and ready["failing"] == []
+        assert warmup.SEARCHES in app.state.warmup.seconds
+        # The warm-up's pass lived as long as the warm-up: a caller without a key is refused.
+        assert app.state.warm_up_token is None
+        assert client.get("/api/search", params={"q": "jacket"}).status_code == 401
+        assert client.get("/api/search", headers={WARM_UP_HEADER: "a guess"}).status_code == 401
