@@ -46,6 +46,13 @@ API_KEY_HEADER = APIKeyHeader(
 BEARER = HTTPBearer(auto_error=False, description="the same API key as `Authorization: Bearer <key>`")
 
 
+def same_secret(given: str, expected: str) -> bool:
+    """A constant-time comparison of a presented secret with ours. Bytes, not `str`:
+    `compare_digest` refuses a string with non-ASCII characters, which any header or cookie
+    may carry (a 500 instead of a 401)."""
+    return secrets.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape"))
+
+
 def presented_key(x_api_key: str | None, authorization: str | None) -> str | None:
     """The key a request carries, or None for none. An `Authorization` header that is not
     `Bearer <key>`, or a bearer key that differs from `X-API-Key`, is refused rather than
@@ -56,6 +63,6 @@ def presented_key(x_api_key: str | None, authorization: str | None) -> str | Non
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("the Authorization header must be 'Bearer <API key>' (or send the key as X-API-Key)")
-    if x_api_key and not secrets.compare_digest(x_api_key, token):
+    if x_api_key and not same_secret(x_api_key, token):
         raise Unauthorized("X-API-Key and Authorization: Bearer carry different keys")
     return token

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import unquote
@@ -10,7 +9,7 @@ from urllib.parse import unquote
 from fastapi import Depends, Request, Security
 from starlette.concurrency import run_in_threadpool
 
-from discovery.api.auth import API_KEY_HEADER, BEARER, RANK, Role, at_least, hash_key, presented_key
+from discovery.api.auth import API_KEY_HEADER, BEARER, RANK, Role, at_least, hash_key, presented_key, same_secret
 from discovery.errors import Forbidden, Unauthorized
 from discovery.services.actors import BOOTSTRAP_KEY_ID
 from discovery.services.context import Context
@@ -63,7 +62,7 @@ async def get_caller(
     _bearer: Annotated[object, Security(BEARER)] = None,  # declares the scheme; read below
 ) -> Caller:
     token = getattr(request.app.state, "warm_up_token", None)
-    if token and hmac.compare_digest(request.headers.get(WARM_UP_HEADER, ""), token):
+    if token and same_secret(request.headers.get(WARM_UP_HEADER, ""), token):
         return Caller(role=ctx.settings.anonymous_role)
     return await _caller(ctx, presented_key(x_api_key, request.headers.get("authorization")))
 
@@ -86,7 +85,7 @@ async def _caller(ctx: Context, x_api_key: str | None) -> Caller:
         if settings.read_key_required:
             raise Unauthorized("an API key is required (X-API-Key header)")
         return Caller(role=settings.anonymous_role)
-    if settings.admin_key and hmac.compare_digest(x_api_key, settings.admin_key):
+    if settings.admin_key and same_secret(x_api_key, settings.admin_key):
         return Caller(role="admin", key_id=BOOTSTRAP_KEY_ID)
     role = await run_in_threadpool(ctx.records.role_for_key_hash, hash_key(x_api_key))
     if role is None or role not in RANK:

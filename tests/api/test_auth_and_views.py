@@ -117,3 +117,14 @@ def test_where_reads_need_a_key_the_uis_read_key_cookie_opens_files_and_renditio
     assert catalog.client.get(f"/api/assets/{hit['id']}", headers=cookie).status_code == 401
     unknown = {"Cookie": "discovery_read_key=dk_nope_nope"}
     assert catalog.client.get(files[0], headers=unknown).status_code == 401
+
+
+def test_a_key_with_non_ascii_characters_is_refused_not_an_error(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = catalog.client.app.state.ctx  # type: ignore[attr-defined]
+    monkeypatch.setattr(ctx.settings, "admin_key", "dk_admin-key-for-this-test-0123456789")
+    odd = "dk_caf\u00e9".encode("latin-1")  # a header is bytes: latin-1 is what it decodes as
+    for headers in ({"X-API-Key": odd}, {"Authorization": b"Bearer " + odd}, {"Cookie": b"discovery_read_key=" + odd}):
+        path = "/api/assets/x/file" if "Cookie" in headers else "/api/search"
+        assert catalog.client.get(path, headers=headers).status_code == 401, headers
