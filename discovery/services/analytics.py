@@ -18,7 +18,7 @@ from functools import partial
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from discovery.domain import JSONObject, JSONValue, utcnow
-from discovery.services.asset_writes import reindex_assets
+from discovery.services import owed_docs
 from discovery.services.context import Context
 from discovery.services.search import SearchRequest
 from discovery.services.usage_buffer import Row, UsageBuffer
@@ -129,8 +129,12 @@ def _write(ctx: Context) -> FlushReport:
         target.removeprefix("asset:"): {key: totals.get(target, {}).get(key, 0) for key in USAGE_KEYS.values()}
         for target in touched
     }
-    changed = records.set_asset_usage(usage)
-    reindex_assets(ctx, changed, refresh=True)
+    changed = records.set_asset_usage(usage)  # and owes their documents, paid here
+    if changed and owed_docs.defers(ctx):
+        owed_docs.drain(ctx)  # now, in turn with the review decisions' writer
+    elif changed:
+        owed_docs.settle(ctx, [f"asset:{a.id}" for a in changed])
+        ctx.backend.make_visible()
     return FlushReport(searches=len(searches), events=len(events), assets=len(changed))
 
 

@@ -162,12 +162,14 @@ def mirror(conn: Connection, targets: Sequence[Product | Asset]) -> None:
         conn.execute(insert(tag_index), rows)
 
 
-def _check_unchanged(conn: Connection, targets: Sequence[Product | Asset]) -> None:
+def _check_unchanged(conn: Connection, targets: Sequence[Product | Asset]) -> dict[str, JSONObject]:
     """Lock these targets' rows for the transaction and check that their stored tags are the
-    ones the caller read; raise `ChangedMeanwhile` when not."""
+    ones the caller read; raise `ChangedMeanwhile` when not. Returns the stored records by
+    target key, as they are now."""
     skus = [x.sku for x in targets if isinstance(x, Product)]
     ids = [x.id for x in targets if isinstance(x, Asset)]
     stored: dict[str, list[JSONObject]] = {}
+    records: dict[str, JSONObject] = {}
     for table, key, wanted, prefix in ((t.products, "sku", skus, "product"), (t.assets, "id", ids, "asset")):
         if not wanted:
             continue
@@ -178,13 +180,14 @@ def _check_unchanged(conn: Connection, targets: Sequence[Product | Asset]) -> No
             # the rows with the read's FOR UPDATE.)
             conn.execute(update(table).where(column.in_(wanted)).values({key: column}))
         rows = conn.execute(select(column, table.c.data).where(column.in_(wanted)).with_for_update())
-        stored.update(
-            {f"{prefix}:{k}": [Tag.from_json(x).to_json() for x in data.get("tags") or []] for k, data in rows}
-        )
+        for k, data in rows:
+            records[f"{prefix}:{k}"] = dict(data)
+            stored[f"{prefix}:{k}"] = [Tag.from_json(x).to_json() for x in data.get("tags") or []]
     for target in targets:
         key = _target_key(target)
         if stored.get(key, []) != [tag.to_json() for tag in target.tags]:
             raise ChangedMeanwhile(f"{key} changed while this decision was made; decide again")
+    return records
 
 
 def _write_product(conn: Connection, sku: str, data: JSONObject) -> None:
@@ -271,10 +274,12 @@ class TagRecords:
         at = utcnow()
         ids: list[int] = []
         with self.engine.begin() as conn:
-            _check_unchanged(conn, [target for target, _ in changes])
+            now = _check_unchanged(conn, [target for target, _ in changes])
             for target, tags in changes:
                 target.tags = tags
-                data = target.to_json()
+                # Only the tags change: the rest of the record as stored now, not as the caller
+                # read it (a usage flush may have written the asset's counters since).
+                data = {**now.get(_target_key(target), target.to_json()), "tags": target.to_json()["tags"]}
                 if isinstance(target, Product):
                     _write_product(conn, target.sku, data)
                 else:

@@ -30,6 +30,7 @@ from sqlalchemy import (
 
 from discovery.domain import Asset
 from discovery.store import tables as t
+from discovery.store.index_pending import mark
 from discovery.store.tag_records import mirror
 
 KINDS = ("view", "download", "click")
@@ -168,7 +169,14 @@ class UsageRecords:
         ids = list(usage)
         with self.engine.begin() as conn:
             for i in range(0, len(ids), 500):
-                rows = conn.execute(select(t.assets.c.id, t.assets.c.data).where(t.assets.c.id.in_(ids[i : i + 500])))
+                chunk = t.assets.c.id.in_(ids[i : i + 500])
+                # The records are rewritten whole from what is read here: nothing may change them
+                # in between, or a review decision committed meanwhile is overwritten and lost.
+                # SQLite takes its write lock at a transaction's first write (the same no-op
+                # write first as `tag_records._check_unchanged`); PostgreSQL locks the rows read.
+                if conn.dialect.name == "sqlite":
+                    conn.execute(update(t.assets).where(chunk).values(id=t.assets.c.id))
+                rows = conn.execute(select(t.assets.c.id, t.assets.c.data).where(chunk).with_for_update())
                 for asset_id, data in rows.all():
                     asset = Asset.from_json(data)
                     if asset.usage == usage[asset_id]:
@@ -178,4 +186,8 @@ class UsageRecords:
                     changed.append(asset)
             # The review queue ranks by impact, which counts usage.
             mirror(conn, [a for a in changed if a.tags])
+            # Their documents are owed, and written from the records by whoever pays owed
+            # documents (`services.owed_docs`), in turn with review decisions': a document
+            # written from this read could land after a newer decision's and hide it.
+            mark(conn, [f"asset:{a.id}" for a in changed])
         return changed

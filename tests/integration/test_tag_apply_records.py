@@ -16,6 +16,7 @@ import pytest
 from discovery.domain import Asset, JSONObject, Product, Tag
 from discovery.store.records import Records
 from discovery.store.tag_records import ChangedMeanwhile
+from discovery.store.usage_records import UsageRecords
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -86,3 +87,37 @@ def test_concurrent_decisions_on_one_product_each_land_on_a_fresh_read(records: 
     stored = records.get_product("S-2")
     assert stored is not None and sorted(t.name for t in stored.tags) == names
     assert sorted(tag_audits(records)) == names
+
+
+def test_a_usage_flush_never_writes_back_tags_a_decision_changed_while_it_ran(
+    records: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records.upsert_assets([Asset(id="a1", sha256="0" * 64, filename="a1.jpg", media_type="image/jpeg")])
+    read = records.get_asset("a1")
+    assert read is not None
+    decided = threading.Event()
+
+    def decide() -> None:
+        records.tags.apply([(read, [accepted("kept")])], [audit("asset:a1", "kept")])
+        decided.set()
+
+    decision = threading.Thread(target=decide)
+    from_json = Asset.from_json.__func__  # type: ignore[attr-defined]
+
+    def flush_reads(cls: type[Asset], data: JSONObject) -> Asset:
+        # Between the flush's read of the record and its write: a reviewer's decision lands
+        # (or, with the flush holding the row, waits for it).
+        if threading.current_thread() is threading.main_thread() and not decision.is_alive() and not decided.is_set():
+            decision.start()
+            decided.wait(timeout=1.0)
+        return from_json(cls, data)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Asset, "from_json", classmethod(flush_reads))
+    UsageRecords(records.engine).set_asset_usage({"a1": {"views": 3}})
+    monkeypatch.undo()
+    decision.join(timeout=60)
+
+    stored = records.get_asset("a1")
+    assert stored is not None and decided.is_set()
+    assert stored.usage == {"views": 3}
+    assert [(t.name, t.status) for t in stored.tags] == [("kept", "accepted")], "the decision was not lost"
