@@ -51,8 +51,10 @@ def test_anonymous_caller_may_read_but_not_write(catalog: Catalog) -> None:
 
 def _expire_one_asset(catalog: Catalog) -> str:
     ctx = catalog.client.app.state.ctx  # type: ignore[attr-defined]
-    batch = next(ctx.records.iter_assets(batch=1))
-    asset = batch[0]
+    # Not one of a near-duplicate pair: the image-results tests rely on a shopper seeing both.
+    pairs = {name for name, t in catalog.truth.items() if t["near_duplicate_of"]}
+    pairs |= {str(t["near_duplicate_of"]) for t in catalog.truth.values() if t["near_duplicate_of"]}
+    asset = next(a for batch in ctx.records.iter_assets(batch=100) for a in batch if a.filename not in pairs)
     asset.rights = {"license": "agency", "expires_at": "2020-01-01"}
     ctx.records.upsert_assets([asset])
     ctx.backend.upsert([asset_to_doc(asset)], refresh=True)
