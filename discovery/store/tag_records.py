@@ -37,6 +37,7 @@ from discovery.errors import Conflict
 from discovery.store import tables as t
 from discovery.store.content_hash import content_hash
 from discovery.store.index_pending import mark
+from discovery.store.row_locks import locked_records
 
 tag_index = Table(
     "tag_index",
@@ -168,24 +169,14 @@ def _check_unchanged(conn: Connection, targets: Sequence[Product | Asset]) -> di
     target key, as they are now."""
     skus = [x.sku for x in targets if isinstance(x, Product)]
     ids = [x.id for x in targets if isinstance(x, Asset)]
-    stored: dict[str, list[JSONObject]] = {}
     records: dict[str, JSONObject] = {}
     for table, key, wanted, prefix in ((t.products, "sku", skus, "product"), (t.assets, "id", ids, "asset")):
-        if not wanted:
-            continue
-        column = table.c[key]
-        if conn.dialect.name == "sqlite":
-            # A write first: SQLite takes its write lock now (waiting out its busy timeout), so
-            # what is read next is the newest and stays so until the commit. (PostgreSQL locks
-            # the rows with the read's FOR UPDATE.)
-            conn.execute(update(table).where(column.in_(wanted)).values({key: column}))
-        rows = conn.execute(select(column, table.c.data).where(column.in_(wanted)).with_for_update())
-        for k, data in rows:
-            records[f"{prefix}:{k}"] = dict(data)
-            stored[f"{prefix}:{k}"] = [Tag.from_json(x).to_json() for x in data.get("tags") or []]
+        records.update({f"{prefix}:{k}": data for k, data in locked_records(conn, table, key, wanted).items()})
     for target in targets:
         key = _target_key(target)
-        if stored.get(key, []) != [tag.to_json() for tag in target.tags]:
+        held = records.get(key, {}).get("tags")
+        stored = [Tag.from_json(x).to_json() for x in held if isinstance(x, dict)] if isinstance(held, list) else []
+        if stored != [tag.to_json() for tag in target.tags]:
             raise ChangedMeanwhile(f"{key} changed while this decision was made; decide again")
     return records
 
@@ -279,7 +270,8 @@ class TagRecords:
                 target.tags = tags
                 # Only the tags change: the rest of the record as stored now, not as the caller
                 # read it (a usage flush may have written the asset's counters since).
-                data = {**now.get(_target_key(target), target.to_json()), "tags": target.to_json()["tags"]}
+                fresh = target.to_json()
+                data = {**now.get(_target_key(target), fresh), "tags": fresh["tags"]}
                 if isinstance(target, Product):
                     _write_product(conn, target.sku, data)
                 else:

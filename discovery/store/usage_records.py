@@ -31,6 +31,7 @@ from sqlalchemy import (
 from discovery.domain import Asset
 from discovery.store import tables as t
 from discovery.store.index_pending import mark
+from discovery.store.row_locks import locked_records
 from discovery.store.tag_records import mirror
 
 KINDS = ("view", "download", "click")
@@ -169,15 +170,8 @@ class UsageRecords:
         ids = list(usage)
         with self.engine.begin() as conn:
             for i in range(0, len(ids), 500):
-                chunk = t.assets.c.id.in_(ids[i : i + 500])
-                # The records are rewritten whole from what is read here: nothing may change them
-                # in between, or a review decision committed meanwhile is overwritten and lost.
-                # SQLite takes its write lock at a transaction's first write (the same no-op
-                # write first as `tag_records._check_unchanged`); PostgreSQL locks the rows read.
-                if conn.dialect.name == "sqlite":
-                    conn.execute(update(t.assets).where(chunk).values(id=t.assets.c.id))
-                rows = conn.execute(select(t.assets.c.id, t.assets.c.data).where(chunk).with_for_update())
-                for asset_id, data in rows.all():
+                # Rewritten whole from this read: locked, or a decision committed meanwhile is lost.
+                for asset_id, data in locked_records(conn, t.assets, "id", ids[i : i + 500]).items():
                     asset = Asset.from_json(data)
                     if asset.usage == usage[asset_id]:
                         continue
