@@ -11,13 +11,18 @@ from __future__ import annotations
 import os
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from discovery.config import Settings
+
+if TYPE_CHECKING:
+    from discovery.store.records import Records
 
 SERVICE_MARKERS = ("opensearch", "redis", "postgres", "browser")
 
@@ -93,6 +98,29 @@ def postgres_url() -> str:
     except Exception as exc:  # noqa: BLE001
         _missing(f"PostgreSQL at {url}", str(exc))
     return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def records(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Records]:
+    """An empty records database, on SQLite and on a PostgreSQL database of the test's own."""
+    from discovery.store.records import Records
+
+    if request.param == "sqlite":
+        rec = Records.open(f"sqlite:///{tmp_path / 'records.sqlite3'}")
+        yield rec
+        rec.close()
+        return
+    import psycopg
+
+    base = request.getfixturevalue("postgres_url")
+    name = f"records_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    rec = Records.open(base.rsplit("/", 1)[0] + "/" + name)
+    yield rec
+    rec.close()
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

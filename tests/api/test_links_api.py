@@ -4,54 +4,14 @@ unlink, primary image) with role checks, the audit log and search showing each c
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
-import time
 from typing import Any
 
-from PIL import Image
-
+from tests.api.api_support import editor, import_rows, png, upload
 from tests.api.conftest import Catalog
 
 
-def _editor(catalog: Catalog) -> dict[str, str]:
-    return {"X-API-Key": catalog.keys["editor"]}
-
-
-def _png(name: str) -> bytes:
-    """A picture of its own per file name (the same bytes twice would be one asset)."""
-    digest = hashlib.sha256(name.encode()).digest()
-    out = io.BytesIO()
-    Image.new("RGB", (96, 96), (digest[0], digest[1], digest[2])).save(out, "PNG")
-    return out.getvalue()
-
-
-def _wait(catalog: Catalog, response: Any) -> dict[str, Any]:
-    assert response.status_code == 202, response.text
-    job_id = response.json()["id"]
-    for _ in range(600):
-        job = catalog.client.get(f"/api/jobs/{job_id}", headers=_editor(catalog)).json()
-        if job["state"] in ("succeeded", "failed", "cancelled"):
-            return dict(job)
-        time.sleep(0.1)
-    raise AssertionError("the job did not finish")
-
-
-def _import(catalog: Catalog, rows: list[dict[str, object]], **form: str) -> dict[str, Any]:
-    # A brand of their own and made-up words: the session's catalog is shared with other tests.
-    body = "".join(json.dumps({"brand": "Quillonworks", **r}) + "\n" for r in rows).encode()
-    files = {"file": ("p.jsonl", body, "application/json")}
-    return _wait(catalog, catalog.client.post("/api/ingest/products", files=files, data=form, headers=_editor(catalog)))
-
-
-def _upload(catalog: Catalog, names: list[str], **form: str) -> dict[str, Any]:
-    files = [("files", (n, _png(n), "image/png")) for n in names]
-    return _wait(catalog, catalog.client.post("/api/ingest/assets", files=files, data=form, headers=_editor(catalog)))
-
-
 def _assets_of(catalog: Catalog, sku: str, **params: str) -> list[str]:
-    body = catalog.client.get(f"/api/products/{sku}", params=params, headers=_editor(catalog)).json()
+    body = catalog.client.get(f"/api/products/{sku}", params=params, headers=editor(catalog)).json()
     return [a["id"] for a in body["assets"]]
 
 
@@ -62,14 +22,14 @@ def _search_assets_of(catalog: Catalog, sku: str) -> list[str]:
 
 def _product_hit(catalog: Catalog, word: str, sku: str) -> dict[str, Any]:
     params = {"q": word, "type": "product", "mode": "keyword", "size": 50}
-    hits = catalog.client.get("/api/search", params=params, headers=_editor(catalog)).json()["hits"]
+    hits = catalog.client.get("/api/search", params=params, headers=editor(catalog)).json()["hits"]
     return next(h for h in hits if h["id"] == sku)
 
 
 def test_the_demos_sku_named_uploads_link_and_the_job_lists_them(catalog: Catalog) -> None:
     rows = [{"sku": s, "name": f"Quillon {s} zibble"} for s in ("QLN-000004", "UIX-0001", "UIX-0002")]
-    assert _import(catalog, rows)["state"] == "succeeded"
-    job = _upload(catalog, ["QLN-000004-side.png", "uix-0001-red_main.png", "UIX0002.png"])
+    assert import_rows(catalog, rows)["state"] == "succeeded"
+    job = upload(catalog, ["QLN-000004-side.png", "uix-0001-red_main.png", "UIX0002.png"])
     assert job["state"] == "succeeded", job
     links = job["links"]
     assert links["counts"] == {"linked_filename_rule": 3}
@@ -82,12 +42,12 @@ def test_the_demos_sku_named_uploads_link_and_the_job_lists_them(catalog: Catalo
 
 
 def test_an_import_can_turn_the_filename_rule_off(catalog: Catalog) -> None:
-    assert _import(catalog, [{"sku": "QLN-000005", "name": "Quillon off"}])["state"] == "succeeded"
-    job = _upload(catalog, ["qln-000005-front.png"], link_rule="none")
+    assert import_rows(catalog, [{"sku": "QLN-000005", "name": "Quillon off"}])["state"] == "succeeded"
+    job = upload(catalog, ["qln-000005-front.png"], link_rule="none")
     assert job["links"]["counts"] == {} and _assets_of(catalog, "QLN-000005") == []
     bad = catalog.client.post(
-        "/api/ingest/assets", files=[("files", ("x.png", _png("x.png"), "image/png"))],
-        data={"link_pattern": "(unclosed"}, headers=_editor(catalog),
+        "/api/ingest/assets", files=[("files", ("x.png", png("x.png"), "image/png"))],
+        data={"link_pattern": "(unclosed"}, headers=editor(catalog),
     )  # fmt: skip
     assert bad.status_code == 400 and "link_pattern" in bad.text
 
@@ -95,8 +55,8 @@ def test_an_import_can_turn_the_filename_rule_off(catalog: Catalog) -> None:
 def test_a_product_naming_its_images_gets_a_suggested_link_that_a_reviewer_accepts(catalog: Catalog) -> None:
     sku = "QLN-000006"
     row = {"sku": sku, "name": "Quillon named", "image": ["qln-000006-blue_main.png"]}
-    assert _import(catalog, [row])["state"] == "succeeded"
-    job = _upload(catalog, ["qln-000006-blue_main.png", "QLN-000006-side.png"])
+    assert import_rows(catalog, [row])["state"] == "succeeded"
+    job = upload(catalog, ["qln-000006-blue_main.png", "QLN-000006-side.png"])
     named = next(e["asset_id"] for e in job["links"]["linked"] if e["file"] == "qln-000006-blue_main.png")
     assert job["links"]["counts"] == {"linked_image_ref": 1, "suggested": 1}
     (suggested,) = job["links"]["suggested"]
@@ -112,15 +72,15 @@ def test_a_product_naming_its_images_gets_a_suggested_link_that_a_reviewer_accep
     assert out["results"][0]["ok"], out
     assert set(_assets_of(catalog, sku)) == {named, suggested["asset_id"]}
     assert suggested["asset_id"] in _search_assets_of(catalog, sku)
-    asset = catalog.client.get(f"/api/assets/{suggested['asset_id']}", headers=_editor(catalog)).json()
+    asset = catalog.client.get(f"/api/assets/{suggested['asset_id']}", headers=editor(catalog)).json()
     assert {"sku": sku, "how": "manual"} in asset["product_skus"]
     assert not [t for t in asset["tags"] if t["name"].startswith("link:")], "an accepted link is no search tag"
 
 
 def test_link_unlink_and_primary_image_need_an_editor_are_audited_and_searchable_at_once(catalog: Catalog) -> None:
     sku = "QLN-000007"
-    assert _import(catalog, [{"sku": sku, "name": "Zorblax gizmo", "channels": ["web"]}])["state"] == "succeeded"
-    assert _upload(catalog, ["zorblaxshot-one.png", "zorblaxshot-two.png"])["state"] == "succeeded"
+    assert import_rows(catalog, [{"sku": sku, "name": "Zorblax gizmo", "channels": ["web"]}])["state"] == "succeeded"
+    assert upload(catalog, ["zorblaxshot-one.png", "zorblaxshot-two.png"])["state"] == "succeeded"
     first, second = _ids_by_filename(catalog, "zorblaxshot", ["zorblaxshot-one.png", "zorblaxshot-two.png"])
     reviewer = {"X-API-Key": catalog.keys["reviewer"]}
     assert catalog.client.post(f"/api/assets/{first}/links", json={"sku": sku}, headers=reviewer).status_code == 403
@@ -128,26 +88,26 @@ def test_link_unlink_and_primary_image_need_an_editor_are_audited_and_searchable
     assert catalog.client.put(f"/api/products/{sku}/primary-image", json=put, headers=reviewer).status_code == 403
     assert catalog.client.delete(f"/api/assets/{first}/links/{sku}", headers=reviewer).status_code == 403
     for asset_id in (first, second):
-        made = catalog.client.post(f"/api/assets/{asset_id}/links", json={"sku": sku}, headers=_editor(catalog))
+        made = catalog.client.post(f"/api/assets/{asset_id}/links", json={"sku": sku}, headers=editor(catalog))
         assert made.status_code == 200 and made.json()["linked"], made.text
     assert sorted(_search_assets_of(catalog, sku)) == sorted([first, second])
     for chosen in (first, second):
         body = {"asset_id": chosen}
-        primary = catalog.client.put(f"/api/products/{sku}/primary-image", json=body, headers=_editor(catalog))
+        primary = catalog.client.put(f"/api/products/{sku}/primary-image", json=body, headers=editor(catalog))
         assert primary.status_code == 200, primary.text
         assert _product_hit(catalog, "zorblax", sku)["thumbnail"] == f"/api/assets/{chosen}/renditions/thumbnail"
     web = {"asset_id": first, "channel": "web"}
     assert (
-        catalog.client.put(f"/api/products/{sku}/primary-image", json=web, headers=_editor(catalog)).status_code == 200
+        catalog.client.put(f"/api/products/{sku}/primary-image", json=web, headers=editor(catalog)).status_code == 200
     )
     assert _assets_of(catalog, sku)[0] == second and _assets_of(catalog, sku, channel="web")[0] == first
 
-    gone = catalog.client.delete(f"/api/assets/{second}/links/{sku}", headers=_editor(catalog))
+    gone = catalog.client.delete(f"/api/assets/{second}/links/{sku}", headers=editor(catalog))
     assert gone.status_code == 200, gone.text
     assert _search_assets_of(catalog, sku) == [first]
     assert _product_hit(catalog, "zorblax", sku)["thumbnail"] == f"/api/assets/{first}/renditions/thumbnail"
     unlinked = catalog.client.put(
-        f"/api/products/{sku}/primary-image", json={"asset_id": second}, headers=_editor(catalog)
+        f"/api/products/{sku}/primary-image", json={"asset_id": second}, headers=editor(catalog)
     )
     assert unlinked.status_code == 409 and "not linked" in unlinked.text
 
@@ -162,20 +122,20 @@ def test_link_unlink_and_primary_image_need_an_editor_are_audited_and_searchable
 
 def _ids_by_filename(catalog: Catalog, word: str, names: list[str]) -> list[str]:
     params = {"q": word, "type": "asset", "mode": "keyword", "size": 50}
-    hits = catalog.client.get("/api/search", params=params, headers=_editor(catalog)).json()["hits"]
+    hits = catalog.client.get("/api/search", params=params, headers=editor(catalog)).json()["hits"]
     by_name = {
-        catalog.client.get(f"/api/assets/{h['id']}", headers=_editor(catalog)).json()["filename"]: h["id"] for h in hits
+        catalog.client.get(f"/api/assets/{h['id']}", headers=editor(catalog)).json()["filename"]: h["id"] for h in hits
     }
     return [by_name[n] for n in names]
 
 
 def test_a_product_import_lists_the_links_it_made_and_suggested(catalog: Catalog) -> None:
-    assert _upload(catalog, ["rvn-000001-front.png", "rvn-000002-side.png"])["links"]["counts"] == {}
+    assert upload(catalog, ["rvn-000001-front.png", "rvn-000002-side.png"])["links"]["counts"] == {}
     rows = [
         {"sku": "RVN-000001", "name": "Raven plain"},
         {"sku": "RVN-000002", "name": "Raven named", "image": ["rvn-000002-blue_main.png"]},
     ]
-    job = _import(catalog, rows)
+    job = import_rows(catalog, rows)
     assert job["state"] == "succeeded", job
     assert job["links"]["counts"] == {"linked_filename_rule": 1, "suggested": 1}
     assert [(e["file"], e["sku"]) for e in job["links"]["linked"]] == [("rvn-000001-front.png", "RVN-000001")]
@@ -185,7 +145,7 @@ def test_a_product_import_lists_the_links_it_made_and_suggested(catalog: Catalog
     asset_id = job["links"]["suggested"][0]["asset_id"]
     decision = {"target": {"type": "asset", "id": asset_id}, "tag": "link:RVN-000002", "decision": "reject"}
     assert catalog.client.post("/api/review/decisions", json=[decision], headers=reviewer).json()["results"][0]["ok"]
-    asset = catalog.client.get(f"/api/assets/{asset_id}", headers=_editor(catalog)).json()
+    asset = catalog.client.get(f"/api/assets/{asset_id}", headers=editor(catalog)).json()
     assert (
         asset["product_skus"] == []
         and {"link:RVN-000002": "rejected"}.items() <= {t["name"]: t["status"] for t in asset["tags"]}.items()
@@ -195,8 +155,8 @@ def test_a_product_import_lists_the_links_it_made_and_suggested(catalog: Catalog
 def test_a_suggested_link_accepted_in_bulk_is_a_link(catalog: Catalog) -> None:
     sku = "QLN-000008"
     row = {"sku": sku, "name": "Quillon bulk", "image": ["qln-000008-blue_main.png"]}
-    assert _import(catalog, [row])["state"] == "succeeded"
-    job = _upload(catalog, ["qln-000008-blue_main.png", "QLN-000008-side.png"])
+    assert import_rows(catalog, [row])["state"] == "succeeded"
+    job = upload(catalog, ["qln-000008-blue_main.png", "QLN-000008-side.png"])
     (suggested,) = job["links"]["suggested"]
     reviewer = {"X-API-Key": catalog.keys["reviewer"]}
     (item,) = catalog.client.get("/api/review/queue", params={"tag": f"link:{sku}"}, headers=reviewer).json()["items"]
@@ -210,8 +170,8 @@ def test_a_suggested_link_accepted_in_bulk_is_a_link(catalog: Catalog) -> None:
 def test_undoing_an_accepted_suggested_link_takes_the_link_back_and_the_suggestion_returns(catalog: Catalog) -> None:
     sku = "QLN-000009"
     row = {"sku": sku, "name": "Quillon undo", "image": ["qln-000009-blue_main.png"]}
-    assert _import(catalog, [row])["state"] == "succeeded"
-    job = _upload(catalog, ["qln-000009-blue_main.png", "QLN-000009-side.png"])
+    assert import_rows(catalog, [row])["state"] == "succeeded"
+    job = upload(catalog, ["qln-000009-blue_main.png", "QLN-000009-side.png"])
     (suggested,) = job["links"]["suggested"]
     reviewer = {"X-API-Key": catalog.keys["reviewer"]}
     (item,) = catalog.client.get("/api/review/queue", params={"tag": f"link:{sku}"}, headers=reviewer).json()["items"]
@@ -228,8 +188,10 @@ def test_undoing_an_accepted_suggested_link_takes_the_link_back_and_the_suggesti
 def _suggested_link(catalog: Catalog, sku: str, name: str) -> tuple[str, dict[str, Any]]:
     """An asset with a suggested link to a new product `sku`, and its review queue item."""
     lower = sku.lower()
-    assert _import(catalog, [{"sku": sku, "name": name, "image": [f"{lower}-blue_main.png"]}])["state"] == "succeeded"
-    (suggested,) = _upload(catalog, [f"{lower}-blue_main.png", f"{sku}-side.png"])["links"]["suggested"]
+    assert (
+        import_rows(catalog, [{"sku": sku, "name": name, "image": [f"{lower}-blue_main.png"]}])["state"] == "succeeded"
+    )
+    (suggested,) = upload(catalog, [f"{lower}-blue_main.png", f"{sku}-side.png"])["links"]["suggested"]
     reviewer = {"X-API-Key": catalog.keys["reviewer"]}
     (item,) = catalog.client.get("/api/review/queue", params={"tag": f"link:{sku}"}, headers=reviewer).json()["items"]
     return str(suggested["asset_id"]), dict(item)

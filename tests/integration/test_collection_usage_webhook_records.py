@@ -4,12 +4,10 @@ the JSON text search behind a rename, grouped usage reports, the delivery log.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from discovery.config import Settings, TextSettings
 from discovery.domain import Asset
@@ -19,24 +17,6 @@ from discovery.store.collection_records import CollectionRecords
 from discovery.store.records import Records
 from discovery.store.usage_records import UsageRecords
 from discovery.store.webhook_records import WebhookRecords
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def records(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Records]:
-    if request.param == "sqlite":
-        rec = Records.open(f"sqlite:///{tmp_path / 'records.sqlite3'}")
-        yield rec
-        rec.close()
-        return
-    base = request.getfixturevalue("postgres_url")
-    name = f"colls_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    rec = Records.open(base.rsplit("/", 1)[0] + "/" + name)
-    yield rec
-    rec.close()
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _asset(asset_id: str, *collections: str, title: str = "") -> Asset:

@@ -5,34 +5,18 @@ has not started, a lease that runs out lets another worker take the chunk."""
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import psycopg
 import pytest
 
 from discovery.store.job_records import ChunkOutcome, JobStore
 from discovery.store.records import Records
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
-    if request.param == "sqlite":
-        records = Records.open(f"sqlite:///{tmp_path / 'records.sqlite3'}")
-        yield JobStore(records.engine)
-        records.close()
-        return
-    base = request.getfixturevalue("postgres_url")
-    name = f"jobs_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    records = Records.open(base.rsplit("/", 1)[0] + "/" + name)
-    yield JobStore(records.engine)
-    records.close()
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+@pytest.fixture
+def store(records: Records) -> JobStore:
+    """The job tables of an empty records database, on SQLite and on PostgreSQL."""
+    return JobStore(records.engine)
 
 
 def _job(store: JobStore, chunks: int = 3) -> str:

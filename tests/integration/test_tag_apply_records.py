@@ -6,35 +6,13 @@ read), and concurrent writers on one product serialised by the row lock."""
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
-import psycopg
 import pytest
 
 from discovery.domain import Asset, JSONObject, Product, Tag
 from discovery.store.records import Records
 from discovery.store.tag_records import ChangedMeanwhile
 from discovery.store.usage_records import UsageRecords
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def records(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Records]:
-    if request.param == "sqlite":
-        rec = Records.open(f"sqlite:///{tmp_path / 'records.sqlite3'}")
-        yield rec
-        rec.close()
-        return
-    base = request.getfixturevalue("postgres_url")
-    name = f"tags_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    rec = Records.open(base.rsplit("/", 1)[0] + "/" + name)
-    yield rec
-    rec.close()
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def accepted(name: str) -> Tag:
