@@ -8,12 +8,11 @@ on either engine), audited with each field's before and after, and announced by 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 from discovery.domain import Asset, JSONObject, JSONValue
 from discovery.errors import InvalidParameter, NotFound
 from discovery.services import webhooks
-from discovery.services.asset_writes import save_and_reindex
+from discovery.services.asset_writes import reindex_assets
 from discovery.services.context import Context
 
 MAX_TITLE = 300
@@ -57,30 +56,38 @@ def merged_rights(ctx: Context, current: JSONObject, change: Mapping[str, object
 
 def edit_asset(ctx: Context, asset_id: str, *, changes: Mapping[str, object], actor: str) -> Asset:
     """Apply `changes` (any of title, description, rights) to an asset; returns it saved.
-    Unchanged values are not rewritten; a change that alters nothing is not audited."""
-    asset = ctx.records.get_asset(asset_id)
-    if asset is None:
-        raise NotFound(f"no asset {asset_id!r}")
+    Unchanged values are not rewritten; a change that alters nothing is not audited. The
+    change lands on the asset as stored when it is written: a decision or a link committed
+    while the edit was on its way is kept."""
     before: JSONObject = {}
     after: JSONObject = {}
-    if "title" in changes and (title := _text(changes["title"], "title", MAX_TITLE)) != asset.title:
-        before["title"], after["title"] = asset.title, title
-        asset.title = title
-    if "description" in changes:
-        description = _text(changes["description"], "description", MAX_DESCRIPTION)
-        if description != asset.description:
-            before["description"], after["description"] = asset.description, description
-            asset.description = description
-    if isinstance(rights_change := changes.get("rights"), Mapping):
-        rights = merged_rights(ctx, asset.rights, rights_change)
-        if rights != asset.rights:
-            before["rights"], after["rights"] = dict(asset.rights), dict(rights)
-            asset.rights = rights
-    if not after:
-        return asset
-    asset.updated_at = datetime.now(UTC).isoformat()
-    save_and_reindex(ctx, [asset])
+
+    def change(asset: Asset) -> bool:
+        before.clear()
+        after.clear()
+        if "title" in changes and (title := _text(changes["title"], "title", MAX_TITLE)) != asset.title:
+            before["title"], after["title"] = asset.title, title
+            asset.title = title
+        if "description" in changes:
+            description = _text(changes["description"], "description", MAX_DESCRIPTION)
+            if description != asset.description:
+                before["description"], after["description"] = asset.description, description
+                asset.description = description
+        if isinstance(rights_change := changes.get("rights"), Mapping):
+            rights = merged_rights(ctx, asset.rights, rights_change)
+            if rights != asset.rights:
+                before["rights"], after["rights"] = dict(asset.rights), dict(rights)
+                asset.rights = rights
+        return bool(after)
+
+    saved = ctx.records.edits.asset(asset_id, change)
+    if saved is None:
+        unchanged = ctx.records.get_asset(asset_id)
+        if unchanged is None:
+            raise NotFound(f"no asset {asset_id!r}")
+        return unchanged
+    reindex_assets(ctx, [saved])
     detail: JSONObject = {"before": before, "after": after}
-    ctx.records.audit(actor=actor, action="asset.edit", target=f"asset:{asset.id}", detail=detail)
-    webhooks.emit(ctx, "asset.changed", {"ids": list[JSONValue]([asset.id]), "reason": "asset.edit"})
-    return asset
+    ctx.records.audit(actor=actor, action="asset.edit", target=f"asset:{saved.id}", detail=detail)
+    webhooks.emit(ctx, "asset.changed", {"ids": list[JSONValue]([saved.id]), "reason": "asset.edit"})
+    return saved

@@ -1,4 +1,4 @@
-"""Rewriting the index documents of assets whose records changed (collections, usage)."""
+"""Rewriting the index documents of assets whose records changed (collections, usage, edits)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from discovery.services.context import Context
 from discovery.store.derive import inherited_for_assets
 from discovery.store.index.base import BulkReport, IndexDoc
 from discovery.store.index.documents import asset_doc_id, asset_to_doc
+from discovery.store.record_edits import AssetChange
 
 log = logging.getLogger("discovery.assets")
 
@@ -44,9 +45,10 @@ def reindex_assets(ctx: Context, assets: Sequence[Asset], *, refresh: bool = Tru
     return report
 
 
-def save_and_reindex(ctx: Context, assets: Sequence[Asset]) -> BulkReport:
-    """Save changed asset records, then make the index show them in the next search."""
-    if not assets:
-        return BulkReport()
-    ctx.records.upsert_assets(list(assets))
-    return reindex_assets(ctx, assets, refresh=True)
+def edit_and_reindex(ctx: Context, ids: Sequence[str], change: AssetChange) -> list[Asset]:
+    """Apply `change` to these assets as stored now (`RecordEdits.assets`: nothing another
+    writer committed meanwhile is lost), then make the index show the changed ones in the
+    next search. Returns the changed assets as written."""
+    changed = ctx.records.edits.assets(ids, change)
+    reindex_assets(ctx, changed, refresh=True)
+    return changed

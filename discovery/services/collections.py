@@ -15,7 +15,7 @@ from discovery.domain import Asset, JSONObject, JSONValue
 from discovery.errors import Conflict, InvalidQuery, NotFound
 from discovery.services import webhooks
 from discovery.services.asset_titles import title_asset_hits
-from discovery.services.asset_writes import save_and_reindex
+from discovery.services.asset_writes import edit_and_reindex
 from discovery.services.context import Context
 from discovery.store.collection_records import SEPARATOR, CollectionRecords, CollectionRow
 from discovery.store.index.base import SearchQuery
@@ -127,15 +127,15 @@ def rename_collection(ctx: Context, collection_id: str, *, name: str, actor: str
     if new_path is None:
         raise Conflict(f"a collection named {name!r} already exists there", field="name")
     moved: list[str] = []
+    def move(asset: Asset) -> bool:
+        rewritten = _rewrite(asset.collections, row.path, new_path)
+        if rewritten == asset.collections:
+            return False
+        asset.collections = rewritten
+        return True
+
     for batch in _registry(ctx).assets_in(row.path):
-        changed: list[Asset] = []
-        for asset in batch:
-            rewritten = _rewrite(asset.collections, row.path, new_path)
-            if rewritten != asset.collections:
-                asset.collections = rewritten
-                changed.append(asset)
-        save_and_reindex(ctx, changed)
-        moved.extend(a.id for a in changed)
+        moved.extend(a.id for a in edit_and_reindex(ctx, [a.id for a in batch], move))
     detail: JSONObject = {"from": row.path, "to": new_path, "assets": len(moved)}
     ctx.records.audit(actor=actor, action="collection.rename", target=f"collection:{row.id}", detail=detail)
     if moved:
@@ -160,19 +160,25 @@ def change_members(
     """Add and remove assets, each item reported on its own: an unknown asset is refused and
     the rest still apply; adding a member or removing a non-member changes nothing."""
     row = _get(ctx, collection_id)
+    asked = [(action, asset_id) for action, ids in (("add", add), ("remove", remove)) for asset_id in ids]
+    positions: dict[str, list[int]] = {}
+    for i, (_, asset_id) in enumerate(asked):
+        positions.setdefault(asset_id, []).append(i)
+    did: dict[int, bool] = {}  # asked item -> whether it changed its asset (absent: no such asset)
+
+    def apply(asset: Asset) -> bool:
+        # One asset may be named more than once: its items apply in the order asked.
+        for i in positions.get(asset.id, []):
+            did[i] = _apply(asset, row.path, asked[i][0])
+        return any(did[i] for i in positions.get(asset.id, []))
+
+    changed = {a.id: a for a in edit_and_reindex(ctx, list(positions), apply)}
     results: list[MemberChange] = []
-    changed: dict[str, Asset] = {}
-    for action, ids in (("add", add), ("remove", remove)):
-        for asset_id in ids:
-            asset = changed.get(asset_id) or ctx.records.get_asset(asset_id)
-            if asset is None:
-                results.append(MemberChange(asset_id, action, ok=False, changed=False, error=f"no asset {asset_id!r}"))
-                continue
-            did = _apply(asset, row.path, action)
-            if did:
-                changed[asset.id] = asset
-            results.append(MemberChange(asset_id, action, ok=True, changed=did))
-    save_and_reindex(ctx, list(changed.values()))
+    for i, (action, asset_id) in enumerate(asked):
+        if i in did:
+            results.append(MemberChange(asset_id, action, ok=True, changed=did[i]))
+        else:
+            results.append(MemberChange(asset_id, action, ok=False, changed=False, error=f"no asset {asset_id!r}"))
     added = [r.asset_id for r in results if r.changed and r.action == "add"]
     removed = [r.asset_id for r in results if r.changed and r.action == "remove"]
     if changed:
@@ -198,15 +204,15 @@ def delete_collection(ctx: Context, collection_id: str, *, actor: str) -> JSONOb
     row = _get(ctx, collection_id)
     removed_paths = _registry(ctx).delete(row)
     released: list[str] = []
+    def release(asset: Asset) -> bool:
+        kept = [p for p in asset.collections if not _under(p, row.path)]
+        if kept == asset.collections:
+            return False
+        asset.collections = kept
+        return True
+
     for batch in _registry(ctx).assets_in(row.path):
-        changed: list[Asset] = []
-        for asset in batch:
-            kept = [p for p in asset.collections if not _under(p, row.path)]
-            if kept != asset.collections:
-                asset.collections = kept
-                changed.append(asset)
-        save_and_reindex(ctx, changed)
-        released.extend(a.id for a in changed)
+        released.extend(a.id for a in edit_and_reindex(ctx, [a.id for a in batch], release))
     detail: JSONObject = {"path": row.path, "collections": list[JSONValue](removed_paths), "assets": len(released)}
     ctx.records.audit(actor=actor, action="collection.delete", target=f"collection:{row.id}", detail=detail)
     if released:

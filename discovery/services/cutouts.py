@@ -38,19 +38,23 @@ def review_urls(asset_id: str, tag: str) -> dict[str, str]:
 def after_rendition(ctx: Context, asset: Asset, preset: str, before: tuple[str, float] | None) -> None:
     """Follow up a (re)made cut-out: queue a doubtful one for review, and recompute the
     linked products' completeness when whether the asset fits its channel changed.
-    The caller saves the asset."""
+    The caller has saved the cut-out's state; `asset` is the record as saved."""
     from indexer.assets.renditions import cutout_state
 
     state = cutout_state(asset, preset)
     if state is None or state == before:
         return
-    name = tag_name(preset)
-    decided = any(t.name == name and t.status != "suggested" for t in asset.tags)
-    if state[0] == "review" and not decided:
-        tags = [t for t in asset.tags if t.name != name]
-        tags.append(Tag(name=name, source="cutout", status="suggested", confidence=state[1], model=MODEL))
-        ctx.records.upsert_assets([asset])
-        ctx.records.tags.replace_tags(asset, tags)
+    name, confidence = tag_name(preset), state[1]
+
+    def suggest(stored: Asset) -> bool:
+        if any(t.name == name and t.status != "suggested" for t in stored.tags):
+            return False  # a reviewer's word stands
+        stored.tags = [t for t in stored.tags if t.name != name]
+        stored.tags.append(Tag(name=name, source="cutout", status="suggested", confidence=confidence, model=MODEL))
+        return True
+
+    if state[0] == "review":
+        asset = ctx.records.edits.asset(asset.id, suggest) or asset
     _resync(ctx, asset)
 
 
@@ -59,11 +63,13 @@ def decided(ctx: Context, asset: Asset, tag: str, *, accepted: bool) -> None:
     from indexer.assets.renditions import cutout_state, record_cutout
 
     preset = tag.removeprefix(PREFIX)
-    state = cutout_state(asset, preset)
-    confidence = state[1] if state else 0.0
-    record_cutout(asset, preset, "accepted" if accepted else "review", confidence)
-    ctx.records.upsert_assets([asset])
-    _resync(ctx, asset)
+
+    def note(stored: Asset) -> bool:
+        state = cutout_state(stored, preset)
+        record_cutout(stored, preset, "accepted" if accepted else "review", state[1] if state else 0.0)
+        return True
+
+    _resync(ctx, ctx.records.edits.asset(asset.id, note) or asset)
 
 
 def _resync(ctx: Context, asset: Asset) -> None:

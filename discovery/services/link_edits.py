@@ -20,39 +20,61 @@ from indexer.assets.links import LINK_TAG, link_tag
 def link(ctx: Context, asset_id: str, sku: str, *, actor: str, via: str = "api") -> JSONObject:
     """Link `asset_id` to the product `sku` (how `manual`: it outranks every rule). Linking
     twice changes nothing the second time."""
-    asset, product = _asset(ctx, asset_id), _product(ctx, sku)
-    before = next((dict(x) for x in asset.product_skus if x.get("sku") == product.sku), None)
-    if before is not None and before.get("how") == "manual":
-        return _answer(asset, product, changed=False)
-    asset.product_skus = [x for x in asset.product_skus if x.get("sku") != product.sku]
-    asset.product_skus.append({"sku": product.sku, "how": "manual"})
-    _set_link_tag(asset, product.sku, "accepted" if via == "review" else None, actor)
+    _asset(ctx, asset_id)
+    product = _product(ctx, sku)
+    seen: JSONObject = {}
+
+    def change(asset: Asset) -> bool:
+        before = next((dict(x) for x in asset.product_skus if x.get("sku") == product.sku), None)
+        seen["before"] = before
+        if before is not None and before.get("how") == "manual":
+            return False
+        asset.product_skus = [x for x in asset.product_skus if x.get("sku") != product.sku]
+        asset.product_skus.append({"sku": product.sku, "how": "manual"})
+        _set_link_tag(asset, product.sku, "accepted" if via == "review" else None, actor)
+        return True
+
+    saved = ctx.records.edits.asset(asset_id, change)
+    if saved is None:
+        return _answer(_asset(ctx, asset_id), product, changed=False)
     ctx.records.audit(
-        actor=actor, action="link.add", target=f"asset:{asset.id}",
-        detail={"sku": product.sku, "before": before, "after": "manual", "via": via},
+        actor=actor, action="link.add", target=f"asset:{saved.id}",
+        detail={"sku": product.sku, "before": seen.get("before"), "after": "manual", "via": via},
     )  # fmt: skip
-    _after_change(ctx, asset, [product.sku])
-    return _answer(asset, product, changed=True)
+    _after_change(ctx, saved, [product.sku])
+    return _answer(saved, product, changed=True)
 
 
 def unlink(ctx: Context, asset_id: str, sku: str, *, actor: str) -> JSONObject:
     """Take the link between `asset_id` and `sku` away, however it was made; the product's
     primary image, when it was this asset, is cleared."""
-    asset = _asset(ctx, asset_id)
-    before = next((dict(x) for x in asset.product_skus if x.get("sku") == sku), None)
-    if before is None:
-        raise NotFound(f"asset {asset_id} is not linked to {sku!r}", field="sku")
-    asset.product_skus = [x for x in asset.product_skus if x.get("sku") != sku]
-    _set_link_tag(asset, sku, "rejected", actor)
-    product = ctx.records.get_product(sku)
-    cleared = [c for c, i in (product.primary_images.items() if product else ()) if i == asset.id]
-    if product is not None and cleared:
+    _asset(ctx, asset_id)
+    seen: JSONObject = {}
+
+    def change(asset: Asset) -> bool:
+        before = next((dict(x) for x in asset.product_skus if x.get("sku") == sku), None)
+        if before is None:
+            raise NotFound(f"asset {asset_id} is not linked to {sku!r}", field="sku")
+        seen["before"] = before
+        asset.product_skus = [x for x in asset.product_skus if x.get("sku") != sku]
+        _set_link_tag(asset, sku, "rejected", actor)
+        return True
+
+    asset = ctx.records.edits.asset(asset_id, change)
+    if asset is None:
+        raise NotFound(f"no asset {asset_id!r}", field="asset_id")
+    cleared: list[str] = []
+
+    def clear_primary(product: Product) -> bool:
+        cleared[:] = [c for c, i in product.primary_images.items() if i == asset_id]
         for channel in cleared:
             del product.primary_images[channel]
-        ctx.records.upsert_products([product])
+        return bool(cleared)
+
+    ctx.records.edits.product(sku, clear_primary)
     ctx.records.audit(
         actor=actor, action="link.remove", target=f"asset:{asset.id}",
-        detail={"sku": sku, "before": before, "primary_cleared": list[JSONValue](cleared)},
+        detail={"sku": sku, "before": seen.get("before"), "primary_cleared": list[JSONValue](cleared)},
     )  # fmt: skip
     _after_change(ctx, asset, [sku])
     skus = list[JSONValue](asset.product_skus)
@@ -71,19 +93,27 @@ def set_primary_image(ctx: Context, sku: str, asset_id: str, *, channel: str | N
     linked = ctx.records.links.assets_for_skus([product.sku]).get(product.sku, [])
     if asset_id not in linked:
         raise Conflict(f"asset {asset_id} is not linked to {product.sku!r}: link it first", field="asset_id")
-    before = product.primary_images.get(key)
-    if before != asset_id:
-        product.primary_images[key] = asset_id
-        ctx.records.upsert_products([product])
+    seen: JSONObject = {}
+
+    def change(stored: Product) -> bool:
+        seen["before"] = stored.primary_images.get(key)
+        if seen["before"] == asset_id:
+            return False
+        stored.primary_images[key] = asset_id
+        return True
+
+    saved = ctx.records.edits.product(product.sku, change)
+    if saved is not None:
         ctx.records.audit(
             actor=actor, action="product.primary_image", target=f"product:{product.sku}",
-            detail={"channel": key or None, "before": before, "after": asset_id},
+            detail={"channel": key or None, "before": seen.get("before"), "after": asset_id},
         )  # fmt: skip
     from discovery.services.links import sync_products
 
     sync_products(ctx, [product.sku], force=True)
-    return {"sku": product.sku, "channel": key or None, "asset_id": asset_id, "changed": before != asset_id,
-            "primary_images": dict(product.primary_images)}  # fmt: skip
+    current = saved or ctx.records.get_product(product.sku) or product
+    return {"sku": product.sku, "channel": key or None, "asset_id": asset_id, "changed": saved is not None,
+            "primary_images": dict(current.primary_images)}  # fmt: skip
 
 
 def decide_suggested_link(ctx: Context, asset: Asset, tag: str, status: TagStatus, *, actor: str) -> int | None:
@@ -103,14 +133,19 @@ def decide_suggested_link(ctx: Context, asset: Asset, tag: str, status: TagStatu
     if linked:
         unlink(ctx, asset.id, sku, actor=actor)
         return None
-    before = next((t.to_json() for t in asset.tags if t.name == tag), None)
-    _set_link_tag(asset, sku, "rejected", actor)
-    after = next((t.to_json() for t in asset.tags if t.name == tag), None)
+    seen: JSONObject = {}
+
+    def reject(stored: Asset) -> bool:
+        seen["before"] = next((t.to_json() for t in stored.tags if t.name == tag), None)
+        _set_link_tag(stored, sku, "rejected", actor)
+        seen["after"] = next((t.to_json() for t in stored.tags if t.name == tag), None)
+        return True
+
+    if ctx.records.edits.asset(asset.id, reject) is None:
+        raise NotFound(f"no asset {asset.id!r}", field="asset_id")
     # Audited as any tag decision, so the reviewer's undo brings the suggestion back.
-    detail = {"tag": tag, "sku": sku, "before": before, "after": after}
-    entry = ctx.records.audit(actor=actor, action="tag.reject", target=f"asset:{asset.id}", detail=detail)
-    ctx.records.tags.replace_tags(asset, asset.tags)
-    return entry
+    detail = {"tag": tag, "sku": sku, "before": seen.get("before"), "after": seen.get("after")}
+    return ctx.records.audit(actor=actor, action="tag.reject", target=f"asset:{asset.id}", detail=detail)
 
 
 def _set_link_tag(asset: Asset, sku: str, status: TagStatus | None, actor: str) -> None:
@@ -126,10 +161,11 @@ def _set_link_tag(asset: Asset, sku: str, status: TagStatus | None, actor: str) 
 
 
 def _after_change(ctx: Context, asset: Asset, skus: list[str]) -> None:
-    from discovery.services.asset_writes import save_and_reindex
+    """Show a saved link change: the asset's document and the touched products'."""
+    from discovery.services.asset_writes import reindex_assets
     from discovery.services.links import sync_products
 
-    save_and_reindex(ctx, [asset])
+    reindex_assets(ctx, [asset])
     sync_products(ctx, skus, force=True)
 
 

@@ -143,8 +143,7 @@ def apply_to_product(ctx: Context, product: Product, tag: str) -> None:
     from discovery.services.links import sync_products
     from discovery.services.product_suggestions import apply_accepted
 
-    if apply_accepted(product, tag):
-        ctx.records.upsert_products([product])
+    if ctx.records.edits.product(product.sku, lambda stored: apply_accepted(stored, tag)) is not None:
         sync_products(ctx, [product.sku], force=True)
 
 

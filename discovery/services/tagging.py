@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from discovery.domain import Asset, Tag
+from discovery.services.asset_writes import asset_docs
 from discovery.services.context import Context
 from discovery.services.review import merge_suggestions
-from discovery.store.derive import inherited_for_assets
-from discovery.store.index.documents import asset_doc_id, asset_to_doc
+from discovery.store.index.documents import asset_doc_id
 
 _lock = threading.Lock()
 
@@ -74,32 +74,28 @@ def suggest_for_assets(ctx: Context, asset_ids: Iterable[str]) -> int:
     tagger = _tagger(ctx)
     current = tagger.model_ids()
     vectors = ctx.records.get_vectors("image_vector", [asset_doc_id(i) for i in ids])
-    changed = 0
-    docs = []
     assets = ctx.records.get_assets(ids)
-    inherited = inherited_for_assets(ctx.records, list(assets.values()))
+    suggested: dict[str, list[Tag]] = {}
     for asset_id in ids:
-        asset = assets.get(asset_id)
-        if asset is None:
+        if (asset := assets.get(asset_id)) is None:
             continue
         vec = vectors.get(asset_doc_id(asset_id))
         usable = vec[1] if vec is not None and vec[0] in current | {tagger.zero_shot.clip.model_id} else None
-        merged = merge_suggestions(asset.tags, _suggestions_for(ctx, asset, usable, tagger))
-        if [t.to_json() for t in merged] == [t.to_json() for t in asset.tags]:
-            continue
-        ctx.records.tags.replace_tags(asset, merged)
-        docs.append(
-            asset_to_doc(
-                asset,
-                image_vector=vec[1].tolist() if vec else None,
-                vector_model=vec[0] if vec else None,
-                inherited=inherited.get(asset.id, ()),
-            )
-        )
-        changed += 1
-    if docs:
-        ctx.backend.upsert(docs)
-    return changed
+        suggested[asset_id] = _suggestions_for(ctx, asset, usable, tagger)
+
+    def merge(stored: Asset) -> bool:
+        # On the tags as stored now, in one transaction a batch: a decision a reviewer made
+        # while CLIP looked is kept.
+        merged = merge_suggestions(stored.tags, suggested[stored.id])
+        if [t.to_json() for t in merged] == [t.to_json() for t in stored.tags]:
+            return False
+        stored.tags = merged
+        return True
+
+    saved = ctx.records.edits.assets(list(suggested), merge)
+    if saved:
+        ctx.backend.upsert(asset_docs(ctx, saved))
+    return len(saved)
 
 
 def train_tagger(ctx: Context, *, tags: Iterable[str] | None = None) -> dict[str, object]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from discovery.domain import JSONObject
+from discovery.domain import JSONObject, Product
 from discovery.errors import Conflict, InvalidQuery, NotFound
 from discovery.services import webhooks
 from discovery.services.context import Context
@@ -30,8 +30,14 @@ def set_status(ctx: Context, sku: str, status: str, *, actor: str, note: str | N
         return {"sku": sku, "status": status, "changed": False}
     if status not in MOVES.get(before, ()):
         raise Conflict(f"a {before} product cannot move to {status}", field="status")
-    product.status = status
-    ctx.records.upsert_products([product])
+
+    def move(stored: Product) -> bool:
+        if stored.status != before:  # another person moved it since it was read here
+            raise Conflict(f"{sku} is {stored.status} now, not {before}; look again", field="status")
+        stored.status = status
+        return True
+
+    product = ctx.records.edits.product(sku, move) or product
     ctx.records.audit(
         actor=actor,
         action="product.status",

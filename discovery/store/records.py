@@ -25,6 +25,7 @@ from discovery.store import tables as t
 from discovery.store.content_hash import content_hash
 from discovery.store.index_pending import IndexPending
 from discovery.store.link_records import LinkRecords, mirror_links
+from discovery.store.record_edits import RecordEdits
 from discovery.store.tag_records import TagRecords, mirror
 from discovery.store.vector_records import VectorRecords
 
@@ -120,6 +121,7 @@ class Records:
         self.links = LinkRecords(engine)
         self.pending = IndexPending(engine)
         self.vectors = VectorRecords(engine)
+        self.edits = RecordEdits(engine)
 
     @classmethod
     def open(cls, url: str, *, run_migrations: bool = True) -> Records:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import (
@@ -35,9 +36,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from discovery.domain import Asset, JSONObject, Product, Tag, utcnow
 from discovery.errors import Conflict
 from discovery.store import tables as t
-from discovery.store.content_hash import content_hash
 from discovery.store.index_pending import mark
-from discovery.store.row_locks import locked_records
+from discovery.store.row_locks import locked_records, write_product
 
 tag_index = Table(
     "tag_index",
@@ -163,15 +163,21 @@ def mirror(conn: Connection, targets: Sequence[Product | Asset]) -> None:
         conn.execute(insert(tag_index), rows)
 
 
-def _check_unchanged(conn: Connection, targets: Sequence[Product | Asset]) -> dict[str, JSONObject]:
-    """Lock these targets' rows for the transaction and check that their stored tags are the
-    ones the caller read; raise `ChangedMeanwhile` when not. Returns the stored records by
-    target key, as they are now."""
+def _locked(conn: Connection, targets: Sequence[Product | Asset]) -> dict[str, JSONObject]:
+    """Lock these targets' rows for the transaction; their stored records by target key."""
     skus = [x.sku for x in targets if isinstance(x, Product)]
     ids = [x.id for x in targets if isinstance(x, Asset)]
     records: dict[str, JSONObject] = {}
     for table, key, wanted, prefix in ((t.products, "sku", skus, "product"), (t.assets, "id", ids, "asset")):
         records.update({f"{prefix}:{k}": data for k, data in locked_records(conn, table, key, wanted).items()})
+    return records
+
+
+def _check_unchanged(conn: Connection, targets: Sequence[Product | Asset]) -> dict[str, JSONObject]:
+    """Lock these targets' rows for the transaction and check that their stored tags are the
+    ones the caller read; raise `ChangedMeanwhile` when not. Returns the stored records by
+    target key, as they are now."""
+    records = _locked(conn, targets)
     for target in targets:
         key = _target_key(target)
         held = records.get(key, {}).get("tags")
@@ -181,18 +187,14 @@ def _check_unchanged(conn: Connection, targets: Sequence[Product | Asset]) -> di
     return records
 
 
-def _write_product(conn: Connection, sku: str, data: JSONObject) -> None:
-    """A product's record with new tags. Tags are not an import's to set (it keeps the stored
-    ones), so the row an import made this record of still makes it: its import hash carries
-    over to the new content hash, and the next re-import still skips the row."""
-    c = t.products.c
-    digest = content_hash(data)
-    old = conn.execute(select(c.import_hash, c.content_hash).where(c.sku == sku)).first()
-    stamp = None
-    if old is not None and old[0]:
-        row_hash, _, made = str(old[0]).rpartition(":")
-        stamp = f"{row_hash}:{digest}" if made == old[1] else None
-    conn.execute(update(t.products).where(c.sku == sku).values(data=data, content_hash=digest, import_hash=stamp))
+def _write_tags(conn: Connection, target: Product | Asset, data: JSONObject, at: datetime) -> None:
+    """Write a target's record whose tags changed (stamped, so a rebuild's catch-up sees it)."""
+    if isinstance(target, Product):
+        # The hash follows the tags: an import keeps a product's stored tags, and must then
+        # find the record unchanged, not rewrite and re-index it.
+        write_product(conn, target.sku, data, stamp=at)
+    else:
+        conn.execute(update(t.assets).where(t.assets.c.id == target.id).values(data=data, updated_at=at))
 
 
 class TagRecords:
@@ -200,21 +202,16 @@ class TagRecords:
         self.engine = engine
 
     def replace_tags(self, target: Product | Asset, tags: list[Tag]) -> None:
-        """Set a target's tags, in its record and in the queue index, in one transaction."""
+        """Set a target's tags, in its record and in the queue index, in one transaction. Only
+        the tags change: the rest of the record is written as stored now, not as the caller
+        read it."""
         target.tags = tags
-        data = target.to_json()
+        fresh = target.to_json()
+        at = utcnow()
         with self.engine.begin() as conn:
-            if isinstance(target, Product):
-                # The hash follows the tags: an import keeps a product's stored tags, and
-                # must then find the record unchanged, not rewrite and re-index it.
-                _write_product(conn, target.sku, data)
-            else:
-                conn.execute(update(t.assets).where(t.assets.c.id == target.id).values(data=data))
+            stored = _locked(conn, [target]).get(_target_key(target), fresh)
+            _write_tags(conn, target, {**stored, "tags": fresh["tags"]}, at)
             mirror(conn, [target])
-
-    def sync_target(self, target: Product | Asset) -> None:
-        """Mirror a record's tags into the index table (after a record was written elsewhere)."""
-        self.replace_tags(target, list(target.tags))
 
     def queue(
         self,
@@ -271,11 +268,7 @@ class TagRecords:
                 # Only the tags change: the rest of the record as stored now, not as the caller
                 # read it (a usage flush may have written the asset's counters since).
                 fresh = target.to_json()
-                data = {**now.get(_target_key(target), fresh), "tags": fresh["tags"]}
-                if isinstance(target, Product):
-                    _write_product(conn, target.sku, data)
-                else:
-                    conn.execute(update(t.assets).where(t.assets.c.id == target.id).values(data=data))
+                _write_tags(conn, target, {**now.get(_target_key(target), fresh), "tags": fresh["tags"]}, at)
             mirror(conn, [target for target, _ in changes])
             mark(conn, [_target_key(target) for target, _ in changes])
             for actor, action, target_key, detail in audits:

@@ -199,6 +199,15 @@ def record_cutout(asset: Asset, name: str, state: str, confidence: float) -> Non
     asset.renditions[name + CUTOUT] = f"{state}:{confidence:.3f}"
 
 
+def keep_renditions(asset: Asset, sha256: str, made: dict[str, str]) -> bool:
+    """Note renditions `made` from version `sha256` on the asset as stored now (a change for
+    `RecordEdits`): nothing when a new version replaced that one meanwhile."""
+    if asset.sha256 != sha256 or all(asset.renditions.get(k) == v for k, v in made.items()):
+        return False
+    asset.renditions.update(made)
+    return True
+
+
 def source_image(data: bytes, media_type: str, longest: int, *, max_pixels: int) -> tuple[Image.Image, int]:
     """(image to render from, its full-size longest side) for an image or a PDF."""
     if media_type == PDF:

@@ -22,7 +22,7 @@ from conftest import ENGINES
 from discovery.config import Settings, TextSettings
 from discovery.domain import Asset
 from discovery.services import jobs
-from discovery.services.asset_writes import save_and_reindex
+from discovery.services.asset_writes import reindex_assets
 from discovery.services.assets import asset_view
 from discovery.services.context import Context
 from discovery.services.review import DecisionIn, decide
@@ -76,7 +76,8 @@ def store_asset(ctx: Context, asset_id: str, filename: str, *skus: str) -> None:
         id=asset_id, sha256=asset_id.ljust(64, "0"), filename=filename, media_type="image/png", bytes=10
     )
     asset.product_skus = [{"sku": s, "how": "manifest"} for s in skus]
-    save_and_reindex(ctx, [asset])
+    ctx.records.upsert_assets([asset])
+    reindex_assets(ctx, [asset])
 
 
 def found(ctx: Context, q: str, mode: str = "keyword", **kw: Any) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 
 from discovery.config import Settings, TextSettings
 from discovery.domain import Asset, Product
-from discovery.services.asset_writes import save_and_reindex
+from discovery.services.asset_writes import reindex_assets
 from discovery.services.context import Context
 from discovery.services.search import SearchRequest, search
 from discovery.store.index import tantivy_schema
@@ -35,7 +35,8 @@ def test_an_index_from_before_inheritance_is_rebuilt_and_finds_assets_by_product
         index_products(first.records, first.backend, ["RUN-1"])
         link = {"sku": "RUN-1", "how": "manifest"}
         asset = Asset(id="a-1", sha256="a" * 64, filename="IMG_1.png", media_type="image/png", product_skus=[link])
-        save_and_reindex(first, [asset])
+        first.records.upsert_assets([asset])
+        reindex_assets(first, [asset])
         first.close()
 
     again = Context.open(settings)

@@ -117,7 +117,7 @@ def get_rendition(
     """A rendition from a named preset, made on first request and kept (a public caller:
     under the same channel rule as the asset's view)."""
     from discovery.services import cutouts
-    from indexer.assets.renditions import cutout_state, get_or_make_rendition, load_presets
+    from indexer.assets.renditions import cutout_state, get_or_make_rendition, keep_renditions, load_presets
 
     asset = service.load_asset(ctx, asset_id, public=caller.public, channel=channel)
     presets = load_presets()
@@ -125,8 +125,9 @@ def get_rendition(
     cut_before = cutout_state(asset, name)
     key = get_or_make_rendition(asset, name, ctx.blobs, presets)
     if asset.renditions != before:
-        ctx.records.upsert_assets([asset])
-        cutouts.after_rendition(ctx, asset, name, cut_before)
+        made = {k: v for k, v in asset.renditions.items() if before.get(k) != v}
+        saved = ctx.records.edits.asset(asset.id, lambda stored: keep_renditions(stored, asset.sha256, made))
+        cutouts.after_rendition(ctx, saved or asset, name, cut_before)
     preset = presets[name]
     stem = asset.filename.rsplit(".", 1)[0] or asset.id
     analytics.record_download(ctx, asset.id, channel=channel, rendition=name, actor=usage_actor(caller, request))
