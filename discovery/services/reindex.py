@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 from discovery.domain import JSONObject, JSONValue
 from discovery.services.context import Context
-from discovery.store.derive import all_docs
+from discovery.store.derive import all_docs, family_roots, product_docs
 from discovery.store.index.base import IndexDoc
 
 MAX_REPORTED = 100
+# Records are stamped by the clock of the process that wrote them: allow for a little skew.
+CLOCK_SLACK = timedelta(seconds=2)
 
 
 def _scrub(value: JSONValue, path: str, bad: dict[str, float]) -> JSONValue:
@@ -51,7 +54,11 @@ def reindex(ctx: Context, *, progress: Callable[[int], None] | None = None) -> J
                 warnings.append({"id": doc.id, "error": problem})
             yield doc
 
+    # Writes while the new version is built go to the old one, which the swap drops: what was
+    # written since the build began is written again through the alias once it has moved.
+    began = datetime.now(UTC) - CLOCK_SLACK
     report = ctx.backend.rebuild(docs())
+    caught = catch_up(ctx, began)
     failed = report.failed
     return {
         "indexed": report.indexed,
@@ -59,5 +66,29 @@ def reindex(ctx: Context, *, progress: Callable[[int], None] | None = None) -> J
         "failures": [{"id": o.id, "error": o.error} for o in failed[:MAX_REPORTED]],
         "warned": len(warnings),
         "warnings": warnings[:MAX_REPORTED],
+        "caught_up": caught,
         "documents": ctx.backend.count(),
     }
+
+
+def catch_up(ctx: Context, since: datetime, *, batch: int = 500) -> int:
+    """Write again the documents of every product and asset written at or after `since` (the
+    products an asset links to with it), and delete those gone; how many records."""
+    from discovery.services.asset_writes import asset_docs
+    from discovery.store import name_records
+
+    skus = name_records.product_skus(ctx.records.engine, since)
+    asset_ids = [asset_id for asset_id, _ in name_records.asset_names(ctx.records.engine, since)]
+    for i in range(0, len(asset_ids), batch):
+        assets = list(ctx.records.get_assets(asset_ids[i : i + batch]).values())
+        ctx.backend.upsert(asset_docs(ctx, assets), refresh=False)
+        skus += [str(link["sku"]) for a in assets for link in a.product_skus if link.get("sku")]
+    skus = list(dict.fromkeys(skus))
+    for i in range(0, len(skus), batch):
+        roots = family_roots(ctx.records.get_products(skus[i : i + batch]).values())
+        docs, gone = product_docs(ctx.records, roots)
+        ctx.backend.upsert(docs, refresh=False)
+        if gone:
+            ctx.backend.delete(gone, refresh=False)
+    ctx.backend.refresh()
+    return len(skus) + len(asset_ids)

@@ -1,18 +1,21 @@
 """Review decisions against the index, on both engines: a decision's record is written in one
 transaction with its audit entry and the document it owes the index; the document follows
 within a second (the embedded engine's writer thread, or the request itself on OpenSearch),
-several decisions on one document all land, and a document a crash left owed is written by
-the next process that starts."""
+several decisions on one document all land, a document a crash left owed is written by the
+next process that starts, and a decision made while the index is rebuilt is in the version
+the rebuild swaps in."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from conftest import ENGINES
+from sqlalchemy import update
 
 from discovery.config import Settings, TextSettings
 from discovery.domain import Product
@@ -172,3 +175,36 @@ def test_a_failed_index_write_stays_owed_and_the_writer_retries_it(
     assert within(3.0, lambda: tagged(embedded, "classic")) == ["product:DEC-1"]
     assert not failures  # the first write did fail
     assert within(1.0, lambda: embedded.records.pending.count() == 0)
+
+
+def test_a_decision_made_while_the_index_is_rebuilt_is_in_the_new_version(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from discovery.services import reindex as rebuild
+    from discovery.store import tables
+
+    with ctx.records.engine.begin() as conn:  # the catalog was written long before the rebuild
+        conn.execute(update(tables.products).values(updated_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    building, decided = threading.Event(), threading.Event()
+    every_doc = rebuild.all_docs
+
+    def slow_docs(records: object, **kw: object) -> Iterator[object]:
+        for doc in every_doc(records, **kw):  # type: ignore[arg-type]
+            building.set()
+            decided.wait(timeout=30)  # the version being built holds the record as it was
+            yield doc
+
+    monkeypatch.setattr(rebuild, "all_docs", slow_docs)
+    counts: dict[str, object] = {}
+    worker = threading.Thread(target=lambda: counts.update(rebuild.reindex(ctx)))
+    worker.start()
+    try:
+        assert building.wait(timeout=30)
+        [result] = decide(ctx, [accept("DEC-1", "rebuilt")], actor="rev")
+        assert result["ok"], result
+        within(1.0, lambda: ctx.records.pending.count() == 0)  # written to the version searched now
+    finally:
+        decided.set()
+        worker.join(timeout=120)
+    assert counts["caught_up"] == 1 and counts["failed"] == 0, counts  # the decision stamped its product
+    assert within(1.0, lambda: tagged(ctx, "rebuilt")) == ["product:DEC-1"], "the swap dropped the decision"
