@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 .PHONY: install demo serve test test-fast test-hostile test-scale services services-stop lint bench clean
 
 $(STAMP): pyproject.toml
+	@free=$$(df -Pk . | awk 'NR==2 {print $$4}'); [ "$$free" -ge 9000000 ] || echo "make install:" \
+		"$$((free / 1024)) MiB free here; the packages take ~7 GiB (torch's CUDA build and its libraries)" >&2
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
@@ -27,8 +29,9 @@ services-stop:
 	scripts/services stop
 
 # The whole suite against real Redis, PostgreSQL and OpenSearch; a skipped service test fails the run.
-# The dependency audit fails on a known vulnerability that has a fix (it warns when offline).
-test: install services
+# Lint (ruff, mypy) runs first; the dependency audit fails on a known vulnerability that has a fix
+# (it warns when offline).
+test: install lint services
 	scripts/audit
 	DISCOVERY_TEST_REQUIRE_SERVICES=1 $(BIN)/python -m pytest
 
