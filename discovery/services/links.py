@@ -73,7 +73,7 @@ def after_product_import(
     """Link stored assets to these products (file-name `rules`: the default ones when None),
     then sync the products. Returns what linking did (linked, suggested, ambiguous)."""
     from discovery.services.product_suggestions import suggest_for_products
-    from indexer.assets.indexing import save_assets
+    from indexer.assets.indexing import index_assets
     from indexer.assets.linking import link_products
     from indexer.assets.links import DEFAULT_RULES
 
@@ -83,7 +83,7 @@ def after_product_import(
     products = list(ctx.records.get_products(skus).values())
     changed_assets, report = link_products(ctx.records, products, rules=DEFAULT_RULES if rules is None else rules)
     if changed_assets:
-        save_assets(ctx.records, ctx.backend, changed_assets)
+        index_assets(ctx.records, ctx.backend, changed_assets)
     # Products an earlier file-name-rule link was taken back from lose it too.
     unlinked = [str(e["sku"]) for e in report if e.get("outcome") == "suggested"]
     sync_products(ctx, [*skus, *unlinked])

@@ -60,12 +60,6 @@ def index_assets(
     return {o.id[prefix:]: o.error or "refused" for o in backend.upsert(docs).failed}
 
 
-def save_assets(records: Records, backend: SearchBackend | None, assets: Sequence[Asset]) -> dict[str, str]:
-    """Write changed assets (links, rights, collections) to the records, then the index."""
-    records.upsert_assets(list(assets))
-    return index_assets(records, backend, assets)
-
-
 def reindex_linked_assets(
     records: Records, backend: SearchBackend, skus: Iterable[str], *, only_changed: bool = True
 ) -> int:

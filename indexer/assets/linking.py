@@ -206,8 +206,9 @@ def link_products(
     arrive after them, by the products' image references and by file-name rules meeting
     their SKUs. A product whose export names its images gets no file-name-rule link: the
     rule's candidates, and its earlier file-name-rule links, become suggested links.
-    Returns the assets whose records changed (save them with `pipeline.save_assets`) and
-    the report: `linked`, `suggested` and `ambiguous` entries (ambiguous ones not linked)."""
+    Writes the assets whose records change and returns them (index them with
+    `indexing.index_assets`) with the report: `linked`, `suggested` and `ambiguous` entries
+    (ambiguous ones not linked)."""
     new_skus = {p.sku for p in products}
     explicit = {p.sku for p in products if p.image_refs}
     catalog = catalog_names(records)
@@ -228,16 +229,15 @@ def link_products(
     for asset_id in {i for ids in earlier.values() for i in ids}:
         by_asset.setdefault(asset_id, [])
     report: list[JSONObject] = [{"outcome": "ambiguous", **a.to_json()} for a in ambiguous]
-    changed: list[Asset] = []
-    stored = records.get_assets(sorted(by_asset))
-    for asset_id, found_links in by_asset.items():
-        asset = stored.get(asset_id)
-        if asset is None:
-            continue
+
+    def apply(asset: Asset) -> bool:
         before = (list(asset.product_skus), [t.to_json() for t in asset.tags])
-        report.extend(_apply_product_links(asset, found_links, explicit))
-        if before != (asset.product_skus, [t.to_json() for t in asset.tags]):
-            changed.append(asset)
+        report.extend(_apply_product_links(asset, by_asset[asset.id], explicit))
+        return before != (asset.product_skus, [t.to_json() for t in asset.tags])
+
+    # Applied to each asset as stored when written (locked): a reviewer's decision or a
+    # person's link made while this import ran is kept, and counted on.
+    changed = records.edits.assets(sorted(by_asset), apply)
     return changed, report
 
 

@@ -30,6 +30,7 @@ from indexer.assets.indexing import index_assets
 from indexer.assets.intake import Candidate, IntakeLimits, Item, Reject, expand
 from indexer.assets.linking import BatchLinker
 from indexer.assets.links import DEFAULT_RULES, FilenameRule, ProblemRow, name_key
+from indexer.assets.record_merge import lay_onto
 from indexer.assets.renditions import Preset, load_presets
 
 Embed = Callable[[list[Image.Image]], tuple[np.ndarray, str]]
@@ -78,6 +79,9 @@ class _Pending:
     image: Image.Image | None  # to embed; None keeps the stored vector when still current
     counts: bool  # a new asset or version (counted as indexed once written)
     source: str
+    # The stored record as this ingest first read it (None: a new asset). Its changes are
+    # laid onto the record as stored at the write, so nothing written meanwhile is lost.
+    read: JSONObject | None = None
 
 
 @dataclass(slots=True)
@@ -218,6 +222,7 @@ class _Run:
 
     def new_version(self, c: Candidate, asset_id: str) -> None:
         asset = self.current(asset_id)
+        read = self._read_before_change(asset)
         if asset is None:
             self.report.reject(c.source, f"no asset {asset_id!r} to add a version to")
             return
@@ -229,12 +234,24 @@ class _Run:
         probed = self._probe(c)
         if probed is None:
             return
-        self._make_current(asset, c, probed)
+        self._make_current(asset, c, probed, read=read)
         self.report.versions += 1
         if asset.id not in self.report.asset_ids:
             self.report.asset_ids.append(asset.id)
 
-    def _make_current(self, asset: Asset, c: Candidate, probed: process.Probed) -> None:
+    def _read_before_change(self, asset: Asset | None) -> JSONObject | None:
+        """What the records held of `asset` before this ingest changed it (None for one new
+        in this ingest or already pending, whose first read is kept)."""
+        if asset is None:
+            return None
+        pending = self.pending.get(asset.id)
+        if pending is not None:
+            return pending.read
+        return asset.to_json()
+
+    def _make_current(
+        self, asset: Asset, c: Candidate, probed: process.Probed, *, read: JSONObject | None = None
+    ) -> None:
         process.apply(asset, probed, filename=c.name)
         asset.versions.append(
             {"sha256": probed.sha256, "uploaded_at": utcnow().isoformat(), "by": self.o.actor,
@@ -245,7 +262,7 @@ class _Run:
         self._add_collections(asset, c)
         self.linker.link(asset, c.name, self.current)
         self.seen[probed.sha256] = asset.id
-        self.pending[asset.id] = _Pending(asset, probed.image, True, c.source)
+        self.pending[asset.id] = _Pending(asset, probed.image, True, c.source, read)
 
     def duplicate(self, c: Candidate, assets: list[Asset]) -> None:
         """Identical bytes already stored: no blob, no version; the upload may still add a
@@ -254,12 +271,13 @@ class _Run:
         for asset in assets:
             if asset.id not in self.pending and asset.id not in self.report.duplicate_ids:
                 self.report.duplicate_ids.append(asset.id)
+            read = self._read_before_change(asset)
             before = (list(asset.collections), list(asset.product_skus), dict(asset.rights), len(asset.tags))
             self._add_collections(asset, c)
             self.linker.link(asset, c.name, self.current)  # may add a suggested link (a tag)
             changed = before != (asset.collections, asset.product_skus, asset.rights, len(asset.tags))
             if changed and asset.id not in self.pending:
-                self.pending[asset.id] = _Pending(asset, None, False, c.source)
+                self.pending[asset.id] = _Pending(asset, None, False, c.source, read)
 
     def _add_collections(self, asset: Asset, c: Candidate) -> None:
         names = [self.o.collection] if self.o.collection else []
@@ -280,7 +298,15 @@ class _Run:
         for item in batch:
             if item.asset.id in vectors:
                 item.asset.vector_model = model
-        self.records.upsert_assets([p.asset for p in batch])
+        self.records.upsert_assets([p.asset for p in batch if p.read is None])
+        read = {p.asset.id: p for p in batch if p.read is not None}
+        if read:
+
+            def lay(stored: Asset) -> bool:
+                return lay_onto(stored, read[stored.id].read or {}, read[stored.id].asset)
+
+            for written in self.records.edits.assets(list(read), lay):
+                read[written.id].asset = written
         if vectors and model:
             by_id = {p.asset.id: p.asset for p in batch}
             rows = [(asset_doc_id(i), v, by_id[i].sha256) for i, v in vectors.items()]

@@ -30,13 +30,13 @@ from asset_factories import (  # noqa: E402
 )
 
 from discovery.config import SearchSettings  # noqa: E402
-from discovery.domain import Product  # noqa: E402
+from discovery.domain import Asset, Product, Tag  # noqa: E402
 from discovery.store.blobs import FilesystemBlobStore  # noqa: E402
 from discovery.store.index.base import SearchQuery  # noqa: E402
 from discovery.store.index.documents import asset_doc_id  # noqa: E402
 from discovery.store.index.embedded import EmbeddedBackend  # noqa: E402
 from discovery.store.records import Records  # noqa: E402
-from indexer.assets.indexing import save_assets  # noqa: E402
+from indexer.assets.indexing import index_assets  # noqa: E402
 from indexer.assets.linking import link_products  # noqa: E402
 from indexer.assets.pipeline import AssetReport, ingest_assets  # noqa: E402
 from indexer.assets.sniff import serve_headers  # noqa: E402
@@ -253,7 +253,7 @@ def test_products_arriving_after_their_assets_link_them_too(env: Env) -> None:
     products = [Product(sku="MH01-XS-Black", image_refs=["/m/h/mh01-black_main.jpg"]), Product(sku="24-MB07")]
     env.records.upsert_products(products)
     changed, report = link_products(env.records, products)
-    assert save_assets(env.records, env.backend, changed) == {}
+    assert index_assets(env.records, env.backend, changed) == {}
     assert sorted((e["outcome"], e["sku"], e["how"]) for e in report) == [
         ("linked", "24-MB07", "filename_rule"),
         ("linked", "MH01-XS-Black", "image_ref"),
@@ -305,7 +305,7 @@ def test_an_earlier_filename_rule_link_becomes_a_suggestion_once_the_product_nam
     named = Product(sku="WB03", name="Sports bra", image_refs=["wb03-green_main.jpg"])
     env.records.upsert_products([named])
     changed, links = link_products(env.records, [named])
-    save_assets(env.records, env.backend, changed)
+    index_assets(env.records, env.backend, changed)
     by_name = {a.filename: a for batch in env.records.iter_assets() for a in batch}
     assert by_name["wb03-green_main.jpg"].product_skus == [{"sku": "WB03", "how": "image_ref"}]
     bag = by_name["wb03-purple-0.jpg"]
@@ -331,3 +331,35 @@ def test_a_known_file_uploaded_again_under_a_sku_name_keeps_the_suggested_link(e
     again = env.ingest([("WB05-side.jpg", data)])
     assert again.duplicates == 1 and [e["outcome"] for e in again.links] == ["suggested"]
     assert _suggested(env, first.asset_ids[0]) == ["link:WB05"]
+
+
+def test_an_upload_touching_a_stored_asset_keeps_what_others_wrote_to_it_meanwhile(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = env.ingest([("tote.jpg", _product_jpeg(58))])
+    asset_id = first.asset_ids[0]
+    read = env.records.assets_by_sha256
+
+    def read_then_others_write(sha256: str) -> list[Asset]:
+        found = read(sha256)  # the upload's read; a reviewer and an editor act before it writes
+        monkeypatch.undo()
+        fresh = env.records.get_asset(asset_id)
+        assert fresh is not None
+        decided = Tag(name="style:calm", status="accepted", decided_by="rev")
+        env.records.tags.apply([(fresh, [*fresh.tags, decided])], [("rev", "tag.accept", f"asset:{asset_id}", {})])
+
+        def retitle(asset: Asset) -> bool:
+            asset.title, asset.collections = "Canvas tote", [*asset.collections, "summer"]
+            return True
+
+        env.records.edits.asset(asset_id, retitle)
+        return found
+
+    monkeypatch.setattr(env.records, "assets_by_sha256", read_then_others_write)
+    again = env.ingest([("tote-copy.jpg", _product_jpeg(58))], collection="archive")
+    assert again.duplicates == 1
+    stored = env.records.get_asset(asset_id)
+    assert stored is not None
+    assert ("style:calm", "accepted") in [(t.name, t.status) for t in stored.tags]
+    assert stored.title == "Canvas tote"
+    assert sorted(stored.collections) == ["archive", "summer"]

@@ -1,7 +1,8 @@
 """A person's edit of records on SQLite and PostgreSQL (`Records.edits`): the change runs on the
 record as stored when it is written, under its row lock, so edits and decisions made at the
 same time all land; a change that refuses writes nothing; and a person's edit of a product
-makes the next re-import read its row in full, where a tag decision does not."""
+makes the next re-import read its row in full, where a tag decision does not. An import's
+linking goes the same way."""
 
 from __future__ import annotations
 
@@ -97,3 +98,36 @@ def test_a_persons_product_edit_makes_the_next_reimport_read_the_row_and_a_decis
     assert saved is not None and saved.status == "in_review" and [t.name for t in saved.tags] == ["warm"]
     assert records.import_states(["S-1"]) == {}
     assert records.edits.product("S-1", lambda stored: False) is None
+
+
+def test_an_imports_linking_keeps_a_decision_made_on_the_asset_while_it_ran(
+    records: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from indexer.assets.linking import link_products
+
+    records.upsert_assets([Asset(id="a5", sha256="5" * 64, filename="ZZZ-0005.jpg", media_type="image/jpeg")])
+    records.upsert_products([Product(sku="ZZZ-0005", name="Fifth")])
+    decided: list[bool] = []
+    read = records.get_assets
+
+    def read_then_decide(ids: object) -> dict[str, Asset]:
+        found = read(ids)  # type: ignore[arg-type]
+        monkeypatch.undo()
+        decide()
+        return found
+
+    def decide() -> None:
+        decided.append(True)
+        fresh = records.get_asset("a5")
+        assert fresh is not None
+        _decide(records, fresh, "style:calm")
+
+    monkeypatch.setattr(records, "get_assets", read_then_decide)
+    changed, report = link_products(records, [Product(sku="ZZZ-0005", name="Fifth")])
+    if not decided:  # linking read nothing it wrote back from: the decision simply came first
+        decide()
+    stored = records.get_asset("a5")
+    assert stored is not None and [a.id for a in changed] == ["a5"]
+    assert [(x["sku"], x["how"]) for x in stored.product_skus] == [("ZZZ-0005", "filename_rule")]
+    assert [t.name for t in stored.tags] == ["style:calm"]
+    assert [(e["outcome"], e["sku"]) for e in report] == [("linked", "ZZZ-0005")]
