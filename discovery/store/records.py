@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +26,7 @@ from discovery.store.content_hash import content_hash
 from discovery.store.index_pending import IndexPending
 from discovery.store.link_records import LinkRecords, mirror_links
 from discovery.store.record_edits import RecordEdits
+from discovery.store.row_locks import locked_records
 from discovery.store.tag_records import TagRecords, mirror
 from discovery.store.vector_records import VectorRecords
 
@@ -111,6 +112,13 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+def _content_states(conn: Connection, skus: list[str]) -> dict[str, tuple[str, str | None]]:
+    """SKU -> (content hash, import hash) of the stored products among `skus`."""
+    c = t.products.c
+    rows = conn.execute(select(c.sku, c.content_hash, c.import_hash).where(c.sku.in_(skus)))
+    return {str(sku): (str(digest), stamp) for sku, digest, stamp in rows}
+
+
 class Records:
     """Typed access to the records database."""
 
@@ -148,10 +156,15 @@ class Records:
         key: str,
         *,
         tagged: Sequence[Product | Asset] | None = None,
+        conn: Connection | None = None,
     ) -> None:
         """Insert-or-replace rows; `tagged` targets get their tag index rows rewritten in the
-        same transaction."""
+        same transaction (the caller's `conn`, or one of its own)."""
         if not rows:
+            return
+        if conn is None:
+            with self.engine.begin() as own:
+                self._upsert(table, rows, key, tagged=tagged, conn=own)
             return
         stmt = postgresql.insert(table) if self._dialect == "postgresql" else sqlite.insert(table)
         keys = [c.name for c in table.primary_key.columns]
@@ -159,76 +172,83 @@ class Records:
             index_elements=keys,
             set_={c: stmt.excluded[c] for c in rows[0] if c not in keys},
         )
-        with self.engine.begin() as conn:
-            conn.execute(stmt, rows)
-            if tagged:
-                mirror(conn, tagged)
-            if table is t.assets:
-                mirror_links(conn, [a for a in tagged or [] if isinstance(a, Asset)])
+        conn.execute(stmt, rows)
+        if tagged:
+            mirror(conn, tagged)
+        if table is t.assets:
+            mirror_links(conn, [a for a in tagged or [] if isinstance(a, Asset)])
 
     # --- products -------------------------------------------------------------------
 
     def upsert_products(
-        self, products: Sequence[Product], *, import_hashes: Mapping[str, str] | None = None
+        self,
+        products: Sequence[Product],
+        *,
+        import_hashes: Mapping[str, str] | None = None,
+        settle: Callable[[Product, Product], None] | None = None,
     ) -> tuple[UpsertCounts, list[str]]:
         """Insert or replace products by SKU. Returns the counts and the SKUs whose content
         changed (only those need reindexing). Re-applying the same batch changes nothing.
 
         `import_hashes` (imports only): each product's mapped-row hash, stored beside the
         content hash it produced (`import_states`); a product written without one has its
-        import hash cleared, so a re-import processes its row in full again."""
+        import hash cleared, so a re-import processes its row in full again.
+
+        `settle(product, stored)` (imports): called for each product already stored, with
+        the record as stored now, read locked in the transaction that writes it, to take what
+        the writer does not own from it (a decision made while an import chunk ran is kept)."""
         counts = UpsertCounts()
         if not products:
             return counts, []
         hashes = import_hashes or {}
         by_sku = {p.sku: p for p in products}
-        with self.engine.connect() as conn:
-            existing = {
-                sku: (digest, stamp)
-                for sku, digest, stamp in conn.execute(
-                    select(t.products.c.sku, t.products.c.content_hash, t.products.c.import_hash).where(
-                        t.products.c.sku.in_(list(by_sku))
-                    )
+        existing: dict[str, tuple[str, str | None]] = {}
+        if settle is None:  # read before the write transaction: SQLite's lock is taken only to write
+            with self.engine.connect() as conn:
+                existing = _content_states(conn, list(by_sku))
+        with self.engine.begin() as conn:
+            if settle is not None:
+                for sku, data in locked_records(conn, t.products, "sku", list(by_sku)).items():
+                    settle(by_sku[sku], Product.from_json(data))
+                existing = _content_states(conn, list(by_sku))
+            now = _now()
+            rows: list[dict[str, object]] = []
+            restamped: list[dict[str, object]] = []
+            changed: list[str] = []
+            for sku, product in by_sku.items():
+                data = product.to_json()
+                digest = content_hash(data)
+                stamp = f"{hashes[sku]}:{digest}" if sku in hashes else None
+                old, old_stamp = existing.get(sku, (None, None))
+                if old == digest:
+                    counts.unchanged += 1
+                    if stamp is not None and stamp != old_stamp:
+                        restamped.append({"key": sku, "stamp": stamp})
+                    continue
+                if old is None:
+                    counts.inserted += 1
+                else:
+                    counts.updated += 1
+                product.updated_at = product.updated_at or now.isoformat()
+                data["updated_at"] = product.updated_at
+                rows.append(
+                    {
+                        "sku": sku,
+                        "parent_sku": product.parent_sku,
+                        "data": data,
+                        "content_hash": digest,
+                        "import_hash": stamp,
+                        "withdrawn": product.status == "withdrawn",
+                        "updated_at": now,
+                    }
                 )
-            }
-        now = _now()
-        rows: list[dict[str, object]] = []
-        restamped: list[dict[str, object]] = []
-        changed: list[str] = []
-        for sku, product in by_sku.items():
-            data = product.to_json()
-            digest = content_hash(data)
-            stamp = f"{hashes[sku]}:{digest}" if sku in hashes else None
-            old, old_stamp = existing.get(sku, (None, None))
-            if old == digest:
-                counts.unchanged += 1
-                if stamp is not None and stamp != old_stamp:
-                    restamped.append({"key": sku, "stamp": stamp})
-                continue
-            if old is None:
-                counts.inserted += 1
-            else:
-                counts.updated += 1
-            product.updated_at = product.updated_at or now.isoformat()
-            data["updated_at"] = product.updated_at
-            rows.append(
-                {
-                    "sku": sku,
-                    "parent_sku": product.parent_sku,
-                    "data": data,
-                    "content_hash": digest,
-                    "import_hash": stamp,
-                    "withdrawn": product.status == "withdrawn",
-                    "updated_at": now,
-                }
-            )
-            changed.append(sku)
-        changed_set = set(changed)
-        self._upsert(t.products, rows, "sku", tagged=[p for s, p in by_sku.items() if s in changed_set and p.tags])
-        if restamped:  # an unchanged record, first seen by an import that hashes rows
-            stmt = update(t.products).where(t.products.c.sku == bindparam("key")).values(import_hash=bindparam("stamp"))
-            with self.engine.begin() as conn:
-                conn.execute(stmt, restamped)
+                changed.append(sku)
+            changed_set = set(changed)
+            tagged = [p for s, p in by_sku.items() if s in changed_set and p.tags]
+            self._upsert(t.products, rows, "sku", tagged=tagged, conn=conn)
+            if restamped:  # an unchanged record, first seen by an import that hashes rows
+                stmt = update(t.products).where(t.products.c.sku == bindparam("key"))
+                conn.execute(stmt.values(import_hash=bindparam("stamp")), restamped)
         return counts, changed
 
     def import_states(self, skus: Iterable[str]) -> dict[str, str]:

@@ -19,7 +19,7 @@ from discovery.store.records import Records
 from indexer.products.assemble import Assembler, Batch
 from indexer.products.completeness import ChannelSpec, completeness
 from indexer.products.fields import merge_translation
-from indexer.products.indexing import index_products, linked_assets, save_products
+from indexer.products.indexing import index_products, keep_unowned, linked_assets, save_products
 from indexer.products.mapping import MappedRow, Mapper
 from indexer.products.mapping_spec import MappingSpec
 from indexer.products.readers import Row
@@ -204,7 +204,10 @@ class ImportRun:
         for product in products:
             old = existing.get(product.sku)
             product.updated_at = old.updated_at if old is not None else ""
-        counts, changed = save_products(self.records, products, import_hashes=dict(batch.import_hashes))
+        # Tags, links and primary images as stored when the chunk writes, not as it read them:
+        # a reviewer's decision made while the chunk embedded its texts is kept.
+        hashes = dict(batch.import_hashes)
+        counts, changed = save_products(self.records, products, import_hashes=hashes, settle=keep_unowned)
         self.written = list(changed)
         self.report.changed += counts.changed
         self.report.unchanged += counts.unchanged

@@ -7,7 +7,7 @@ reindexing a product never drops its semantic vector.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from discovery.domain import Asset, Product
 from discovery.store.derive import family_roots, product_docs
@@ -83,16 +83,29 @@ def _families_left(backend: SearchBackend, variant_skus: list[str], roots: list[
     return list(dict.fromkeys(h.key for h in listing.hits if h.key not in current))
 
 
+def keep_unowned(product: Product, stored: Product) -> None:
+    """What an import does not own, taken from the record as stored when it writes: reviewed
+    tags, linked assets, the primary images."""
+    product.tags = list(stored.tags)
+    product.asset_ids = list(stored.asset_ids)
+    product.primary_images = dict(stored.primary_images)
+
+
 def save_products(
-    records: Records, products: list[Product], *, import_hashes: Mapping[str, str] | None = None
+    records: Records,
+    products: list[Product],
+    *,
+    import_hashes: Mapping[str, str] | None = None,
+    settle: Callable[[Product, Product], None] | None = None,
 ) -> tuple[UpsertCounts, list[str]]:
     """Upsert products, stamping `updated_at` on those that changed (the records keep a
     product's old stamp when it already has one) and keeping it on the others.
-    `import_hashes`: an import's row hashes (`indexer.products.unchanged`)."""
+    `import_hashes`: an import's row hashes (`indexer.products.unchanged`); `settle`: see
+    `Records.upsert_products` (an import passes `keep_unowned`)."""
     stamps = {p.sku: p.updated_at for p in products}
     for product in products:
         product.updated_at = ""
-    counts, changed = records.upsert_products(products, import_hashes=import_hashes)
+    counts, changed = records.upsert_products(products, import_hashes=import_hashes, settle=settle)
     written = set(changed)
     for product in products:
         if product.sku not in written:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
 
@@ -12,7 +13,7 @@ import psycopg
 import pytest
 from product_support import RecordingBackend, open_records
 
-from discovery.domain import Tag
+from discovery.domain import Product, Tag
 from discovery.store.records import Records
 from indexer.products.completeness import load_channels, parse_channels
 from indexer.products.pipeline import import_products
@@ -80,6 +81,30 @@ def test_reimport_after_tags_were_suggested_changes_nothing(records: Records) ->
     backend = RecordingBackend()
     again = run(records, backend, data)
     assert (again.changed, again.unchanged, again.indexed, backend.writes) == (0, 2, 0, [])
+
+
+def test_a_reimport_keeps_a_decision_made_while_its_chunk_ran(
+    records: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(records, RecordingBackend(), csv_bytes(["A", "", "Tee", "10", "EUR", "red"]))
+    read = records.get_products
+
+    def read_then_decide(skus: Iterable[str]) -> dict[str, Product]:
+        found = read(skus)  # the chunk's read of what is stored; a reviewer decides before it writes
+        if "A" not in found:
+            return found
+        monkeypatch.undo()
+        stored = records.get_product("A")
+        assert stored is not None
+        decided = Tag(name="attribute:material=cotton", source="text", status="accepted", decided_by="rev")
+        records.tags.apply([(stored, [*stored.tags, decided])], [("rev", "tag.accept", "product:A", {})])
+        return found
+
+    monkeypatch.setattr(records, "get_products", read_then_decide)
+    again = run(records, RecordingBackend(), csv_bytes(["A", "", "Tee shirt", "10", "EUR", "red"]))
+    product = records.get_product("A")
+    assert again.changed == 1 and product is not None and product.name == "Tee shirt"
+    assert [(t.name, t.status) for t in product.tags] == [("attribute:material=cotton", "accepted")]
 
 
 @pytest.mark.parametrize("chunk_size", [500, 1])
