@@ -20,6 +20,7 @@ from discovery.domain import Asset, Product, Tag
 from discovery.foreground import step_aside
 from discovery.services.context import Context
 from discovery.services.review import merge_suggestions
+from discovery.store.tag_records import ChangedMeanwhile
 
 CATEGORY_PREFIX = "category:path:"
 ATTRIBUTE_PREFIX = "attribute:"
@@ -297,17 +298,31 @@ def suggest_for_products(ctx: Context, skus: Iterable[str]) -> int:
                         evidence=found.evidence or None,
                     )
                 )
-    writes: list[tuple[Product | Asset, list[Tag]]] = []
-    for product in products:
-        fresh = by_sku[product.sku]
-        if not fresh:
-            continue
-        merged = merge_suggestions(product.tags, fresh)
-        if [t.to_json() for t in merged] != [t.to_json() for t in product.tags]:
-            writes.append((product, merged))
-    if writes:  # one transaction for the chunk: one per product was a fifth of a new import's time
-        ctx.records.tags.apply(writes, [])
-    return len(writes)
+    return _merge_in(ctx, products, by_sku)
+
+
+def _merge_in(ctx: Context, products: list[Product], by_sku: dict[str, list[Tag]], *, attempts: int = 3) -> int:
+    """Merge the suggestions into the products' tags in one transaction (one per product was
+    a fifth of a new import's time). A reviewer who decided on one of them meanwhile makes
+    the write refuse (`ChangedMeanwhile`): the tags are read again and merged again."""
+    for attempt in range(attempts):
+        writes: list[tuple[Product | Asset, list[Tag]]] = []
+        for product in products:
+            if not (fresh := by_sku.get(product.sku)):
+                continue
+            merged = merge_suggestions(product.tags, fresh)
+            if [t.to_json() for t in merged] != [t.to_json() for t in product.tags]:
+                writes.append((product, merged))
+        if not writes:
+            return 0
+        try:
+            ctx.records.tags.apply(writes, [])
+            return len(writes)
+        except ChangedMeanwhile:
+            if attempt == attempts - 1:
+                raise
+            products = list(ctx.records.get_products(p.sku for p, _ in writes if isinstance(p, Product)).values())
+    return 0
 
 
 def apply_accepted(product: Product, tag: str) -> bool:

@@ -83,12 +83,19 @@ def _families_left(backend: SearchBackend, variant_skus: list[str], roots: list[
     return list(dict.fromkeys(h.key for h in listing.hits if h.key not in current))
 
 
+def keep_people_s(product: Product, stored: Product) -> None:
+    """What only people and review write, taken from the record as stored when a product is
+    saved from an earlier read (a completeness or link sync, a variant's inheritance, a
+    withdrawal): tags and primary images."""
+    product.tags = list(stored.tags)
+    product.primary_images = dict(stored.primary_images)
+
+
 def keep_unowned(product: Product, stored: Product) -> None:
     """What an import does not own, taken from the record as stored when it writes: reviewed
-    tags, linked assets, the primary images."""
-    product.tags = list(stored.tags)
+    tags, the primary images and linked assets."""
+    keep_people_s(product, stored)
     product.asset_ids = list(stored.asset_ids)
-    product.primary_images = dict(stored.primary_images)
 
 
 def save_products(
@@ -96,12 +103,13 @@ def save_products(
     products: list[Product],
     *,
     import_hashes: Mapping[str, str] | None = None,
-    settle: Callable[[Product, Product], None] | None = None,
+    settle: Callable[[Product, Product], None] = keep_people_s,
 ) -> tuple[UpsertCounts, list[str]]:
     """Upsert products, stamping `updated_at` on those that changed (the records keep a
     product's old stamp when it already has one) and keeping it on the others.
-    `import_hashes`: an import's row hashes (`indexer.products.unchanged`); `settle`: see
-    `Records.upsert_products` (an import passes `keep_unowned`)."""
+    `import_hashes`: an import's row hashes (`indexer.products.unchanged`); `settle`: what to
+    take from the record as stored at the write (`Records.upsert_products`): tags and primary
+    images by default, also linked assets for an import (`keep_unowned`)."""
     stamps = {p.sku: p.updated_at for p in products}
     for product in products:
         product.updated_at = ""

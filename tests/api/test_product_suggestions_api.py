@@ -4,6 +4,9 @@ product (and so its completeness)."""
 from __future__ import annotations
 
 import time
+from typing import Any
+
+import pytest
 
 from tests.api.conftest import Catalog
 
@@ -116,3 +119,28 @@ def test_variants_are_suggested_categories_from_their_family_vector_not_a_text_o
     assert "Organic cotton hoodie. A soft hooded sweatshirt." not in asked
     tags = catalog.client.get("/api/products/FAM-1-S").json()["tags"]
     assert [t for t in tags if t["name"].startswith("category:path:") and t["source"] == "catalog"]
+
+
+def test_suggestions_written_while_a_reviewer_decides_on_the_product_keep_the_decision(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from discovery.domain import Tag
+    from discovery.services.product_suggestions import suggest_for_products
+
+    rows = b'{"sku": "SUGG-RACE", "name": "Red wool coat", "brand": "Quillonworks"}\n'
+    _imported(catalog, "race.jsonl", rows)
+    records = catalog.client.app.state.ctx.records  # type: ignore[attr-defined]
+    records.tags.replace_tags(records.get_product("SUGG-RACE"), [])  # as if suggesting for the first time
+    apply = records.tags.apply
+
+    def decision_first(writes: list[Any], audits: list[Any]) -> list[int]:
+        monkeypatch.undo()  # a reviewer's decision lands between the suggester's read and its write
+        fresh = records.get_product("SUGG-RACE")
+        decided = Tag(name="material:wool", source="human", status="accepted", decided_by="rev")
+        apply([(fresh, [*fresh.tags, decided])], [("rev", "tag.accept", "product:SUGG-RACE", {})])
+        return apply(writes, audits)
+
+    monkeypatch.setattr(records.tags, "apply", decision_first)
+    assert suggest_for_products(catalog.client.app.state.ctx, ["SUGG-RACE"]) == 1  # type: ignore[attr-defined]
+    tags = {t.name: t.status for t in records.get_product("SUGG-RACE").tags}
+    assert tags["material:wool"] == "accepted" and tags["attribute:color=red"] == "suggested"

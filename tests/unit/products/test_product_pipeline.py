@@ -16,6 +16,7 @@ from product_support import RecordingBackend, open_records
 from discovery.domain import Product, Tag
 from discovery.store.records import Records
 from indexer.products.completeness import load_channels, parse_channels
+from indexer.products.indexing import save_products
 from indexer.products.pipeline import import_products
 from indexer.products.refresh import recompute_completeness, refresh_completeness_if_stale
 from indexer.products.report import ImportReport
@@ -105,6 +106,23 @@ def test_a_reimport_keeps_a_decision_made_while_its_chunk_ran(
     product = records.get_product("A")
     assert again.changed == 1 and product is not None and product.name == "Tee shirt"
     assert [(t.name, t.status) for t in product.tags] == [("attribute:material=cotton", "accepted")]
+
+
+def test_a_product_saved_from_an_earlier_read_keeps_the_tags_and_primary_images_stored_since(
+    records: Records,
+) -> None:
+    run(records, RecordingBackend(), csv_bytes(["A", "", "Tee", "10", "EUR", "red"]))
+    read = records.get_product("A")  # e.g. a completeness sync's read
+    fresh = records.get_product("A")
+    assert read is not None and fresh is not None
+    decided = Tag(name="attribute:material=cotton", source="text", status="accepted", decided_by="rev")
+    records.tags.apply([(fresh, [decided])], [("rev", "tag.accept", "product:A", {})])
+    records.edits.product("A", lambda p: bool(p.primary_images.update({"": "asset-1"})) or True)
+    read.completeness = {"web": 1.0}
+    save_products(records, [read])
+    stored = records.get_product("A")
+    assert stored is not None and stored.completeness == {"web": 1.0}
+    assert [t.name for t in stored.tags] == ["attribute:material=cotton"] and stored.primary_images == {"": "asset-1"}
 
 
 @pytest.mark.parametrize("chunk_size", [500, 1])
