@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 from indexer.assets.colors import REFERENCES, dominant_colors
 from indexer.assets.facts import image_facts
 from indexer.assets.lab import ciede2000, srgb_to_lab
-from indexer.assets.subject import colour_weights, find_subject
+from indexer.assets.subject import colour_weights, find_subject, thin_structures
 
 RGB = tuple[int, int, int]
 
@@ -181,3 +181,30 @@ def test_a_black_garment_under_warm_light_is_black_not_brown() -> None:
 @pytest.mark.parametrize("colour", [(60, 45, 30), (80, 60, 40), (95, 70, 45)])
 def test_a_dark_brown_garment_stays_brown(colour: RGB) -> None:
     assert _first_colour(_product_photo(colour)) == "brown"
+
+
+def test_a_thin_line_is_a_thin_structure_and_a_broad_area_is_not() -> None:
+    """Laces, a sole's rim, an outline: a colour only one or two pixels wide is a thin
+    structure; the inside of a broad area of one colour is not."""
+    pixels = np.full((40, 40, 3), 255, dtype=np.uint8)
+    pixels[5:35, 5:35] = (40, 90, 190)  # a blue garment
+    pixels[20, 5:35] = (10, 10, 10)  # a black line across it, one pixel wide
+    pixels[28:30, 5:35] = (10, 10, 10)  # and one two pixels wide
+    subject = np.zeros((40, 40), dtype=bool)
+    subject[5:35, 5:35] = True
+    thin = thin_structures(pixels, subject)
+    assert thin[20, 5:35].all() and thin[28:30, 5:35].all()
+    assert not thin[10:18, 8:32].any()  # the blue area's inside
+    assert not thin[~subject].any()  # only subject pixels are thin
+
+
+def test_a_garment_covered_in_a_fine_print_is_named_by_its_broad_colour() -> None:
+    """A yellow shirt whose middle is a fine black grid print (more black pixels than
+    yellow ones): the strokes are thin structures, the shirt is yellow."""
+    pixels = np.full((80, 60, 3), 255, dtype=np.uint8)
+    pixels[12:70, 10:50] = (245, 215, 30)
+    rows, cols = np.mgrid[0:80, 0:60]
+    grid = (rows >= 16) & (rows < 66) & (cols >= 14) & (cols < 46) & ((rows % 2 == 0) | (cols % 2 == 0))
+    pixels[grid] = (15, 15, 15)
+    assert grid.sum() > ((pixels == (245, 215, 30)).all(-1)).sum()
+    assert _first_colour(Image.fromarray(pixels)) == "yellow"
