@@ -208,3 +208,16 @@ def test_a_garment_covered_in_a_fine_print_is_named_by_its_broad_colour() -> Non
     pixels[grid] = (15, 15, 15)
     assert grid.sum() > ((pixels == (245, 215, 30)).all(-1)).sum()
     assert _first_colour(Image.fromarray(pixels)) == "yellow"
+
+
+@pytest.mark.parametrize("denim", [(105, 120, 143), (85, 100, 123), (117, 133, 158)])
+def test_faded_denim_is_blue_not_grey_or_navy(denim: RGB) -> None:
+    """Jeans photograph at L* 40-55 with little chroma (10-18) at hue 265-275; a catalog
+    calls them blue."""
+    assert _first_colour(_product_photo(denim)) == "blue"
+
+
+def test_a_navy_garment_in_shade_is_navy_not_black() -> None:
+    """L* 15, chroma 10, hue 257 (lit down to L* 12): a navy T-shirt in shade on a model,
+    bluer than black but greener than the navies at hue 285."""
+    assert _first_colour(_product_photo((25, 40, 52))) == "navy"
