@@ -35,12 +35,15 @@ KMEANS_ROUNDS = 8
 # shade reads L* 20-25, chroma 10, hue 265, nearer black than the navies at hue 285, hence
 # (22, 10, 265). Measured on the four confirmed ranges with thin structures counting
 # little: 170/171/147/120 -> 171/171/152/123 (17 first colours changed: 11 jeans and navy
-# T-shirts right again, a black T-shirt now brown and a navy flip-flop now grey).
+# T-shirts right again, a black T-shirt now brown and a navy flip-flop now grey). A red
+# T-shirt or shoe in shade reads L* 40-46, chroma 50-57, hue 13-23, nearer the maroons
+# (chroma 25-42) than the reds at hue 32-36: the crimson (42, 52, 22) names it red
+# (171/171/152/123 -> 172/170/156/124: six reds right again, one maroon shirt now red).
 REFERENCES: dict[str, tuple[tuple[float, float, float], ...]] = {
     "black": ((8, 0, 0), (18, 2, 250), (25, 1, 0), (12, 5, 40)),
     "white": ((100, 0, 0), (95, 3, 100), (90, 3, 250), (86, 2, 250)),
     "grey": ((40, 2, 250), (53, 3, 250), (66, 3, 250), (77, 2, 250)),
-    "red": ((54, 75, 35), (45, 62, 32), (58, 72, 36)),
+    "red": ((54, 75, 35), (45, 62, 32), (58, 72, 36), (42, 52, 22)),
     "maroon": ((30, 35, 18), (36, 42, 14), (25, 25, 15)),
     "pink": ((68, 46, 355), (78, 28, 10), (55, 62, 355), (84, 18, 15)),
     "orange": ((64, 68, 57), (72, 60, 66), (58, 72, 48)),

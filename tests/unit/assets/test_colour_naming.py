@@ -221,3 +221,11 @@ def test_a_navy_garment_in_shade_is_navy_not_black() -> None:
     """L* 15, chroma 10, hue 257 (lit down to L* 12): a navy T-shirt in shade on a model,
     bluer than black but greener than the navies at hue 285."""
     assert _first_colour(_product_photo((25, 40, 52))) == "navy"
+
+
+@pytest.mark.parametrize(("colour", "name"), [((174, 57, 69), "red"), ((170, 50, 60), "red"),
+                                              ((120, 30, 40), "maroon"), ((100, 25, 35), "maroon")])  # fmt: skip
+def test_a_red_in_shade_is_red_and_a_maroon_stays_maroon(colour: RGB, name: str) -> None:
+    """A red T-shirt in shade (L* 40-46, chroma 50-57, hue 13-23) is red to a catalog; a
+    maroon is darker and duller."""
+    assert _first_colour(_product_photo(colour)) == name
