@@ -39,6 +39,9 @@ KMEANS_ROUNDS = 8
 # T-shirt or shoe in shade reads L* 40-46, chroma 50-57, hue 13-23, nearer the maroons
 # (chroma 25-42) than the reds at hue 32-36: the crimson (42, 52, 22) names it red
 # (171/171/152/123 -> 172/170/156/124: six reds right again, one maroon shirt now red).
+# Catalog oranges photograph down to hue 35-45 (a red-orange), catalog reds up to hue 35:
+# the orange (56, 70, 40) moves the boundary from about 42 towards 38 (172/170/156/124 ->
+# 173/171/157/125: three oranges and a red right again, nothing lost).
 REFERENCES: dict[str, tuple[tuple[float, float, float], ...]] = {
     "black": ((8, 0, 0), (18, 2, 250), (25, 1, 0), (12, 5, 40)),
     "white": ((100, 0, 0), (95, 3, 100), (90, 3, 250), (86, 2, 250)),
@@ -46,7 +49,7 @@ REFERENCES: dict[str, tuple[tuple[float, float, float], ...]] = {
     "red": ((54, 75, 35), (45, 62, 32), (58, 72, 36), (42, 52, 22)),
     "maroon": ((30, 35, 18), (36, 42, 14), (25, 25, 15)),
     "pink": ((68, 46, 355), (78, 28, 10), (55, 62, 355), (84, 18, 15)),
-    "orange": ((64, 68, 57), (72, 60, 66), (58, 72, 48)),
+    "orange": ((64, 68, 57), (72, 60, 66), (58, 72, 48), (56, 70, 40)),
     "yellow": ((90, 60, 98), (84, 75, 90), (94, 40, 100)),
     "beige": ((80, 16, 82), (87, 12, 85), (70, 16, 76)),
     "brown": ((31, 10, 58), (40, 18, 58), (50, 26, 62), (22, 8, 55)),

@@ -229,3 +229,11 @@ def test_a_red_in_shade_is_red_and_a_maroon_stays_maroon(colour: RGB, name: str)
     """A red T-shirt in shade (L* 40-46, chroma 50-57, hue 13-23) is red to a catalog; a
     maroon is darker and duller."""
     assert _first_colour(_product_photo(colour)) == name
+
+
+@pytest.mark.parametrize(("colour", "name"), [((232, 91, 62), "orange"), ((237, 58, 60), "red"),
+                                              ((226, 45, 49), "red")])  # fmt: skip
+def test_a_red_orange_is_orange_and_a_red_stays_red(colour: RGB, name: str) -> None:
+    """Catalog oranges photograph down to hue 35-45 (L* 57, chroma 69, hue 40 is orange);
+    catalog reds up to hue 35."""
+    assert _first_colour(_product_photo(colour)) == name
