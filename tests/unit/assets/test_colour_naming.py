@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from indexer.assets.colors import REFERENCES, dominant_colors
+from indexer.assets.colors import REFERENCES, dominant_colors, name_pixels, name_pixels_exact
 from indexer.assets.facts import image_facts
 from indexer.assets.lab import ciede2000, srgb_to_lab
 from indexer.assets.subject import colour_weights, find_subject, thin_structures
@@ -237,3 +237,13 @@ def test_a_red_orange_is_orange_and_a_red_stays_red(colour: RGB, name: str) -> N
     """Catalog oranges photograph down to hue 35-45 (L* 57, chroma 69, hue 40 is orange);
     catalog reds up to hue 35."""
     assert _first_colour(_product_photo(colour)) == name
+
+
+def test_pixel_names_are_the_exact_names_of_their_colour_cells_named_on_first_sight() -> None:
+    """`name_pixels` names only the colour cells an image holds (no 32768-cell table built
+    on the first image), and gives each pixel its cell centre's exact CIEDE2000 name."""
+    rng = np.random.default_rng(7)
+    pixels = rng.integers(0, 256, size=(40, 60, 3), dtype=np.uint8)
+    centres = ((pixels >> 3).astype(np.uint16) * 8 + 4).astype(np.uint8)
+    assert np.array_equal(name_pixels(pixels), name_pixels_exact(centres))
+    assert np.array_equal(name_pixels(pixels), name_pixels_exact(centres))  # named once, looked up after
