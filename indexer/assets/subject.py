@@ -39,7 +39,8 @@ WHITE_BACKDROP_SHARE = 0.6
 # Colour naming (`thin_structures`): pixels of a colour that a 3x3 opening removes count
 # this much. Measured on the four confirmed ranges (ranks 0..20, 290..310, 330..350, 600+):
 # 168/164/137/114 -> 170/171/147/120; a weight of 0 or 0.2 gives 600 and 604 in all
-# instead of 608, the 4-connected opening 603, per-colour all-or-nothing 582-599.
+# instead of 608, the 4-connected opening 603, per-colour all-or-nothing 580-599 (more in
+# bench/bench_colour_naming.py).
 THIN_WEIGHT = 0.1
 
 
