@@ -4,13 +4,12 @@ A pixel gets the name of its nearest reference colour by CIEDE2000 in CIELAB
 (`indexer.assets.lab`): each palette name has a few references spanning how the colour
 shows up in product photos (a light and a dark blue, lavender as purple, hot pink as
 pink), so a pale yellow stays yellow instead of beige, a violet stays purple instead of
-blue and a bright red stays red instead of pink. Naming is precomputed into a 32x32x32
-table over RGB, so naming an image is one table lookup per pixel.
+blue and a bright red stays red instead of pink. Per-pixel names (`name_pixels`) come
+from a 32x32x32 table over RGB, filled in as colours are first seen, so naming an image
+is one table lookup per pixel.
 """
 
 from __future__ import annotations
-
-from functools import cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,22 +28,43 @@ KMEANS_ROUNDS = 8
 # under warm studio light reads L* 12-16 with a faint warm cast (chroma 5-9, hue 30-46),
 # which the dark brown at L* 22 took: the warm black (12, 5, 40) names it black (confirmed
 # tuning photos: five black T-shirts on models named black again, no other first colour
-# changed but a white shirt's that was wrong either way).
+# changed but a white shirt's that was wrong either way). Denim is blue to a catalog:
+# faded jeans read L* 40-55 at chroma 10-18, hue 265-275, between the grey and navy
+# references, hence two denim blues (50, 14, 268) and (42, 15, 272); a navy T-shirt in
+# shade reads L* 20-25, chroma 10, hue 265, nearer black than the navies at hue 285, hence
+# (22, 10, 265). Measured on the four confirmed ranges with thin structures counting
+# little: 170/171/147/120 -> 171/171/152/123 (17 first colours changed: 11 jeans and navy
+# T-shirts right again, a black T-shirt now brown and a navy flip-flop now grey). A red
+# T-shirt or shoe in shade reads L* 40-46, chroma 50-57, hue 13-23, nearer the maroons
+# (chroma 25-42) than the reds at hue 32-36: the crimson (42, 52, 22) names it red
+# (171/171/152/123 -> 172/170/156/124: six reds right again, one maroon shirt now red).
+# Catalog oranges photograph down to hue 35-45 (a red-orange), catalog reds up to hue 35:
+# the orange (56, 70, 40) moves the boundary from about 42 towards 38 (172/170/156/124 ->
+# 173/171/157/125: three oranges and a red right again, nothing lost).
 REFERENCES: dict[str, tuple[tuple[float, float, float], ...]] = {
     "black": ((8, 0, 0), (18, 2, 250), (25, 1, 0), (12, 5, 40)),
     "white": ((100, 0, 0), (95, 3, 100), (90, 3, 250), (86, 2, 250)),
     "grey": ((40, 2, 250), (53, 3, 250), (66, 3, 250), (77, 2, 250)),
-    "red": ((54, 75, 35), (45, 62, 32), (58, 72, 36)),
+    "red": ((54, 75, 35), (45, 62, 32), (58, 72, 36), (42, 52, 22)),
     "maroon": ((30, 35, 18), (36, 42, 14), (25, 25, 15)),
     "pink": ((68, 46, 355), (78, 28, 10), (55, 62, 355), (84, 18, 15)),
-    "orange": ((64, 68, 57), (72, 60, 66), (58, 72, 48)),
+    "orange": ((64, 68, 57), (72, 60, 66), (58, 72, 48), (56, 70, 40)),
     "yellow": ((90, 60, 98), (84, 75, 90), (94, 40, 100)),
     "beige": ((80, 16, 82), (87, 12, 85), (70, 16, 76)),
     "brown": ((31, 10, 58), (40, 18, 58), (50, 26, 62), (22, 8, 55)),
     "olive": ((38, 12, 106), (46, 20, 105), (52, 28, 110), (26, 8, 105)),
     "green": ((66, 38, 150), (50, 42, 140), (82, 45, 125), (56, 32, 170)),
-    "blue": ((50, 36, 270), (44, 55, 290), (66, 30, 255), (76, 20, 250), (38, 45, 285), (28, 54, 292)),
-    "navy": ((22, 18, 285), (29, 15, 282), (34, 26, 282), (20, 9, 285)),
+    "blue": (
+        (50, 36, 270),
+        (44, 55, 290),
+        (66, 30, 255),
+        (76, 20, 250),
+        (38, 45, 285),
+        (28, 54, 292),
+        (50, 14, 268),
+        (42, 15, 272),
+    ),
+    "navy": ((22, 18, 285), (29, 15, 282), (34, 26, 282), (20, 9, 285), (22, 10, 265)),
     "purple": ((38, 32, 314), (30, 26, 310), (55, 32, 310), (68, 25, 305)),
 }
 
@@ -57,25 +77,30 @@ _REF_LAB = np.stack([_REF_LCH[:, 0], _REF_LCH[:, 1] * np.cos(_HUE), _REF_LCH[:, 
 
 def name_pixels_exact(rgb: NDArray[np.uint8]) -> NDArray[np.intp]:
     """Palette index of every pixel: the name of the nearest reference by CIEDE2000
-    (slow path; builds the table)."""
+    (slow path; fills the table)."""
     lab = srgb_to_lab(rgb)
     flat = lab.reshape(-1, 1, 3)
     distances = ciede2000(flat, _REF_LAB[None, :, :])
     return _REF_NAMES[np.argmin(distances, axis=1)].reshape(lab.shape[:-1])
 
 
-@cache
-def _table() -> NDArray[np.uint8]:
-    """Palette index for every 5-bit-per-channel colour, at the centre of its cell."""
-    levels = np.arange(32, dtype=np.uint16) * 8 + 4
-    grid = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), axis=-1)
-    return name_pixels_exact(grid.astype(np.uint8)).astype(np.uint8).reshape(-1)
+_UNNAMED = 255
+# Palette index per 5-bit-per-channel colour cell (the name of the cell's centre), filled
+# in as cells are first seen: a process names the few thousand cells its photos hold
+# instead of all 32768 on its first image (a 1.2 s start).
+_CELL_NAMES = np.full(32 * 32 * 32, _UNNAMED, dtype=np.uint8)
 
 
 def name_pixels(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
-    """Palette index of every pixel (shape of `rgb` without its last axis)."""
+    """Palette index of every pixel (shape of `rgb` without its last axis): the name of
+    its 5-bit-per-channel cell's centre, one table lookup per pixel once the cell is named."""
     q = (rgb[..., :3] >> 3).astype(np.intp)
-    return _table()[(q[..., 0] << 10) | (q[..., 1] << 5) | q[..., 2]]
+    cells = (q[..., 0] << 10) | (q[..., 1] << 5) | q[..., 2]
+    new = np.unique(cells[_CELL_NAMES[cells] == _UNNAMED])
+    if new.size:
+        centres = np.stack([new >> 10, (new >> 5) & 31, new & 31], axis=-1) * 8 + 4
+        _CELL_NAMES[new] = name_pixels_exact(centres.astype(np.uint8))
+    return _CELL_NAMES[cells]
 
 
 def name_lab(lab: FloatArray) -> NDArray[np.intp]:

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from indexer.assets.colors import name_pixels
 from indexer.assets.lab import FloatArray, chroma_hue, srgb_to_lab
 
 BORDER_FRACTION = 0.03
@@ -35,6 +36,12 @@ PALE_MIN_SHARE = 0.08
 PALE_MAX_ON_BORDER = 0.02
 WHITE_BACKDROP_L = 97.0
 WHITE_BACKDROP_SHARE = 0.6
+# Colour naming (`thin_structures`): pixels of a colour that a 3x3 opening removes count
+# this much. Measured on the four confirmed ranges (ranks 0..20, 290..310, 330..350, 600+):
+# 168/164/137/114 -> 170/171/147/120; a weight of 0 or 0.2 gives 600 and 604 in all
+# instead of 608, the 4-connected opening 603, per-colour all-or-nothing 580-599 (more in
+# bench/bench_colour_naming.py).
+THIN_WEIGHT = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,11 +181,30 @@ def pale_regions(subject: Subject, border: NDArray[np.bool_]) -> NDArray[np.bool
     return keep[labels]
 
 
+def thin_structures(rgb: NDArray[np.uint8], subject: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Subject pixels whose palette colour is only a thin line or a speck there: what a
+    3x3 opening of that colour's pixels removes. At thumbnail size these are laces, soles'
+    rims, stitching, outlines, a print's strokes, and the blended edges between two
+    regions (skin and shirt give a brown rim, hair and backdrop a grey one); the product's
+    colour is the one of its broad areas."""
+    height, width = subject.shape
+    names = np.where(subject, name_pixels(rgb).astype(np.int16), -1)
+    padded = np.pad(names, 1, constant_values=-1)
+    windows = [padded[dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3)]
+    # A 3x3 window of one colour (the opening's erosion), then every pixel such a window
+    # covers (its dilation): one pass over nine shifts for all colours at once.
+    whole = subject & np.logical_and.reduce([w == names for w in windows])
+    padded = np.pad(whole, 1)
+    kept = np.logical_or.reduce([padded[dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3)])
+    return subject & ~kept
+
+
 def colour_weights(rgb: NDArray[np.uint8]) -> NDArray[np.float64]:
     """Per-pixel weight for naming a photo's colours: the subject (with the pale regions
     a white backdrop's flood takes, see `pale_regions`), without skin (unless nearly all
-    of it is skin-toned: then the product is), leaning to the centre where a product
-    shot puts the garment. Everything counts when nothing is found."""
+    of it is skin-toned: then the product is), its thin structures counting little (see
+    `thin_structures`), leaning to the centre where a product shot puts the garment.
+    Everything counts when nothing is found."""
     height, width = rgb.shape[:2]
     lab = srgb_to_lab(rgb)
     found = find_subject(rgb)
@@ -198,4 +224,4 @@ def colour_weights(rgb: NDArray[np.uint8]) -> NDArray[np.float64]:
     y = (np.arange(height) + 0.5) / height - 0.5
     x = (np.arange(width) + 0.5) / width - 0.5
     centre = np.exp(-(y[:, None] ** 2 + x[None, :] ** 2) / (2 * 0.35**2))
-    return subject * centre
+    return np.where(thin_structures(rgb, subject), THIN_WEIGHT, 1.0) * subject * centre

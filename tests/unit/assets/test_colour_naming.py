@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from indexer.assets.colors import REFERENCES, dominant_colors
+from indexer.assets.colors import REFERENCES, dominant_colors, name_pixels, name_pixels_exact
 from indexer.assets.facts import image_facts
 from indexer.assets.lab import ciede2000, srgb_to_lab
-from indexer.assets.subject import colour_weights, find_subject
+from indexer.assets.subject import colour_weights, find_subject, thin_structures
 
 RGB = tuple[int, int, int]
 
@@ -181,3 +181,69 @@ def test_a_black_garment_under_warm_light_is_black_not_brown() -> None:
 @pytest.mark.parametrize("colour", [(60, 45, 30), (80, 60, 40), (95, 70, 45)])
 def test_a_dark_brown_garment_stays_brown(colour: RGB) -> None:
     assert _first_colour(_product_photo(colour)) == "brown"
+
+
+def test_a_thin_line_is_a_thin_structure_and_a_broad_area_is_not() -> None:
+    """Laces, a sole's rim, an outline: a colour only one or two pixels wide is a thin
+    structure; the inside of a broad area of one colour is not."""
+    pixels = np.full((40, 40, 3), 255, dtype=np.uint8)
+    pixels[5:35, 5:35] = (40, 90, 190)  # a blue garment
+    pixels[20, 5:35] = (10, 10, 10)  # a black line across it, one pixel wide
+    pixels[28:30, 5:35] = (10, 10, 10)  # and one two pixels wide
+    subject = np.zeros((40, 40), dtype=bool)
+    subject[5:35, 5:35] = True
+    thin = thin_structures(pixels, subject)
+    assert thin[20, 5:35].all() and thin[28:30, 5:35].all()
+    assert not thin[10:18, 8:32].any()  # the blue area's inside
+    assert not thin[~subject].any()  # only subject pixels are thin
+
+
+def test_a_garment_covered_in_a_fine_print_is_named_by_its_broad_colour() -> None:
+    """A yellow shirt whose middle is a fine black grid print (more black pixels than
+    yellow ones): the strokes are thin structures, the shirt is yellow."""
+    pixels = np.full((80, 60, 3), 255, dtype=np.uint8)
+    pixels[12:70, 10:50] = (245, 215, 30)
+    rows, cols = np.mgrid[0:80, 0:60]
+    grid = (rows >= 16) & (rows < 66) & (cols >= 14) & (cols < 46) & ((rows % 2 == 0) | (cols % 2 == 0))
+    pixels[grid] = (15, 15, 15)
+    assert grid.sum() > ((pixels == (245, 215, 30)).all(-1)).sum()
+    assert _first_colour(Image.fromarray(pixels)) == "yellow"
+
+
+@pytest.mark.parametrize("denim", [(105, 120, 143), (85, 100, 123), (117, 133, 158)])
+def test_faded_denim_is_blue_not_grey_or_navy(denim: RGB) -> None:
+    """Jeans photograph at L* 40-55 with little chroma (10-18) at hue 265-275; a catalog
+    calls them blue."""
+    assert _first_colour(_product_photo(denim)) == "blue"
+
+
+def test_a_navy_garment_in_shade_is_navy_not_black() -> None:
+    """L* 15, chroma 10, hue 257 (lit down to L* 12): a navy T-shirt in shade on a model,
+    bluer than black but greener than the navies at hue 285."""
+    assert _first_colour(_product_photo((25, 40, 52))) == "navy"
+
+
+@pytest.mark.parametrize(("colour", "name"), [((174, 57, 69), "red"), ((170, 50, 60), "red"),
+                                              ((120, 30, 40), "maroon"), ((100, 25, 35), "maroon")])  # fmt: skip
+def test_a_red_in_shade_is_red_and_a_maroon_stays_maroon(colour: RGB, name: str) -> None:
+    """A red T-shirt in shade (L* 40-46, chroma 50-57, hue 13-23) is red to a catalog; a
+    maroon is darker and duller."""
+    assert _first_colour(_product_photo(colour)) == name
+
+
+@pytest.mark.parametrize(("colour", "name"), [((232, 91, 62), "orange"), ((237, 58, 60), "red"),
+                                              ((226, 45, 49), "red")])  # fmt: skip
+def test_a_red_orange_is_orange_and_a_red_stays_red(colour: RGB, name: str) -> None:
+    """Catalog oranges photograph down to hue 35-45 (L* 57, chroma 69, hue 40 is orange);
+    catalog reds up to hue 35."""
+    assert _first_colour(_product_photo(colour)) == name
+
+
+def test_pixel_names_are_the_exact_names_of_their_colour_cells_named_on_first_sight() -> None:
+    """`name_pixels` names only the colour cells an image holds (no 32768-cell table built
+    on the first image), and gives each pixel its cell centre's exact CIEDE2000 name."""
+    rng = np.random.default_rng(7)
+    pixels = rng.integers(0, 256, size=(40, 60, 3), dtype=np.uint8)
+    centres = ((pixels >> 3).astype(np.uint16) * 8 + 4).astype(np.uint8)
+    assert np.array_equal(name_pixels(pixels), name_pixels_exact(centres))
+    assert np.array_equal(name_pixels(pixels), name_pixels_exact(centres))  # named once, looked up after
