@@ -6,34 +6,25 @@ SQLAlchemy Core with the dialect's own upsert, so re-applying a batch is idempot
 
 from __future__ import annotations
 
-import fcntl
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from discovery.domain import Asset, JSONObject, Product
 from discovery.store import tables as t
 from discovery.store.content_hash import content_hash
+from discovery.store.database import make_engine, migrate
 from discovery.store.index_pending import IndexPending
 from discovery.store.link_records import LinkRecords, mirror_links
 from discovery.store.record_edits import RecordEdits
 from discovery.store.row_locks import locked_records
 from discovery.store.tag_records import TagRecords, mirror
 from discovery.store.vector_records import VectorRecords
-
-MIGRATIONS = Path(__file__).with_name("migrations")
-# The PostgreSQL advisory lock the schema migration holds: any fixed 64-bit number that
-# nothing else in the database uses (this one spells "discmigr" in ASCII).
-MIGRATION_LOCK_KEY = 0x646973636D696772
 
 
 def _now() -> datetime:
@@ -49,67 +40,6 @@ class UpsertCounts:
     @property
     def changed(self) -> int:
         return self.inserted + self.updated
-
-
-def make_engine(url: str) -> Engine:
-    """An engine for the records URL; SQLite gets WAL and a busy timeout so the API and
-    in-process jobs can write side by side."""
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
-
-        return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
-
-
-# One migration of a database at a time. The API and a worker start together against an empty
-# database (compose): both creating the tables failed with a unique violation in PostgreSQL's
-# catalog. The second now waits, then finds the schema at head and does nothing.
-
-
-@contextmanager
-def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
-    """A lock file beside a SQLite database, taken before the first connection: connecting
-    switches a new database to WAL, itself a write two processes must not race on."""
-    database = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not database or database == ":memory:":
-        yield
-        return
-    with open(f"{database}.migrate-lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _postgres_migration_lock(conn: Connection) -> None:
-    """An advisory lock held until the migration's transaction ends."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-
-
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration. Safe to call at every start, from several
-    processes at once (they take turns)."""
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with _sqlite_migration_lock(engine), engine.begin() as conn:
-        _postgres_migration_lock(conn)
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
 
 
 def _content_states(conn: Connection, skus: list[str]) -> dict[str, tuple[str, str | None]]:

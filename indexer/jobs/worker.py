@@ -10,8 +10,8 @@ from collections.abc import Callable
 from celery import Celery
 
 from discovery.config import Settings
+from discovery.store.database import make_engine
 from discovery.store.job_records import JobStore
-from discovery.store.records import make_engine
 from indexer.jobs.celery_app import QUEUE, make_celery
 from indexer.jobs.model import JobEnv, JobKinds
 from indexer.jobs.reconcile import ReconcilerLoop

@@ -15,7 +15,8 @@ from alembic.config import Config
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from discovery.store.records import MIGRATIONS, Records, make_engine
+from discovery.store.database import MIGRATIONS, make_engine
+from discovery.store.records import Records
 
 
 def _driver(url: str) -> str:
