@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from discovery.domain import Asset, Product, Tag
+from discovery.services import workflow
 from discovery.store.records import Records
 from tests.api.api_support import editor, import_rows, upload
 from tests.api.conftest import Catalog
@@ -143,19 +144,15 @@ def test_link_and_collection_changes_keep_a_decision_committed_while_they_were_o
 def test_a_workflow_move_from_a_status_another_person_changed_meanwhile_is_refused(
     catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    records = catalog.client.app.state.ctx.records  # type: ignore[attr-defined]
+    ctx = catalog.client.app.state.ctx  # type: ignore[attr-defined]
+    records = ctx.records
     sku, _ = _product_and_asset(catalog, 300)
     read = records.get_product
 
     def read_then_move(wanted: str) -> Product | None:
         found = read(wanted)
         monkeypatch.undo()
-
-        def to_draft(stored: Product) -> bool:
-            stored.status = "draft"
-            return True
-
-        records.edits.product(wanted, to_draft)  # another editor's move lands first
+        workflow.set_status(ctx, wanted, "draft", actor="other-editor")  # another editor's move lands first
         return found
 
     monkeypatch.setattr(records, "get_product", read_then_move)
