@@ -72,6 +72,6 @@ class RecordEdits:
             product = Product.from_json(stored)
             if not change(product):
                 return None
-            write_product(conn, sku, product.to_json(), from_import=False, stamp=datetime.now(UTC))
+            write_product(conn, sku, product.to_json(), keeps_import_hash=False, stamp=datetime.now(UTC))
             mirror(conn, [product])
         return product

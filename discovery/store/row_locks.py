@@ -33,22 +33,27 @@ def locked_records(conn: Connection, table: Table, key: str, wanted: Sequence[st
 
 
 def write_product(
-    conn: Connection, sku: str, data: JSONObject, *, from_import: bool = True, stamp: datetime | None = None
+    conn: Connection, sku: str, data: JSONObject, *, keeps_import_hash: bool = True, stamp: datetime | None = None
 ) -> None:
     """Rewrite a product's record (read locked) with its content hash. A write of tags keeps
-    what makes the next re-import skip the product's row (`from_import`): tags are not an
-    import's to set, so the row an import made this record of still makes it, and its
+    what makes the next re-import skip the product's row (`keeps_import_hash`): tags are not
+    an import's to set, so the row an import made this record of still makes it, and its
     import hash carries over to the new content hash. Any other edit clears it, as
     `upsert_products` does: the next re-import processes the row in full."""
     c = t.products.c
     digest = content_hash(data)
     import_hash = None
-    if from_import:
+    if keeps_import_hash:
         old = conn.execute(select(c.import_hash, c.content_hash).where(c.sku == sku)).first()
         if old is not None and old[0]:
             row_hash, _, made = str(old[0]).rpartition(":")
             import_hash = f"{row_hash}:{digest}" if made == old[1] else None
-    values: dict[str, object] = {"data": data, "content_hash": digest, "import_hash": import_hash}
+    values: dict[str, object] = {
+        "data": data,
+        "content_hash": digest,
+        "import_hash": import_hash,
+        "withdrawn": data.get("status") == "withdrawn",
+    }
     if stamp is not None:
         values["updated_at"] = stamp
     conn.execute(update(t.products).where(c.sku == sku).values(values))
