@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from discovery.domain import Product
+from discovery.domain import Asset, Product
 from discovery.foreground import step_aside
 from discovery.store.index.base import BulkReport, SearchBackend
 from discovery.store.records import Records
@@ -133,6 +133,7 @@ class ImportRun:
 
     def batch(self, batch: Batch) -> None:
         self.written = []
+        self._status_kept: set[str] = set()  # SKUs whose status is the stored record's, not their row's
         self._apply_late(batch)
         existing = self.records.get_products(batch.products)
         parents = self._parents(batch)
@@ -146,7 +147,7 @@ class ImportRun:
         assets = linked_assets(self.records, batch.products.values())
         for product in batch.products.values():
             product.completeness = completeness(product, self.channels, assets)
-        self._write(batch, existing)
+        self._write(batch, existing, assets)
 
     def _apply_late(self, batch: Batch) -> None:
         wanted = [c for c, _ in batch.late_links] + [s for s, _, _, _ in batch.late_texts]
@@ -184,6 +185,7 @@ class ImportRun:
             product.status = parent.status
         if not product.status:
             product.status = _default_status(old)
+            self._status_kept.add(product.sku)
         if product.parent_sku:
             reinherit(parent, product)
         else:
@@ -199,15 +201,23 @@ class ImportRun:
         self._reject(Reject(line=where, field=found[0], reason=found[1], sku=product.sku))
         return False
 
-    def _write(self, batch: Batch, existing: Mapping[str, Product]) -> None:
+    def _write(self, batch: Batch, existing: Mapping[str, Product], assets: Mapping[str, Asset]) -> None:
         products = list(batch.products.values())
         for product in products:
             old = existing.get(product.sku)
             product.updated_at = old.updated_at if old is not None else ""
-        # Tags, links and primary images as stored when the chunk writes, not as it read them:
-        # a reviewer's decision made while the chunk embedded its texts is kept.
+
+        def settle(product: Product, stored: Product) -> None:
+            # What the import does not own as stored when the chunk writes, not as it read it
+            # (the chunk steps aside for requests in between): a reviewer's decision, a link,
+            # and the workflow status when the row names none, are kept.
+            keep_unowned(product, stored)
+            if product.sku in self._status_kept and product.status != _default_status(stored):
+                product.status = _default_status(stored)
+                product.completeness = completeness(product, self.channels, assets)
+
         hashes = dict(batch.import_hashes)
-        counts, changed = save_products(self.records, products, import_hashes=hashes, settle=keep_unowned)
+        counts, changed = save_products(self.records, products, import_hashes=hashes, settle=settle)
         self.written = list(changed)
         self.report.changed += counts.changed
         self.report.unchanged += counts.unchanged

@@ -84,7 +84,7 @@ def test_reimport_after_tags_were_suggested_changes_nothing(records: Records) ->
     assert (again.changed, again.unchanged, again.indexed, backend.writes) == (0, 2, 0, [])
 
 
-def test_a_reimport_keeps_a_decision_made_while_its_chunk_ran(
+def test_a_reimport_keeps_a_decision_and_a_workflow_move_made_while_its_chunk_ran(
     records: Records, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run(records, RecordingBackend(), csv_bytes(["A", "", "Tee", "10", "EUR", "red"]))
@@ -99,6 +99,7 @@ def test_a_reimport_keeps_a_decision_made_while_its_chunk_ran(
         assert stored is not None
         decided = Tag(name="attribute:material=cotton", source="text", status="accepted", decided_by="rev")
         records.tags.apply([(stored, [*stored.tags, decided])], [("rev", "tag.accept", "product:A", {})])
+        records.edits.product("A", lambda p: setattr(p, "status", "in_review") or True)  # an editor's move
         return found
 
     monkeypatch.setattr(records, "get_products", read_then_decide)
@@ -106,6 +107,7 @@ def test_a_reimport_keeps_a_decision_made_while_its_chunk_ran(
     product = records.get_product("A")
     assert again.changed == 1 and product is not None and product.name == "Tee shirt"
     assert [(t.name, t.status) for t in product.tags] == [("attribute:material=cotton", "accepted")]
+    assert product.status == "in_review", "the row names no status: the one stored when the chunk wrote stands"
 
 
 def test_a_product_saved_from_an_earlier_read_keeps_the_tags_and_primary_images_stored_since(
