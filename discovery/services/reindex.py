@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from discovery.domain import JSONObject, JSONValue
 from discovery.services.context import Context
-from discovery.store.derive import all_docs, family_roots, product_docs
+from discovery.store.derive import all_docs
 from discovery.store.index.base import IndexDoc
 
 MAX_REPORTED = 100
@@ -72,23 +72,20 @@ def reindex(ctx: Context, *, progress: Callable[[int], None] | None = None) -> J
 
 
 def catch_up(ctx: Context, since: datetime, *, batch: int = 500) -> int:
-    """Write again the documents of every product and asset written at or after `since` (the
-    products an asset links to with it), and delete those gone; how many records."""
-    from discovery.services.asset_writes import asset_docs
+    """Write again the documents of every product and asset written at or after `since`, with
+    the products an asset links to, as owed documents are written (`owed_docs.reindex`: a
+    product's assets follow it, a product gone is deleted); how many records."""
+    from discovery.services.owed_docs import reindex as restage
     from discovery.store import name_records
 
     skus = name_records.product_skus(ctx.records.engine, since)
     asset_ids = [asset_id for asset_id, _ in name_records.asset_names(ctx.records.engine, since)]
     for i in range(0, len(asset_ids), batch):
         assets = list(ctx.records.get_assets(asset_ids[i : i + batch]).values())
-        ctx.backend.upsert(asset_docs(ctx, assets), refresh=False)
+        restage(ctx, assets)
         skus += [str(link["sku"]) for a in assets for link in a.product_skus if link.get("sku")]
     skus = list(dict.fromkeys(skus))
     for i in range(0, len(skus), batch):
-        roots = family_roots(ctx.records.get_products(skus[i : i + batch]).values())
-        docs, gone = product_docs(ctx.records, roots)
-        ctx.backend.upsert(docs, refresh=False)
-        if gone:
-            ctx.backend.delete(gone, refresh=False)
+        restage(ctx, list(ctx.records.get_products(skus[i : i + batch]).values()))
     ctx.backend.refresh()
     return len(skus) + len(asset_ids)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from discovery.domain import Asset, Tag
-from discovery.services.asset_writes import asset_docs
+from discovery.services.asset_writes import reindex_assets
 from discovery.services.context import Context
 from discovery.services.review import merge_suggestions
 from discovery.store.index.documents import asset_doc_id
@@ -93,8 +93,7 @@ def suggest_for_assets(ctx: Context, asset_ids: Iterable[str]) -> int:
         return True
 
     saved = ctx.records.edits.assets(list(suggested), merge)
-    if saved:
-        ctx.backend.upsert(asset_docs(ctx, saved))
+    reindex_assets(ctx, saved, refresh=False)
     return len(saved)
 
 
